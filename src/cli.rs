@@ -1,0 +1,111 @@
+//! Command line: the raw flags as clap parses them. `commands` turns them into work.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::week::WeekSpec;
+
+/// gleaner reads engineering blogs for a reliability newsletter's editor: it polls the
+/// feeds in feeds.toml, stores every entry once in SQLite, scores each with explainable
+/// keyword rules and emits a ranked weekly shortlist.
+#[derive(Debug, Parser)]
+#[command(name = "gleaner", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The config file [env: GLEANER_CONFIG] [default: ./feeds.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// The SQLite database [default: `database` from the config, relative to its folder]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Log format on standard error
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the long-lived daemon: poll at start and on `poll_schedule`, write each
+    /// week's shortlist to `shortlist_dir` on `shortlist_schedule`; stop with Ctrl-C or
+    /// SIGTERM (in-flight writes finish first)
+    Daemon,
+
+    /// Poll feeds once now and print a summary; exits 0 even when some feeds failed
+    Poll {
+        /// Poll only this feed (repeatable); by default every feed
+        #[arg(long = "feed", value_name = "NAME")]
+        feeds: Vec<String>,
+        /// Poll feeds that are backing off after failures too
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Print a week's candidates, best first, with the reasons for each score
+    Shortlist {
+        /// this, last, or an ISO week like 2026-W48 (`--week` alone: this week)
+        #[arg(long, value_name = "WEEK", num_args = 0..=1, default_value = "this", default_missing_value = "this")]
+        week: WeekSpec,
+        /// At most this many candidates [default: `shortlist_size` from the config]
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        #[arg(long, value_enum, default_value_t = ShortlistFormat::Markdown)]
+        format: ShortlistFormat,
+    },
+
+    /// Show every feed's health: status, failures, last success, next poll, entries
+    Feeds {
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
+
+    /// Explain one entry's score, part by part
+    Explain {
+        /// The entry's id, as shown by `shortlist`
+        id: i64,
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+    },
+
+    /// Apply the current rules to every stored entry (nothing is re-fetched)
+    Rescore,
+
+    /// Validate the config and report every problem at once, with its line
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShortlistFormat {
+    Markdown,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+impl clap::builder::ValueParserFactory for WeekSpec {
+    type Parser = clap::builder::ValueParser;
+    fn value_parser() -> Self::Parser {
+        clap::builder::ValueParser::new(|s: &str| s.parse::<WeekSpec>())
+    }
+}

@@ -1,0 +1,276 @@
+//! Commands: each CLI subcommand as a function from validated inputs to printed output.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{Cli, Command, ExplainFormat, ShortlistFormat, TableFormat};
+use crate::config::{CONFIG_ENV, Config, DEFAULT_CONFIG_PATH};
+use crate::pipeline::{FeedResult, PollReport, Poller};
+use crate::render::{self, FeedView};
+use crate::score::Scorer;
+use crate::shortlist::{self, Candidate};
+use crate::store::{Store, StoreError};
+use crate::week::{IsoWeek, WeekSpec};
+use crate::daemon;
+
+/// How a command that ran without error ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Nothing was found where something was asked for (exit 1).
+    NothingFound,
+}
+
+/// Meta key under which the fingerprint of the rules behind the stored scores is kept.
+pub const RULES_FINGERPRINT: &str = "rules_fingerprint";
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let config_path = config_path(cli.config.as_deref());
+    if let Command::Check = cli.command {
+        return check(&config_path);
+    }
+    let config = Config::load(&config_path)?;
+    let db = cli.db.clone().unwrap_or_else(|| config.settings.database.clone());
+    match cli.command {
+        Command::Daemon => daemon::run(config, db).map(|()| Outcome::Done),
+        Command::Poll { feeds, force } => poll(config, &db, &feeds, force),
+        Command::Shortlist { week, limit, format } => shortlist(&config, &db, week, limit, format),
+        Command::Feeds { format } => feeds(&config, &db, format),
+        Command::Explain { id, format } => explain(&config, &db, id, format),
+        Command::Rescore => {
+            let mut store = open_store(&config, &db)?;
+            let (scanned, changed) = rescore(&mut store, &config)?;
+            emit(&format!("rescored {scanned} entries; {changed} scores changed\n"))?;
+            Ok(Outcome::Done)
+        }
+        Command::Check => unreachable!("handled above"),
+    }
+}
+
+/// `--config`, else `GLEANER_CONFIG`, else `./feeds.toml`.
+fn config_path(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
+}
+
+/// Opens the store and makes sure every configured feed has its row.
+pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
+    let mut store = Store::open(db)?;
+    store.sync_feeds(config.feeds.iter().map(|f| (f.name.as_str(), f.url.as_str())))?;
+    Ok(store)
+}
+
+/// Re-applies the config's rules to every stored entry; returns (scanned, changed).
+pub fn rescore(store: &mut Store, config: &Config) -> Result<(usize, usize), StoreError> {
+    const BATCH: usize = 5_000;
+    let scorer = Scorer::new(config);
+    let (mut scanned, mut changed, mut after) = (0, 0, 0);
+    loop {
+        let rows = store.posts_for_rescore(after, BATCH)?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        scanned += rows.len();
+        let scores: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                let boost = config.feed(&row.feed).map_or(0.0, |f| f.boost);
+                (row.id, scorer.score(&row.entry, boost))
+            })
+            .collect();
+        changed += store.update_scores(&scores)?;
+    }
+    store.set_meta(RULES_FINGERPRINT, &Scorer::fingerprint(config))?;
+    Ok((scanned, changed))
+}
+
+/// Rescores when the rules changed since the stored scores were computed, so what the
+/// editor sees always reflects the current `feeds.toml`.
+pub fn rescore_if_stale(store: &mut Store, config: &Config) -> Result<(), StoreError> {
+    let current = Scorer::fingerprint(config);
+    if store.meta(RULES_FINGERPRINT)?.as_deref() == Some(current.as_str()) {
+        return Ok(());
+    }
+    if store.post_count()? == 0 {
+        return store.set_meta(RULES_FINGERPRINT, &current);
+    }
+    let (scanned, changed) = rescore(store, config)?;
+    tracing::info!(scanned, changed, "rules changed since entries were scored; rescored");
+    Ok(())
+}
+
+fn check(path: &Path) -> anyhow::Result<Outcome> {
+    let config = Config::load(path)?;
+    emit(&format!(
+        "{}: ok ({} feeds, {} rules, database {})\n",
+        path.display(),
+        config.feeds.len(),
+        config.rules.len(),
+        config.settings.database.display()
+    ))?;
+    Ok(Outcome::Done)
+}
+
+fn poll(config: Config, db: &Path, only: &[String], force: bool) -> anyhow::Result<Outcome> {
+    for name in only {
+        if config.feed(name).is_none() {
+            let known: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
+            anyhow::bail!("no feed named `{name}` in {}; feeds: {}", config.path.display(), known.join(", "));
+        }
+    }
+    let mut store = open_store(&config, db)?;
+    rescore_if_stale(&mut store, &config)?;
+    let config = Arc::new(config);
+    let poller = Poller::new(config.clone(), Arc::new(Mutex::new(store)))?;
+    let feeds: Vec<_> = config
+        .feeds
+        .iter()
+        .filter(|f| only.is_empty() || only.contains(&f.name))
+        .cloned()
+        .collect();
+    let progress = progress_bar(feeds.len());
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // Naming a feed is asking for it now: backoff does not apply.
+    let force = force || !only.is_empty();
+    let report = runtime.block_on(poller.poll(feeds, force, None, |f| {
+        if let Some(p) = &progress {
+            p.set_message(f.name.clone());
+            p.inc(1);
+        }
+    }));
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    emit(&poll_summary(&report))?;
+    Ok(Outcome::Done)
+}
+
+fn progress_bar(len: usize) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} polling [{bar:30}] {pos}/{len} {wide_msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    Some(bar)
+}
+
+/// The summary `poll` prints, naming each failed feed with its reason.
+pub fn poll_summary(report: &PollReport) -> String {
+    let fetched = report.count(|r| matches!(r, FeedResult::Fetched(_)));
+    let not_modified = report.count(|r| matches!(r, FeedResult::NotModified));
+    let failed = report.count(|r| matches!(r, FeedResult::Failed { .. }));
+    let waiting = report.count(|r| matches!(r, FeedResult::Waiting { .. }));
+    let entries = report.entries();
+    let mut out = format!(
+        "polled {} feeds: {fetched} fetched, {not_modified} not modified, {failed} failed, {waiting} backing off\n\
+         entries: {} new, {} updated\n",
+        report.feeds.len(),
+        entries.new,
+        entries.updated
+    );
+    for f in &report.feeds {
+        if let Some(url) = &f.moved_to {
+            out.push_str(&format!("moved: {} now polls {url} (permanent redirect)\n", f.name));
+        }
+    }
+    if failed > 0 {
+        out.push_str("failed:\n");
+        for (name, message) in report.failed() {
+            out.push_str(&format!("  {name}: {message}\n"));
+        }
+    }
+    out
+}
+
+fn shortlist(
+    config: &Config,
+    db: &Path,
+    week: WeekSpec,
+    limit: Option<usize>,
+    format: ShortlistFormat,
+) -> anyhow::Result<Outcome> {
+    let mut store = open_store(config, db)?;
+    rescore_if_stale(&mut store, config)?;
+    let week = week.resolve(Utc::now(), config.settings.timezone);
+    let limit = limit.unwrap_or(config.settings.shortlist_size);
+    let candidates = shortlist::build(&store, config, week, limit)?;
+    emit(&render_shortlist(week, config, &candidates, format))?;
+    if candidates.is_empty() {
+        eprintln!("no candidates for {week} (scoring at least {})", config.settings.min_score);
+        return Ok(Outcome::NothingFound);
+    }
+    Ok(Outcome::Done)
+}
+
+pub fn render_shortlist(week: IsoWeek, config: &Config, candidates: &[Candidate], format: ShortlistFormat) -> String {
+    match format {
+        ShortlistFormat::Markdown => render::shortlist_markdown(week, config.settings.timezone, candidates),
+        ShortlistFormat::Json => render::shortlist_json(candidates),
+        ShortlistFormat::Csv => render::shortlist_csv(candidates),
+    }
+}
+
+fn feeds(config: &Config, db: &Path, format: TableFormat) -> anyhow::Result<Outcome> {
+    let store = open_store(config, db)?;
+    let names: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
+    let next_scheduled = next_cron(&config.settings.poll_schedule, config.settings.timezone, Utc::now());
+    let mut views: Vec<FeedView> = store
+        .feed_health(&names)?
+        .into_iter()
+        .map(|h| {
+            let org = config.feed(&h.name).and_then(|f| f.org.clone());
+            FeedView::new(h, org, next_scheduled)
+        })
+        .collect();
+    // Problems first: gone, then failing, then the rest in config order.
+    views.sort_by_key(|v| match v.status.as_str() {
+        "gone" => 0,
+        "error" => 1,
+        _ => 2,
+    });
+    emit(&match format {
+        TableFormat::Table => render::feeds_table(&views, config.settings.timezone),
+        TableFormat::Json => render::feeds_json(&views),
+    })?;
+    Ok(if views.is_empty() { Outcome::NothingFound } else { Outcome::Done })
+}
+
+/// The next time `expr` fires after `after`, in zone `tz`.
+pub fn next_cron(expr: &str, tz: chrono_tz::Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let cron = crate::config::parse_cron(expr).ok()?;
+    cron.find_next_occurrence(&after.with_timezone(&tz), false)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn explain(config: &Config, db: &Path, id: i64, format: ExplainFormat) -> anyhow::Result<Outcome> {
+    let mut store = open_store(config, db)?;
+    rescore_if_stale(&mut store, config)?;
+    let Some(post) = store.post(id)? else {
+        eprintln!("no entry with id {id}; ids are shown by `gleaner shortlist`");
+        return Ok(Outcome::NothingFound);
+    };
+    let candidate = Candidate::from_post(post, config);
+    emit(&match format {
+        ExplainFormat::Text => render::explain_text(&candidate),
+        ExplainFormat::Json => serde_json::to_string_pretty(&candidate)? + "\n",
+    })?;
+    Ok(Outcome::Done)
+}
+
+/// Writes to standard output; a closed pipe (`gleaner shortlist | head`) surfaces as a
+/// `BrokenPipe` error that `main` treats as a normal exit.
+pub fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}

@@ -1,0 +1,748 @@
+//! Config: `feeds.toml` → a validated [`Config`].
+//!
+//! The file is read once into a span-keeping TOML document and walked by hand, so that
+//! *every* problem (unknown keys, wrong types, bad regexes, bad cron expressions, unknown
+//! time zones, duplicate feed names, bad URLs) is collected and reported together, each
+//! with its line and a hint. Nothing downstream ever sees an unvalidated value: the rest
+//! of the program only receives a [`Config`].
+//!
+//! Relative paths (`database`, `shortlist_dir`) are resolved against the folder that
+//! holds the config file, so `gleaner --config /etc/gleaner/feeds.toml` works from any
+//! working directory.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use toml_edit::{Document, Item, Table, Value};
+use url::Url;
+
+use crate::score::Field;
+
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_ENV: &str = "GLEANER_CONFIG";
+/// Config path used when neither `--config` nor `GLEANER_CONFIG` is set.
+pub const DEFAULT_CONFIG_PATH: &str = "feeds.toml";
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the config was read from (used for messages and to resolve paths).
+    pub path: PathBuf,
+    pub settings: Settings,
+    pub feeds: Vec<FeedConfig>,
+    pub rules: Vec<RuleConfig>,
+}
+
+/// `[settings]`: every value has a default, documented in the README.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// SQLite database file, resolved against the config file's folder.
+    pub database: PathBuf,
+    /// Folder the daemon writes weekly shortlists into (`<YYYY-Www>.md`).
+    pub shortlist_dir: PathBuf,
+    /// Cron expression (with seconds) for polling.
+    pub poll_schedule: String,
+    /// Cron expression (with seconds) for writing the weekly shortlist.
+    pub shortlist_schedule: String,
+    /// IANA zone name; weeks are ISO weeks in this zone, cron runs in it.
+    pub timezone: chrono_tz::Tz,
+    /// How many candidates a shortlist holds by default.
+    pub shortlist_size: usize,
+    /// Entries scoring below this are not candidates.
+    pub min_score: f64,
+    /// Feeds fetched at once across all hosts.
+    pub concurrency: usize,
+    /// Feeds fetched at once from one host.
+    pub per_host_concurrency: usize,
+    pub connect_timeout: Duration,
+    /// Deadline for one whole fetch, body included.
+    pub request_timeout: Duration,
+    /// Largest feed body accepted, counted after decompression.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    pub user_agent: String,
+    /// Longest wait between retries of a failing feed.
+    pub max_backoff: Duration,
+    /// Points a rule match is multiplied by, per field.
+    pub field_weights: FieldWeights,
+}
+
+/// Multipliers applied to a rule's weight depending on where it matched.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldWeights {
+    pub title: f64,
+    pub summary: f64,
+    pub content: f64,
+    pub url: f64,
+    pub author: f64,
+}
+
+impl FieldWeights {
+    pub fn get(&self, field: Field) -> f64 {
+        match field {
+            Field::Title => self.title,
+            Field::Summary => self.summary,
+            Field::Content => self.content,
+            Field::Url => self.url,
+            Field::Author => self.author,
+        }
+    }
+}
+
+impl Default for FieldWeights {
+    fn default() -> Self {
+        FieldWeights {
+            title: 2.0,
+            summary: 1.0,
+            content: 0.5,
+            url: 1.0,
+            author: 1.0,
+        }
+    }
+}
+
+/// One `[[feed]]`.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    /// Unique; the feed's identity in the database.
+    pub name: String,
+    pub url: Url,
+    /// The "Org" in "Author — Org".
+    pub org: Option<String>,
+    /// Points added to every entry of this feed.
+    pub boost: f64,
+    pub tags: Vec<String>,
+    /// Line of the `[[feed]]` header, for messages.
+    pub line: usize,
+}
+
+/// One `[[rule]]`, its pattern already compiled.
+#[derive(Debug, Clone)]
+pub struct RuleConfig {
+    pub name: String,
+    pub pattern: Regex,
+    pub weight: f64,
+    pub fields: Vec<Field>,
+    pub line: usize,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_str(path, &text)
+    }
+
+    /// Validates `text` as if read from `path` (used by `load` and by tests).
+    pub fn from_str(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let doc = Document::parse(text.to_owned()).map_err(|err| {
+            let line = err.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                problems: vec![Problem {
+                    line,
+                    message: format!("not valid TOML: {}", first_line(err.message())),
+                    hint: "fix the syntax; see the example feeds.toml in the README".into(),
+                }],
+            }
+        })?;
+        let mut reader = Reader {
+            text,
+            problems: Vec::new(),
+        };
+        let config = reader.config(path, base, doc.as_table());
+        if reader.problems.is_empty() {
+            Ok(config)
+        } else {
+            reader.problems.sort_by_key(|p| p.line);
+            Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                problems: reader.problems,
+            })
+        }
+    }
+
+    pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
+        self.feeds.iter().find(|f| f.name == name)
+    }
+}
+
+/// One problem found in the config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub line: usize,
+    pub message: String,
+    pub hint: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {source}; pass --config PATH or set GLEANER_CONFIG", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", InvalidDisplay { path, problems })]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+struct InvalidDisplay<'a> {
+    path: &'a Path,
+    problems: &'a [Problem],
+}
+
+impl fmt::Display for InvalidDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{} has {n} problem{}",
+            self.path.display(),
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in self.problems {
+            write!(
+                f,
+                "\n  {}:{}: {} ({})",
+                self.path.display(),
+                p.line,
+                p.message,
+                p.hint
+            )?;
+        }
+        Ok(())
+    }
+}
+
+const SETTINGS_KEYS: &[&str] = &[
+    "database",
+    "shortlist_dir",
+    "poll_schedule",
+    "shortlist_schedule",
+    "timezone",
+    "shortlist_size",
+    "min_score",
+    "concurrency",
+    "per_host_concurrency",
+    "connect_timeout_secs",
+    "request_timeout_secs",
+    "max_body_bytes",
+    "max_redirects",
+    "user_agent",
+    "max_backoff_secs",
+    "field_weights",
+];
+const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "url", "author"];
+const FEED_KEYS: &[&str] = &["name", "url", "org", "boost", "tags"];
+const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
+const TOP_KEYS: &[&str] = &["settings", "feed", "rule"];
+
+/// Walks the document, collecting problems instead of stopping at the first.
+struct Reader<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn config(&mut self, path: &Path, base: &Path, root: &Table) -> Config {
+        self.unknown_keys(root, TOP_KEYS, "the top level");
+        let empty = Table::new();
+        let settings_table = match root.get("settings") {
+            None => &empty,
+            Some(item) => match item.as_table() {
+                Some(t) => t,
+                None => {
+                    self.problem(item.span(), "`settings` must be a table", "write it as [settings]");
+                    &empty
+                }
+            },
+        };
+        let settings = self.settings(base, settings_table);
+        let feeds = self.feeds(root.get("feed"));
+        let rules = self.rules(root.get("rule"));
+        Config {
+            path: path.to_path_buf(),
+            settings,
+            feeds,
+            rules,
+        }
+    }
+
+    fn settings(&mut self, base: &Path, t: &Table) -> Settings {
+        self.unknown_keys(t, SETTINGS_KEYS, "[settings]");
+        let database = self
+            .string(t, "database")
+            .unwrap_or_else(|| "data/gleaner.db".into());
+        let shortlist_dir = self
+            .string(t, "shortlist_dir")
+            .unwrap_or_else(|| "data/shortlists".into());
+        let poll_schedule = self.cron(t, "poll_schedule", "0 */30 * * * *");
+        let shortlist_schedule = self.cron(t, "shortlist_schedule", "0 0 8 * * Mon");
+        let timezone = self.timezone(t);
+        let field_weights = self.field_weights(t);
+        Settings {
+            database: base.join(database),
+            shortlist_dir: base.join(shortlist_dir),
+            poll_schedule,
+            shortlist_schedule,
+            timezone,
+            shortlist_size: self.count(t, "shortlist_size", 20, 1),
+            min_score: self.number(t, "min_score").unwrap_or(1.0),
+            concurrency: self.count(t, "concurrency", 32, 1),
+            per_host_concurrency: self.count(t, "per_host_concurrency", 2, 1),
+            connect_timeout: Duration::from_secs(self.count(t, "connect_timeout_secs", 10, 1) as u64),
+            request_timeout: Duration::from_secs(self.count(t, "request_timeout_secs", 30, 1) as u64),
+            max_body_bytes: self.count(t, "max_body_bytes", 10 * 1024 * 1024, 1024) as u64,
+            max_redirects: self.count(t, "max_redirects", 5, 0),
+            user_agent: self.string(t, "user_agent").unwrap_or_else(default_user_agent),
+            max_backoff: Duration::from_secs(self.count(t, "max_backoff_secs", 6 * 3600, 60) as u64),
+            field_weights,
+        }
+    }
+
+    fn field_weights(&mut self, t: &Table) -> FieldWeights {
+        let mut weights = FieldWeights::default();
+        let Some(item) = t.get("field_weights") else {
+            return weights;
+        };
+        let Some(table) = item.as_table_like() else {
+            self.problem(
+                item.span(),
+                "`field_weights` must be a table",
+                "write [settings.field_weights] with title/summary/content/url/author numbers",
+            );
+            return weights;
+        };
+        for (key, value) in table.iter() {
+            let slot = match key {
+                "title" => &mut weights.title,
+                "summary" => &mut weights.summary,
+                "content" => &mut weights.content,
+                "url" => &mut weights.url,
+                "author" => &mut weights.author,
+                _ => {
+                    self.problem(
+                        value.span(),
+                        &format!("unknown key `{key}` in [settings.field_weights]"),
+                        &format!("known keys: {}", FIELD_WEIGHT_KEYS.join(", ")),
+                    );
+                    continue;
+                }
+            };
+            match as_number(value) {
+                Some(n) => *slot = n,
+                None => self.problem(
+                    value.span(),
+                    &format!("field weight `{key}` must be a number"),
+                    "for example title = 2.0",
+                ),
+            }
+        }
+        weights
+    }
+
+    fn feeds(&mut self, item: Option<&Item>) -> Vec<FeedConfig> {
+        let mut feeds: Vec<FeedConfig> = Vec::new();
+        for (table, span) in self.array_of_tables(item, "feed") {
+            self.unknown_keys(table, FEED_KEYS, "[[feed]]");
+            let line = span.clone().map(|s| line_of(self.text, s.start)).unwrap_or(1);
+            let name = self.required_string(table, "name", span.clone(), "[[feed]]");
+            let url = self.url(table, span.clone());
+            let org = self.string(table, "org");
+            let boost = self.number(table, "boost").unwrap_or(0.0);
+            let tags = self.string_list(table, "tags").unwrap_or_default();
+            let (Some(name), Some(url)) = (name, url) else { continue };
+            if let Some(first) = feeds.iter().find(|f| f.name == name) {
+                self.problem_at(
+                    line,
+                    &format!("duplicate feed name `{name}` (first on line {})", first.line),
+                    "feed names are their identity in the database: make each unique",
+                );
+                continue;
+            }
+            feeds.push(FeedConfig {
+                name,
+                url,
+                org,
+                boost,
+                tags,
+                line,
+            });
+        }
+        feeds
+    }
+
+    fn rules(&mut self, item: Option<&Item>) -> Vec<RuleConfig> {
+        let mut rules: Vec<RuleConfig> = Vec::new();
+        for (table, span) in self.array_of_tables(item, "rule") {
+            self.unknown_keys(table, RULE_KEYS, "[[rule]]");
+            let line = span.clone().map(|s| line_of(self.text, s.start)).unwrap_or(1);
+            let name = self.required_string(table, "name", span.clone(), "[[rule]]");
+            let pattern = self.pattern(table, span.clone());
+            let weight = self.number(table, "weight");
+            if weight.is_none() && table.get("weight").is_none() {
+                self.problem(span.clone(), "[[rule]] has no `weight`", "add weight = 1.0 (negative to penalize)");
+            }
+            let fields = self.fields(table);
+            let (Some(name), Some(pattern), Some(weight)) = (name, pattern, weight) else {
+                continue;
+            };
+            if let Some(first) = rules.iter().find(|r| r.name == name) {
+                self.problem_at(
+                    line,
+                    &format!("duplicate rule name `{name}` (first on line {})", first.line),
+                    "rule names appear in explanations: make each unique",
+                );
+                continue;
+            }
+            rules.push(RuleConfig {
+                name,
+                pattern,
+                weight,
+                fields,
+                line,
+            });
+        }
+        rules
+    }
+
+    fn array_of_tables<'t>(
+        &mut self,
+        item: Option<&'t Item>,
+        key: &str,
+    ) -> Vec<(&'t Table, Option<Range<usize>>)> {
+        match item {
+            None => Vec::new(),
+            Some(Item::ArrayOfTables(array)) => array.iter().map(|t| (t, t.span())).collect(),
+            Some(other) => {
+                self.problem(
+                    other.span(),
+                    &format!("`{key}` must be an array of tables"),
+                    &format!("write each one under its own [[{key}]] header"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn pattern(&mut self, t: &Table, span: Option<Range<usize>>) -> Option<Regex> {
+        let text = self.required_string(t, "pattern", span, "[[rule]]")?;
+        match regex::RegexBuilder::new(&text).size_limit(1 << 22).build() {
+            Ok(re) => Some(re),
+            Err(err) => {
+                let detail = err.to_string().lines().last().unwrap_or("").trim().to_owned();
+                self.problem(
+                    t.get("pattern").and_then(Item::span),
+                    &format!("bad regex `{text}`: {detail}"),
+                    "patterns use the regex crate's syntax; use single quotes so backslashes stay literal",
+                );
+                None
+            }
+        }
+    }
+
+    fn fields(&mut self, t: &Table) -> Vec<Field> {
+        let Some(names) = self.string_list(t, "fields") else {
+            return Field::SCORED_BY_DEFAULT.to_vec();
+        };
+        let mut fields = Vec::new();
+        for name in names {
+            match Field::parse(&name) {
+                Some(f) if !fields.contains(&f) => fields.push(f),
+                Some(_) => {}
+                None => self.problem(
+                    t.get("fields").and_then(Item::span),
+                    &format!("unknown field `{name}`"),
+                    "fields are title, summary, content, url, author",
+                ),
+            }
+        }
+        fields
+    }
+
+    fn url(&mut self, t: &Table, span: Option<Range<usize>>) -> Option<Url> {
+        let text = self.required_string(t, "url", span, "[[feed]]")?;
+        let at = t.get("url").and_then(Item::span);
+        match Url::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+            Ok(_) => {
+                self.problem(at, &format!("feed url `{text}` is not http(s)"), "use an http:// or https:// URL");
+                None
+            }
+            Err(err) => {
+                self.problem(at, &format!("bad feed url `{text}`: {err}"), "use a full URL like https://example.com/feed.xml");
+                None
+            }
+        }
+    }
+
+    fn cron(&mut self, t: &Table, key: &str, default: &str) -> String {
+        let Some(expr) = self.string(t, key) else {
+            return default.into();
+        };
+        if let Err(err) = parse_cron(&expr) {
+            self.problem(
+                t.get(key).and_then(Item::span),
+                &format!("bad cron expression `{expr}` for `{key}`: {err}"),
+                "six fields with seconds first, e.g. \"0 */30 * * * *\" (every 30 minutes)",
+            );
+        }
+        expr
+    }
+
+    fn timezone(&mut self, t: &Table) -> chrono_tz::Tz {
+        let Some(name) = self.string(t, "timezone") else {
+            return chrono_tz::UTC;
+        };
+        match name.parse::<chrono_tz::Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                self.problem(
+                    t.get("timezone").and_then(Item::span),
+                    &format!("unknown time zone `{name}`"),
+                    "use an IANA name such as \"UTC\", \"Europe/Berlin\" or \"America/New_York\"",
+                );
+                chrono_tz::UTC
+            }
+        }
+    }
+
+    fn count(&mut self, t: &Table, key: &str, default: usize, min: usize) -> usize {
+        let Some(item) = t.get(key) else { return default };
+        match item.as_integer() {
+            Some(n) if n >= min as i64 => n as usize,
+            _ => {
+                self.problem(
+                    item.span(),
+                    &format!("`{key}` must be a whole number of at least {min}"),
+                    &format!("the default is {default}"),
+                );
+                default
+            }
+        }
+    }
+
+    fn number(&mut self, t: &Table, key: &str) -> Option<f64> {
+        let item = t.get(key)?;
+        let n = as_number(item);
+        if n.is_none() {
+            self.problem(item.span(), &format!("`{key}` must be a number"), "for example 1.5 or -2");
+        }
+        n
+    }
+
+    fn string(&mut self, t: &Table, key: &str) -> Option<String> {
+        let item = t.get(key)?;
+        match item.as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                self.problem(item.span(), &format!("`{key}` must be a string"), "put the value in quotes");
+                None
+            }
+        }
+    }
+
+    fn required_string(
+        &mut self,
+        t: &Table,
+        key: &str,
+        span: Option<Range<usize>>,
+        what: &str,
+    ) -> Option<String> {
+        if t.get(key).is_none() {
+            self.problem(span, &format!("{what} has no `{key}`"), &format!("add {key} = \"…\""));
+            return None;
+        }
+        let s = self.string(t, key)?;
+        if s.trim().is_empty() {
+            self.problem(t.get(key).and_then(Item::span), &format!("`{key}` is empty"), "give it a value");
+            return None;
+        }
+        Some(s)
+    }
+
+    fn string_list(&mut self, t: &Table, key: &str) -> Option<Vec<String>> {
+        let item = t.get(key)?;
+        let list = item.as_array().and_then(|a| {
+            a.iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        });
+        if list.is_none() {
+            self.problem(item.span(), &format!("`{key}` must be a list of strings"), "for example [\"a\", \"b\"]");
+        }
+        list
+    }
+
+    fn unknown_keys(&mut self, t: &Table, known: &[&str], place: &str) {
+        for (key, item) in t.iter() {
+            if !known.contains(&key) {
+                let span = t.key(key).and_then(|k| k.span()).or_else(|| item.span());
+                let hint = match closest(key, known) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => format!("known keys: {}", known.join(", ")),
+                };
+                self.problem(span, &format!("unknown key `{key}` in {place}"), &hint);
+            }
+        }
+    }
+
+    fn problem(&mut self, span: Option<Range<usize>>, message: &str, hint: &str) {
+        let line = span.map(|s| line_of(self.text, s.start)).unwrap_or(1);
+        self.problem_at(line, message, hint);
+    }
+
+    fn problem_at(&mut self, line: usize, message: &str, hint: &str) {
+        self.problems.push(Problem {
+            line,
+            message: message.to_owned(),
+            hint: hint.to_owned(),
+        });
+    }
+}
+
+/// Parses a cron expression exactly as tokio-cron-scheduler will (seconds required,
+/// day-of-month AND day-of-week), so `check` accepts only what the daemon can run.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+}
+
+pub fn default_user_agent() -> String {
+    format!(
+        "gleaner/{} (feed reader for a newsletter editor; +https://crates.io/crates/gleaner)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn as_number(item: &Item) -> Option<f64> {
+    match item.as_value()? {
+        Value::Float(f) => Some(*f.value()),
+        Value::Integer(i) => Some(*i.value() as f64),
+        _ => None,
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s).trim()
+}
+
+/// The known key nearest to a misspelled one, if it is near enough to be a typo.
+fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            prev = current;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, Vec<Problem>> {
+        Config::from_str(Path::new("/srv/g/feeds.toml"), text).map_err(|e| match e {
+            ConfigError::Invalid { problems, .. } => problems,
+            other => panic!("unexpected {other}"),
+        })
+    }
+
+    #[test]
+    fn defaults_apply_and_paths_resolve_against_the_config_folder() {
+        let c = load("").unwrap();
+        assert_eq!(c.settings.database, Path::new("/srv/g/data/gleaner.db"));
+        assert_eq!(c.settings.shortlist_size, 20);
+        assert_eq!(c.settings.timezone, chrono_tz::UTC);
+        assert!(c.settings.user_agent.starts_with("gleaner/"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_line() {
+        let text = r#"[settings]
+timezone = "Mars/Olympus"
+poll_schedul = "0 * * * * *"
+shortlist_schedule = "every monday"
+
+[[feed]]
+name = "a"
+url = "not a url"
+
+[[feed]]
+name = "a"
+url = "https://a.example/feed"
+
+[[feed]]
+name = "a"
+url = "https://b.example/feed"
+
+[[rule]]
+name = "bad"
+pattern = '(unclosed'
+weight = 1
+"#;
+        let problems = load(text).unwrap_err();
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![2, 3, 4, 8, 14, 20], "{problems:#?}");
+        assert!(problems[1].hint.contains("poll_schedule"), "{:?}", problems[1]);
+        assert!(problems[4].message.contains("duplicate feed name `a` (first on line 10)"));
+    }
+
+    #[test]
+    fn rules_default_to_all_text_fields_and_reject_unknown_fields() {
+        let ok = load("[[rule]]\nname='r'\npattern='x'\nweight=2\n").unwrap();
+        assert_eq!(ok.rules[0].fields, Field::SCORED_BY_DEFAULT.to_vec());
+        let bad = load("[[rule]]\nname='r'\npattern='x'\nweight=2\nfields=['body']\n").unwrap_err();
+        assert_eq!(bad[0].line, 5);
+        assert!(bad[0].message.contains("unknown field `body`"));
+    }
+
+    #[test]
+    fn toml_syntax_errors_name_their_line() {
+        let problems = load("[settings]\ndatabase = \n").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 2);
+    }
+
+    #[test]
+    fn non_http_feed_urls_are_refused() {
+        let problems = load("[[feed]]\nname='x'\nurl='file:///etc/passwd'\n").unwrap_err();
+        assert!(problems[0].message.contains("not http(s)"));
+    }
+}

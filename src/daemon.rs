@@ -1,0 +1,222 @@
+//! Daemon: the schedule. Polls once at start and then on `poll_schedule`, writes the
+//! shortlists on `shortlist_schedule`, and stops cleanly on Ctrl-C / SIGTERM.
+//!
+//! What we rely on from tokio-cron-scheduler, and how its known gaps are covered:
+//! - each firing is a new task, so a slow poll could overlap the next one: a poll takes
+//!   a lock with `try_lock` and a busy slot is skipped (and logged);
+//! - `shutdown()` does not wait for running jobs: on a signal we flag shutdown (polls
+//!   stop starting feeds and abandon fetches in flight), stop the scheduler, then wait
+//!   for the poll lock, so any batch being written commits before the process exits;
+//! - the config is re-read at every poll, so feeds added to `feeds.toml` are picked up
+//!   without a restart (an invalid edit is logged and the previous config kept) and
+//!   changed rules re-score stored entries.
+//!
+//! Shortlists are written to a temporary file and renamed into place, so a reader never
+//! sees half a file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::sync::watch;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::cli::ShortlistFormat;
+use crate::commands::{open_store, poll_summary, render_shortlist, rescore_if_stale};
+use crate::config::Config;
+use crate::pipeline::Poller;
+use crate::shortlist;
+use crate::store::Store;
+use crate::week::WeekSpec;
+
+struct Daemon {
+    config: Mutex<Arc<Config>>,
+    store: Arc<Mutex<Store>>,
+    /// Held while a poll runs; a second poll that finds it held is skipped.
+    poll_lock: tokio::sync::Mutex<()>,
+    shutdown: watch::Receiver<bool>,
+}
+
+pub fn run(config: Config, db: PathBuf) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run_async(config, db))
+}
+
+async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
+    let mut store = open_store(&config, &db)?;
+    rescore_if_stale(&mut store, &config)?;
+    tracing::info!(
+        config = %config.path.display(),
+        database = %db.display(),
+        feeds = config.feeds.len(),
+        rules = config.rules.len(),
+        poll_schedule = %config.settings.poll_schedule,
+        shortlist_schedule = %config.settings.shortlist_schedule,
+        "daemon starting"
+    );
+    let (stop, shutdown) = watch::channel(false);
+    let tz = config.settings.timezone;
+    let (poll_cron, shortlist_cron) = (config.settings.poll_schedule.clone(), config.settings.shortlist_schedule.clone());
+    let daemon = Arc::new(Daemon {
+        config: Mutex::new(Arc::new(config)),
+        store: Arc::new(Mutex::new(store)),
+        poll_lock: tokio::sync::Mutex::new(()),
+        shutdown,
+    });
+
+    let mut scheduler = JobScheduler::new().await.context("cannot start the scheduler")?;
+    let d = daemon.clone();
+    scheduler
+        .add(Job::new_async_tz(poll_cron.as_str(), tz, move |_, _| {
+            let d = d.clone();
+            Box::pin(async move { d.poll_cycle().await })
+        })?)
+        .await?;
+    let d = daemon.clone();
+    scheduler
+        .add(Job::new_async_tz(shortlist_cron.as_str(), tz, move |_, _| {
+            let d = d.clone();
+            Box::pin(async move { d.write_shortlists().await })
+        })?)
+        .await?;
+    scheduler.start().await.context("cannot start the scheduler")?;
+
+    let first = tokio::spawn({
+        let d = daemon.clone();
+        async move { d.poll_cycle().await }
+    });
+
+    wait_for_signal().await;
+    tracing::info!("stopping: waiting for in-flight work to finish");
+    let _ = stop.send(true);
+    let _ = scheduler.shutdown().await;
+    let _ = first.await;
+    // Any poll still running holds the lock until its writes are committed.
+    let _done = daemon.poll_lock.lock().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+impl Daemon {
+    async fn poll_cycle(&self) {
+        if *self.shutdown.borrow() {
+            return;
+        }
+        let Ok(_guard) = self.poll_lock.try_lock() else {
+            tracing::warn!("previous poll still running; skipping this scheduled poll");
+            return;
+        };
+        let config = match self.reload_config().await {
+            Ok(config) => config,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), "cannot prepare the poll");
+                return;
+            }
+        };
+        let poller = match Poller::new(config.clone(), self.store.clone()) {
+            Ok(p) => p,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), "cannot build the HTTP client");
+                return;
+            }
+        };
+        let feeds = config.feeds.clone();
+        let started = Utc::now();
+        let report = poller.poll(feeds, false, Some(self.shutdown.clone()), |_| {}).await;
+        let entries = report.entries();
+        tracing::info!(
+            feeds = report.feeds.len(),
+            new = entries.new,
+            updated = entries.updated,
+            failed = report.failed().count(),
+            seconds = (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
+            "poll finished"
+        );
+        tracing::debug!(summary = %poll_summary(&report));
+    }
+
+    /// Re-reads the config file; keeps the running config when the file is invalid.
+    async fn reload_config(&self) -> anyhow::Result<Arc<Config>> {
+        let current = self.config.lock().expect("config lock").clone();
+        let config = match Config::load(&current.path) {
+            Ok(fresh) => Arc::new(fresh),
+            Err(err) => {
+                tracing::error!(error = %err, "config is invalid; keeping the previous one");
+                current
+            }
+        };
+        *self.config.lock().expect("config lock") = config.clone();
+        let (store, c) = (self.store.clone(), config.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            store.sync_feeds(c.feeds.iter().map(|f| (f.name.as_str(), f.url.as_str())))?;
+            rescore_if_stale(&mut store, &c)
+        })
+        .await??;
+        Ok(config)
+    }
+
+    /// Writes this week's and last week's shortlists (markdown) into `shortlist_dir`.
+    async fn write_shortlists(&self) {
+        let config = self.config.lock().expect("config lock").clone();
+        let store = self.store.clone();
+        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<PathBuf>> {
+            let store = store.lock().unwrap_or_else(|p| p.into_inner());
+            let mut written = Vec::new();
+            for spec in [WeekSpec::Last, WeekSpec::This] {
+                let week = spec.resolve(Utc::now(), config.settings.timezone);
+                let candidates = shortlist::build(&store, &config, week, config.settings.shortlist_size)?;
+                let text = render_shortlist(week, &config, &candidates, ShortlistFormat::Markdown);
+                let path = config.settings.shortlist_dir.join(format!("{week}.md"));
+                write_atomically(&path, &text)?;
+                written.push(path);
+            }
+            Ok(written)
+        })
+        .await;
+        match result {
+            Ok(Ok(paths)) => {
+                for p in paths {
+                    tracing::info!(path = %p.display(), "shortlist written");
+                }
+            }
+            Ok(Err(err)) => tracing::error!(error = %format!("{err:#}"), "cannot write the shortlist"),
+            Err(err) => tracing::error!(error = %err, "shortlist task failed"),
+        }
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it into place.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("shortlist")
+    ));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,239 @@
+//! HTML → plain text, and feed discovery in HTML pages. Pure functions.
+//!
+//! Feed text is hostile: it is tokenized with html5ever's spec-compliant tokenizer (the
+//! one browsers' parsers are modelled on), never with regexes. Text inside `script`,
+//! `style`, `noscript`, `template`, `iframe`, `object`, `svg` and `math` is dropped;
+//! comments and attributes (event handlers, `javascript:` URLs) never reach the text;
+//! entities are decoded; block elements become line breaks and runs of white space
+//! collapse. The result is what scoring matches and what every output shows (escaped
+//! again for its format).
+
+use std::cell::{Cell, RefCell};
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+
+/// Elements whose contents are never text a reader sees.
+const HIDDEN: &[&str] = &[
+    "script", "style", "noscript", "template", "iframe", "object", "svg", "math", "head", "title",
+];
+/// Elements that break a line when they open or close.
+const BLOCK: &[&str] = &[
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+    "tr", "table", "section", "article", "header", "footer", "hr", "dd", "dt", "figure",
+    "figcaption",
+];
+
+/// Plain text of an HTML fragment, at most `max_chars` characters.
+pub fn to_text(html: &str, max_chars: usize) -> String {
+    // Fast path: most titles are plain text with nothing to decode.
+    if !html.contains(['<', '&']) {
+        return collapse(html, max_chars);
+    }
+    let sink = TextSink::default();
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    collapse(&tokenizer.sink.text.borrow(), max_chars)
+}
+
+#[derive(Default)]
+struct TextSink {
+    text: RefCell<String>,
+    /// Depth inside hidden elements.
+    hidden: Cell<usize>,
+}
+
+impl TokenSink for TextSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        match token {
+            Token::CharacterTokens(chars) if self.hidden.get() == 0 => {
+                self.text.borrow_mut().push_str(&chars);
+            }
+            Token::TagToken(tag) => {
+                let name: &str = &tag.name;
+                if HIDDEN.contains(&name) {
+                    match tag.kind {
+                        TagKind::StartTag if !tag.self_closing => {
+                            self.hidden.set(self.hidden.get() + 1);
+                            // Tell the tokenizer these hold raw text, so markup-looking
+                            // text inside a script cannot close it early or leak out.
+                            return match name {
+                                "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+                                "style" | "iframe" | "noscript" => {
+                                    TokenSinkResult::RawData(RawKind::Rawtext)
+                                }
+                                "title" => TokenSinkResult::RawData(RawKind::Rcdata),
+                                _ => TokenSinkResult::Continue,
+                            };
+                        }
+                        TagKind::EndTag => self.hidden.set(self.hidden.get().saturating_sub(1)),
+                        _ => {}
+                    }
+                } else if BLOCK.contains(&name) {
+                    self.text.borrow_mut().push('\n');
+                } else if name == "td" || name == "th" || name == "img" {
+                    self.text.borrow_mut().push(' ');
+                }
+            }
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+/// Collapses white space (keeping single paragraph breaks) and caps the length.
+fn collapse(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut chars = 0;
+    let mut pending_space = false;
+    let mut pending_break = false;
+    for c in text.chars() {
+        if c == '\n' || c == '\r' || c == '\u{2029}' {
+            pending_break = true;
+        } else if c.is_whitespace() || c == '\u{a0}' {
+            pending_space = true;
+        } else if c.is_control() || c == '\u{fffd}' {
+            continue;
+        } else {
+            if !out.is_empty() && (pending_break || pending_space) {
+                out.push(if pending_break { '\n' } else { ' ' });
+                chars += 1;
+            }
+            pending_break = false;
+            pending_space = false;
+            if chars >= max_chars {
+                out.push('…');
+                break;
+            }
+            out.push(c);
+            chars += 1;
+        }
+    }
+    out
+}
+
+/// A feed a web page advertises with `<link rel="alternate" type="…">`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedLink {
+    pub href: String,
+    pub title: Option<String>,
+}
+
+/// The feeds an HTML page links in its `<link rel="alternate">` tags, in page order,
+/// resolved against `base`.
+pub fn feed_links(html: &str, base: &url::Url) -> Vec<FeedLink> {
+    let sink = LinkSink::default();
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let links = tokenizer.sink.links.take();
+    links
+        .into_iter()
+        .filter_map(|(href, title)| {
+            let url = base.join(href.trim()).ok()?;
+            matches!(url.scheme(), "http" | "https").then(|| FeedLink {
+                href: url.to_string(),
+                title,
+            })
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct LinkSink {
+    links: RefCell<Vec<(String, Option<String>)>>,
+}
+
+impl TokenSink for LinkSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        if let Token::TagToken(tag) = token
+            && tag.kind == TagKind::StartTag
+        {
+            let name: &str = &tag.name;
+            if name == "link" {
+                let attr = |n: &str| {
+                    tag.attrs
+                        .iter()
+                        .find(|a| &*a.name.local == n)
+                        .map(|a| a.value.to_string())
+                };
+                let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
+                let kind = attr("type").unwrap_or_default().to_ascii_lowercase();
+                let is_feed = ["application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"]
+                    .iter()
+                    .any(|t| kind.starts_with(t));
+                if rel.split_whitespace().any(|r| r == "alternate")
+                    && is_feed
+                    && let Some(href) = attr("href")
+                {
+                    self.links.borrow_mut().push((href, attr("title")));
+                }
+            }
+            // Script and style bodies hold no links; skip them as raw text.
+            return match name {
+                "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+                "style" => TokenSinkResult::RawData(RawKind::Rawtext),
+                _ => TokenSinkResult::Continue,
+            };
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_never_becomes_text() {
+        let cases = [
+            ("plain title", "plain title"),
+            ("Fish &amp; chips &lt;b&gt; &#8217; &nbsp;x", "Fish & chips <b> ’ x"),
+            ("<p>One</p><p>Two <b>bold</b></p>", "One\nTwo bold"),
+            ("a<script>var incident = 1; document.write('</p>')</script>b", "ab"),
+            ("<style>.outage{color:red}</style>Hello", "Hello"),
+            ("<a href=\"javascript:alert(1)\" onclick=\"outage()\">link</a>", "link"),
+            ("<!-- incident -->visible", "visible"),
+            ("<svg><text>hidden</text></svg>shown", "shown"),
+            ("x <  y and 3 > 2", "x < y and 3 > 2"),
+            ("  lots   of\n\n\n space  ", "lots of\nspace"),
+        ];
+        for (html, text) in cases {
+            assert_eq!(to_text(html, 1000), text, "{html}");
+        }
+    }
+
+    #[test]
+    fn text_is_capped_by_characters_not_bytes() {
+        assert_eq!(to_text("ééééé", 3), "ééé…");
+        assert_eq!(to_text("<p>abcdef</p>", 4), "abcd…");
+    }
+
+    #[test]
+    fn feed_links_are_found_and_resolved() {
+        let base = url::Url::parse("https://blog.example/posts/").unwrap();
+        let html = r#"<html><head>
+            <link rel="stylesheet" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">
+            <link rel="alternate" type="application/atom+xml" href="atom.xml">
+            <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+            <script>"<link rel=alternate type=application/rss+xml href=/fake>"</script>
+            </head></html>"#;
+        let links = feed_links(html, &base);
+        let hrefs: Vec<&str> = links.iter().map(|l| l.href.as_str()).collect();
+        assert_eq!(hrefs, ["https://blog.example/feed.xml", "https://blog.example/posts/atom.xml"]);
+        assert_eq!(links[0].title.as_deref(), Some("RSS"));
+    }
+}

@@ -1,0 +1,43 @@
+//! The `gleaner` binary: parse flags, set up logging, run the command, map the result
+//! to an exit status (0 ok, 1 nothing found, 2 bad usage, config or database).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use gleaner::cli::{Cli, Command, LogFormat};
+use gleaner::commands::{self, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, matches!(cli.command, Command::Daemon));
+    match commands::run(cli) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::NothingFound) => ExitCode::from(1),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("gleaner: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to standard error. The daemon logs at `info`, one-shot commands at `warn`
+/// so their output stays the summary; `GLEANER_LOG` (tracing's env-filter syntax)
+/// overrides both.
+fn init_logging(format: LogFormat, daemon: bool) {
+    let default = if daemon { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GLEANER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,274 @@
+//! Parse: a fetched body → feed-rs's model. Pure.
+//!
+//! feed-rs does the format work (RSS 0.9x/1.0/2.0, Atom, JSON Feed). Around it we fix
+//! what it leaves to callers:
+//! - the HTTP `charset` is ignored by feed-rs; when the server names one and the body
+//!   has no BOM, the body is decoded with it first (the HTTP header wins over the XML
+//!   declaration, as feedparser and browsers do);
+//! - `<rss>` without a `version` attribute fails with `NoFeedRoot` in feed-rs 3.0
+//!   (upstream #275); it is retried as RSS 2.0;
+//! - feed-rs invents entry ids (a hash of link + title, or a random UUID) when a feed has
+//!   none; we make it leave them empty so dedupe can tell a real GUID from a guess;
+//! - dates feed-rs cannot parse (no zone, odd layouts) are parsed by [`parse_date`];
+//! - an HTML page instead of a feed becomes an error naming the feeds the page links.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use feed_rs::model::Feed;
+
+use crate::html;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ParseError {
+    #[error("the response body is empty")]
+    Empty,
+    #[error("got an HTML page, not a feed; {}", html_hint(.feeds))]
+    HtmlPage { feeds: Vec<String> },
+    #[error("not a feed: {0}")]
+    Invalid(String),
+}
+
+fn html_hint(feeds: &[String]) -> String {
+    match feeds {
+        [] => "the page links no feed: find the blog's RSS/Atom URL and set it as the feed url".into(),
+        _ => format!("the page links these feeds: {}", feeds.join(", ")),
+    }
+}
+
+/// Parses `body`; `charset` is the HTTP Content-Type charset, `base` the final URL (for
+/// relative links).
+pub fn parse_feed(body: &[u8], charset: Option<&str>, base: &str) -> Result<Feed, ParseError> {
+    let body = trim_leading_whitespace(body);
+    if body.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let body = decode_with_http_charset(body, charset);
+    if looks_like_html(&body) {
+        let text = String::from_utf8_lossy(&body);
+        let feeds = url::Url::parse(base)
+            .map(|b| html::feed_links(&text, &b).into_iter().map(|l| l.href).collect())
+            .unwrap_or_default();
+        return Err(ParseError::HtmlPage { feeds });
+    }
+    match parser(base).parse(&body[..]) {
+        Ok(feed) => Ok(feed),
+        Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot)) => {
+            match with_rss_version(&body) {
+                Some(fixed) => parser(base).parse(&fixed[..]).map_err(invalid),
+                None => Err(invalid(feed_rs::parser::ParseFeedError::ParseError(
+                    feed_rs::parser::ParseErrorKind::NoFeedRoot,
+                ))),
+            }
+        }
+        Err(err) => Err(invalid(err)),
+    }
+}
+
+fn parser(base: &str) -> feed_rs::parser::Parser {
+    feed_rs::parser::Builder::new()
+        .base_uri(Some(base))
+        // Empty means "the feed gave none"; normalize derives a stable key instead.
+        .id_generator(|_, _, _| String::new())
+        .sanitize_content(false)
+        .timestamp_parser(parse_date)
+        .build()
+}
+
+fn invalid(err: feed_rs::parser::ParseFeedError) -> ParseError {
+    let message = match err {
+        feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot) => {
+            "no RSS, Atom or JSON Feed root element found".to_owned()
+        }
+        other => other.to_string(),
+    };
+    ParseError::Invalid(message)
+}
+
+fn trim_leading_whitespace(body: &[u8]) -> &[u8] {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    &body[start..]
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(512)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}');
+    head.starts_with("<!doctype html") || head.starts_with("<html") || {
+        // An XML prolog followed by <html> (XHTML pages).
+        head.starts_with("<?xml") && head.contains("<html") && !head.contains("<rss") && !head.contains("<feed")
+    }
+}
+
+/// Re-encodes `body` as UTF-8 when the HTTP header names another charset and the body
+/// carries no BOM, rewriting the XML declaration so feed-rs does not decode twice.
+fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
+    let Some(label) = charset else { return Cow::Borrowed(body) };
+    let Some(encoding) = encoding_rs::Encoding::for_label(label.trim().as_bytes()) else {
+        return Cow::Borrowed(body);
+    };
+    if encoding_rs::Encoding::for_bom(body).is_some() {
+        return Cow::Borrowed(body);
+    }
+    let (text, _, _) = encoding.decode(body);
+    let text = text.trim_start_matches('\u{feff}');
+    let text = match text.strip_prefix("<?xml") {
+        Some(rest) => match rest.find("?>") {
+            Some(end) => Cow::Owned(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{}", &rest[end + 2..])),
+            None => Cow::Borrowed(text),
+        },
+        None => Cow::Borrowed(text),
+    };
+    Cow::Owned(text.into_owned().into_bytes())
+}
+
+/// `<rss>` with no usable version attribute, rewritten to `<rss version="2.0">`.
+fn with_rss_version(body: &[u8]) -> Option<Vec<u8>> {
+    static VERSION_ATTR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let version_attr = VERSION_ATTR
+        .get_or_init(|| regex::Regex::new(r#"\s+version\s*=\s*("[^"]*"|'[^']*')"#).expect("valid regex"));
+    let head = &body[..body.len().min(4096)];
+    let start = head.windows(4).position(|w| w == b"<rss")?;
+    let end = start + head[start..].iter().position(|&b| b == b'>')?;
+    let attrs = std::str::from_utf8(&head[start + 4..end]).ok()?;
+    let attrs = version_attr.replace_all(attrs, "");
+    let mut out = Vec::with_capacity(body.len() + 16);
+    out.extend_from_slice(&body[..start]);
+    out.extend_from_slice(format!("<rss version=\"2.0\"{attrs}").as_bytes());
+    out.extend_from_slice(&body[end..]);
+    Some(out)
+}
+
+/// Lenient date parsing: RFC 3339 / ISO 8601 (with or without zone), RFC 2822 and its
+/// common misspellings, and bare dates. A date without a zone is taken as UTC.
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    if t.is_empty() || t.len() > 100 {
+        return None;
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc2822(t) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    let cleaned = clean_rfc2822(t);
+    if let Ok(dt) = DateTime::parse_from_rfc2822(&cleaned) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    const ZONED: &[&str] = &["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S %z", "%a, %d %b %Y %H:%M %z", "%d %b %Y %H:%M:%S %z"];
+    for f in ZONED {
+        if let Ok(dt) = DateTime::parse_from_str(t, f) {
+            return Some(dt.with_timezone(&Utc));
+        }
+    }
+    const NAIVE: &[&str] = &[
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%a, %d %b %Y %H:%M:%S",
+        "%d %b %Y %H:%M:%S",
+    ];
+    for f in NAIVE {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
+            return Some(dt.and_utc());
+        }
+    }
+    for f in ["%Y-%m-%d", "%Y%m%d", "%d %b %Y", "%B %d, %Y", "%b %d, %Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
+            return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
+        }
+    }
+    // A trailing zone name chrono does not know ("… 10:00:00 CEST"): read it as UTC
+    // rather than losing the date.
+    let (head, _) = t.rsplit_once(' ')?;
+    if head.len() < t.len() && head.contains(':') {
+        for f in ["%a, %d %b %Y %H:%M:%S", "%d %b %Y %H:%M:%S"] {
+            if let Ok(dt) = NaiveDateTime::parse_from_str(head.trim(), f) {
+                return Some(dt.and_utc());
+            }
+        }
+    }
+    None
+}
+
+/// Fixes common RFC 2822 deviations: full day/month names, missing seconds, `UTC`.
+fn clean_rfc2822(t: &str) -> String {
+    let mut s = t.replace(" UTC", " +0000").replace(" Z", " +0000");
+    for (long, short) in [
+        ("Monday", "Mon"), ("Tuesday", "Tue"), ("Wednesday", "Wed"), ("Thursday", "Thu"),
+        ("Friday", "Fri"), ("Saturday", "Sat"), ("Sunday", "Sun"), ("January", "Jan"),
+        ("February", "Feb"), ("March", "Mar"), ("April", "Apr"), ("June", "Jun"), ("July", "Jul"),
+        ("August", "Aug"), ("September", "Sep"), ("Sept", "Sep"), ("October", "Oct"),
+        ("November", "Nov"), ("December", "Dec"), ("Tues", "Tue"), ("Thur", "Thu"),
+    ] {
+        s = s.replace(long, short);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_the_wild() {
+        let cases = [
+            ("2024-03-05T10:00:00Z", "2024-03-05T10:00:00+00:00"),
+            ("2024-03-05T12:00:00+02:00", "2024-03-05T10:00:00+00:00"),
+            ("Tue, 05 Mar 2024 10:00:00 GMT", "2024-03-05T10:00:00+00:00"),
+            ("Tue, 05 Mar 2024 10:00:00 +0000", "2024-03-05T10:00:00+00:00"),
+            ("Tuesday, 05 March 2024 10:00:00 UTC", "2024-03-05T10:00:00+00:00"),
+            ("2024-03-05 10:00:00", "2024-03-05T10:00:00+00:00"),
+            ("2024-03-05T10:00:00", "2024-03-05T10:00:00+00:00"),
+            ("2024-03-05", "2024-03-05T00:00:00+00:00"),
+            ("Tue, 05 Mar 2024 10:00:00 CEST", "2024-03-05T10:00:00+00:00"),
+        ];
+        for (input, want) in cases {
+            let got = parse_date(input).map(|d| d.to_rfc3339());
+            assert_eq!(got.as_deref(), Some(want), "{input}");
+        }
+        for bad in ["", "yesterday", "32/13/2024", "Tue, 99 Foo 2024"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rss_without_version_is_read_as_rss2() {
+        let body = b"<?xml version=\"1.0\"?><rss><channel><title>t</title><item><title>a</title><link>https://x.example/a</link></item></channel></rss>";
+        let feed = parse_feed(body, None, "https://x.example/feed").unwrap();
+        assert_eq!(feed.entries.len(), 1);
+        let body = b"<rss version=\"0.94\"><channel><title>t</title><item><title>b</title></item></channel></rss>";
+        assert_eq!(parse_feed(body, None, "https://x.example/").unwrap().entries.len(), 1);
+    }
+
+    #[test]
+    fn entries_without_guid_get_an_empty_id() {
+        let body = b"<rss version=\"2.0\"><channel><item><title>a</title><link>https://x.example/a</link></item><item><guid>g2</guid><title>b</title></item></channel></rss>";
+        let feed = parse_feed(body, None, "https://x.example/").unwrap();
+        assert_eq!(feed.entries[0].id, "");
+        assert_eq!(feed.entries[1].id, "g2");
+    }
+
+    #[test]
+    fn http_charset_overrides_the_xml_declaration() {
+        // "café" in ISO-8859-1, declared as utf-8 in the prolog.
+        let mut body = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><item><title>caf".to_vec();
+        body.push(0xE9);
+        body.extend_from_slice(b"</title></item></channel></rss>");
+        let feed = parse_feed(&body, Some("iso-8859-1"), "https://x.example/").unwrap();
+        assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "café");
+    }
+
+    #[test]
+    fn html_pages_and_empty_bodies_are_explained() {
+        let page = b"<!DOCTYPE html><html><head><link rel=alternate type=application/atom+xml href=/atom.xml></head></html>";
+        assert_eq!(
+            parse_feed(page, None, "https://b.example/blog"),
+            Err(ParseError::HtmlPage { feeds: vec!["https://b.example/atom.xml".into()] })
+        );
+        assert_eq!(parse_feed(b"  \n", None, "https://b.example/"), Err(ParseError::Empty));
+        assert!(matches!(parse_feed(b"<rss version=\"2.0\"><channel><item>", None, "https://b.example/"), Err(ParseError::Invalid(_))));
+    }
+}

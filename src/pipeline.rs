@@ -1,0 +1,265 @@
+//! Pipeline: one feed's refresh (fetch → parse → normalize → score → store) and a poll
+//! of many feeds. This is the whole refresh path, kept readable in one place.
+//!
+//! One feed's failure never stops a poll: it is recorded on that feed's row (status,
+//! message, failure count) with its next try pushed back exponentially (with jitter, up
+//! to `max_backoff`, never sooner than a server's `Retry-After`), logged once, and
+//! reported in the poll summary.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use tokio::sync::watch;
+
+use crate::config::{Config, FeedConfig};
+use crate::fetch::{FailureKind, FetchError, FetchOutcome, Fetcher, Validators};
+use crate::normalize;
+use crate::parse;
+use crate::score::Scorer;
+use crate::store::{FailureRecord, FeedState, FetchRecord, IngestCounts, Store, StoreError};
+
+/// First retry delay after a failure; doubles per consecutive failure.
+const BACKOFF_BASE: Duration = Duration::from_secs(5 * 60);
+/// How long a feed that answered 410 Gone waits before it is tried again.
+const GONE_RETRY: Duration = Duration::from_secs(7 * 86_400);
+
+/// Everything a poll needs, shared by concurrent refreshes.
+pub struct Poller {
+    pub config: Arc<Config>,
+    fetcher: Fetcher,
+    scorer: Scorer,
+    store: Arc<Mutex<Store>>,
+}
+
+/// How one feed's refresh ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedResult {
+    Fetched(IngestCounts),
+    NotModified,
+    Failed { message: String, gone: bool },
+    /// Backing off after failures, or asked to wait by the server.
+    Waiting { until: DateTime<Utc> },
+    /// The poll was asked to stop before this feed started.
+    Cancelled,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedReport {
+    pub name: String,
+    pub result: FeedResult,
+    /// Set when a permanent redirect moved the feed.
+    pub moved_to: Option<String>,
+}
+
+/// The sum of a poll.
+#[derive(Debug, Clone, Default)]
+pub struct PollReport {
+    pub feeds: Vec<FeedReport>,
+}
+
+impl PollReport {
+    pub fn count(&self, pred: impl Fn(&FeedResult) -> bool) -> usize {
+        self.feeds.iter().filter(|f| pred(&f.result)).count()
+    }
+
+    pub fn entries(&self) -> IngestCounts {
+        let mut total = IngestCounts::default();
+        for f in &self.feeds {
+            if let FeedResult::Fetched(c) = f.result {
+                total += c;
+            }
+        }
+        total
+    }
+
+    pub fn failed(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.feeds.iter().filter_map(|f| match &f.result {
+            FeedResult::Failed { message, .. } => Some((f.name.as_str(), message.as_str())),
+            _ => None,
+        })
+    }
+}
+
+impl Poller {
+    pub fn new(config: Arc<Config>, store: Arc<Mutex<Store>>) -> anyhow::Result<Poller> {
+        Ok(Poller {
+            fetcher: Fetcher::new(&config.settings)?,
+            scorer: Scorer::new(&config),
+            store,
+            config,
+        })
+    }
+
+    /// Polls `feeds` with bounded concurrency; `force` ignores backoff. `on_done` is
+    /// called after each feed (progress display). Stops starting new feeds once
+    /// `shutdown` turns true; refreshes already writing finish.
+    pub async fn poll(
+        &self,
+        feeds: Vec<FeedConfig>,
+        force: bool,
+        shutdown: Option<watch::Receiver<bool>>,
+        on_done: impl Fn(&FeedReport),
+    ) -> PollReport {
+        let mut stream = futures_util::stream::iter(feeds.into_iter().map(|feed| {
+            let shutdown = shutdown.clone();
+            async move {
+                if shutdown.as_ref().is_some_and(|s| *s.borrow()) {
+                    return FeedReport { name: feed.name, result: FeedResult::Cancelled, moved_to: None };
+                }
+                self.refresh_feed(&feed, force, shutdown).await
+            }
+        }))
+        .buffer_unordered(self.config.settings.concurrency);
+        let mut report = PollReport::default();
+        while let Some(feed) = stream.next().await {
+            on_done(&feed);
+            report.feeds.push(feed);
+        }
+        report.feeds.sort_by(|a, b| a.name.cmp(&b.name));
+        report
+    }
+
+    /// Refreshes one feed: fetch → parse → normalize → score → store.
+    pub async fn refresh_feed(
+        &self,
+        feed: &FeedConfig,
+        force: bool,
+        shutdown: Option<watch::Receiver<bool>>,
+    ) -> FeedReport {
+        let now = Utc::now();
+        let report = |result, moved_to| FeedReport { name: feed.name.clone(), result, moved_to };
+        let name = feed.name.clone();
+        let state = match self.with_store(move |s| s.feed_state(&name)).await {
+            Ok(Some(state)) => state,
+            Ok(None) => return report(failed_result("feed is not in the database (run a poll again)"), None),
+            Err(err) => return report(failed_result(&err.to_string()), None),
+        };
+        if !force && let Some(until) = state.next_poll.filter(|t| *t > now) {
+            return report(FeedResult::Waiting { until }, None);
+        }
+        let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
+        let outcome = match shutdown {
+            Some(mut stop) => tokio::select! {
+                outcome = self.fetcher.fetch(&state.url, &validators) => outcome,
+                _ = stop.wait_for(|stop| *stop) => return report(FeedResult::Cancelled, None),
+            },
+            None => self.fetcher.fetch(&state.url, &validators).await,
+        };
+        let fetched = match outcome {
+            FetchOutcome::NotModified { moved_to } => {
+                let id = state.id;
+                let moved = moved_to.clone();
+                let result = self
+                    .with_store(move |s| s.record_not_modified(id, moved.as_deref(), None, Utc::now()))
+                    .await;
+                let result = match result {
+                    Ok(()) => FeedResult::NotModified,
+                    Err(err) => failed_result(&err.to_string()),
+                };
+                return report(result, moved_to);
+            }
+            FetchOutcome::Failed(err) => return report(self.record_failure(&state, err).await, None),
+            FetchOutcome::Fetched(fetched) => fetched,
+        };
+        let parsed = match parse::parse_feed(&fetched.body, fetched.charset.as_deref(), &fetched.final_url) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                let err = FetchError {
+                    kind: FailureKind::Other,
+                    http_status: Some(fetched.status),
+                    retry_after: None,
+                    message: err.to_string(),
+                };
+                return report(self.record_failure(&state, err).await, None);
+            }
+        };
+        let scored: Vec<_> = normalize::normalize_feed(&parsed)
+            .into_iter()
+            .map(|entry| {
+                let score = self.scorer.score(&entry, feed.boost);
+                (entry, score)
+            })
+            .collect();
+        let record = FetchRecord {
+            http_status: fetched.status,
+            etag: fetched.etag,
+            last_modified: fetched.last_modified,
+            moved_to: fetched.moved_to.clone(),
+            next_poll: None,
+        };
+        let id = state.id;
+        match self.with_store(move |s| s.record_fetched(id, &record, &scored, Utc::now())).await {
+            Ok(counts) => report(FeedResult::Fetched(counts), fetched.moved_to),
+            Err(err) => report(failed_result(&err.to_string()), None),
+        }
+    }
+
+    async fn record_failure(&self, state: &FeedState, err: FetchError) -> FeedResult {
+        let gone = err.kind == FailureKind::Gone;
+        let now = Utc::now();
+        let wait = if gone {
+            GONE_RETRY
+        } else {
+            backoff(state.consecutive_failures + 1, self.config.settings.max_backoff, jitter())
+                .max(err.retry_after.unwrap_or_default())
+        };
+        let failure = FailureRecord {
+            http_status: err.http_status,
+            message: err.message.clone(),
+            gone,
+            next_poll: now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+        };
+        tracing::warn!(feed = %state.name, url = %state.url, error = %err.message, retry_in_secs = wait.as_secs(), "feed failed");
+        let id = state.id;
+        match self.with_store(move |s| s.record_failure(id, &failure, now)).await {
+            Ok(_) => FeedResult::Failed { message: err.message, gone },
+            Err(store_err) => failed_result(&format!("{}; and recording it failed: {store_err}", err.message)),
+        }
+    }
+
+    /// Runs `f` on the store off the async threads (SQLite calls block).
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .expect("store task does not panic")
+    }
+}
+
+fn failed_result(message: &str) -> FeedResult {
+    FeedResult::Failed { message: message.to_owned(), gone: false }
+}
+
+/// Delay before retry number `failures` (1-based): 5 min, 10, 20… up to `max`,
+/// multiplied by `jitter` (0.8–1.2) so failing feeds do not retry in lockstep.
+pub fn backoff(failures: u32, max: Duration, jitter: f64) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    let base = BACKOFF_BASE.saturating_mul(1 << exp).min(max);
+    base.mul_f64(jitter.clamp(0.5, 1.5)).min(max)
+}
+
+fn jitter() -> f64 {
+    0.8 + fastrand::f64() * 0.4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let max = Duration::from_secs(6 * 3600);
+        let mins: Vec<u64> = (1..=8).map(|n| backoff(n, max, 1.0).as_secs() / 60).collect();
+        assert_eq!(mins, [5, 10, 20, 40, 80, 160, 320, 360]);
+        assert_eq!(backoff(1, max, 1.2), Duration::from_secs(360));
+        assert_eq!(backoff(40, max, 1.2), max);
+    }
+}

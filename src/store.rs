@@ -1,0 +1,822 @@
+//! Store: SQLite, and the only module that speaks SQL.
+//!
+//! Tables:
+//! - `feeds`: one row per configured feed name — the URL polled now (moved by permanent
+//!   redirects), HTTP validators, last outcome, failure count and backoff.
+//! - `posts`: one row per distinct post — plain-text title/summary/content (what
+//!   scoring needs, so rules are re-applied by re-scoring, never by re-fetching), dates,
+//!   the instant that decides its week (`effective_at`), and its score with the parts.
+//! - `sightings`: which feed carried a post under which per-feed key. Two feeds
+//!   carrying one link are one post with two sightings (`also_in`); a feed changing a
+//!   post's GUID adds a sighting to the same post.
+//! - `meta`: key/value (the fingerprint of the rules the stored scores came from).
+//!
+//! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
+//! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
+//! (3) a new post. Only the feed that first carried a post (its primary feed) updates
+//! its text; later copies elsewhere just add sightings.
+//!
+//! The database runs in WAL mode with a busy timeout so the CLI reads while the daemon
+//! writes; each feed's batch is one transaction, so a crash loses at most that batch
+//! and never leaves half of it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::normalize::Entry;
+use crate::score::{Reason, Score};
+use crate::week;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: the pipeline.
+    "CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        config_url TEXT NOT NULL,
+        url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        last_status TEXT,
+        last_http_status INTEGER,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_attempt INTEGER,
+        last_success INTEGER,
+        next_poll INTEGER,
+        first_success INTEGER
+    );
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        url TEXT,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        content TEXT NOT NULL,
+        author TEXT,
+        published INTEGER,
+        updated INTEGER,
+        first_seen INTEGER NOT NULL,
+        changed_at INTEGER,
+        effective_at INTEGER NOT NULL,
+        backfill INTEGER NOT NULL DEFAULT 0,
+        content_hash TEXT NOT NULL,
+        score REAL NOT NULL DEFAULT 0,
+        reasons TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE UNIQUE INDEX posts_by_url ON posts(url) WHERE url IS NOT NULL;
+    CREATE INDEX posts_by_week ON posts(effective_at, score);
+    CREATE INDEX posts_by_feed ON posts(feed_id);
+    CREATE TABLE sightings (
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        item_key TEXT NOT NULL,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        first_seen INTEGER NOT NULL,
+        PRIMARY KEY (feed_id, item_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX sightings_by_post ON sightings(post_id, feed_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{} is not a SQLite database; refusing to touch it (move it away or pass --db PATH)", .0.display())]
+    NotADatabase(PathBuf),
+    #[error(
+        "database {} has schema version {found}, newer than this gleaner understands ({known}); upgrade gleaner or pass --db PATH",
+        path.display()
+    )]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("cannot create the database folder {}: {source}", path.display())]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("database {}: {source}", path.display())]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The feed's state that polling needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedState {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub consecutive_failures: u32,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub has_succeeded: bool,
+}
+
+/// A feed's health, as `gleaner feeds` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedHealth {
+    pub name: String,
+    pub url: String,
+    pub last_status: Option<String>,
+    pub last_http_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub last_success: Option<DateTime<Utc>>,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub entries: u64,
+}
+
+/// What happened to a fetched feed's entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl std::ops::AddAssign for IngestCounts {
+    fn add_assign(&mut self, o: IngestCounts) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+    }
+}
+
+/// A successful fetch's metadata to record.
+#[derive(Debug, Clone, Default)]
+pub struct FetchRecord {
+    pub http_status: u16,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Set when a permanent redirect moved the feed.
+    pub moved_to: Option<String>,
+    /// Earliest next poll (Retry-After/Cache-Control floor), if any.
+    pub next_poll: Option<DateTime<Utc>>,
+}
+
+/// A failed fetch to record.
+#[derive(Debug, Clone)]
+pub struct FailureRecord {
+    pub http_status: Option<u16>,
+    pub message: String,
+    /// 410 Gone.
+    pub gone: bool,
+    pub next_poll: DateTime<Utc>,
+}
+
+/// A stored post with what outputs need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPost {
+    pub id: i64,
+    pub feed: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub content: String,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+    pub effective_at: DateTime<Utc>,
+    pub score: Score,
+    /// Other feeds that carried the same post.
+    pub also_in: Vec<String>,
+}
+
+/// A post's text and feed, for re-scoring.
+pub struct RescoreRow {
+    pub id: i64,
+    pub feed: String,
+    pub entry: Entry,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        refuse_foreign_file(path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure().map_err(|e| store.err(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        if let rusqlite::Error::SqliteFailure(f, _) = &source
+            && f.code == rusqlite::ErrorCode::NotADatabase
+        {
+            return StoreError::NotADatabase(self.path.clone());
+        }
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        // journal_mode answers with a row, so it is read rather than executed.
+        let _: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        self.conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+        )
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = MIGRATIONS.len() as i64;
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = i as i64 + 1;
+            let path = self.path.clone();
+            let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+            tx.execute_batch(sql)
+                .and_then(|_| tx.pragma_update(None, "user_version", version))
+                .and_then(|_| tx.commit())
+                .map_err(|source| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Makes sure every configured feed has a row; a feed whose configured URL changed
+    /// starts over from the new URL (validators and backoff cleared).
+    pub fn sync_feeds<'a>(&mut self, feeds: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO feeds (name, config_url, url) VALUES (?1, ?2, ?2)
+                     ON CONFLICT(name) DO UPDATE SET
+                        config_url = excluded.config_url, url = excluded.url,
+                        etag = NULL, last_modified = NULL, next_poll = NULL,
+                        consecutive_failures = 0
+                     WHERE feeds.config_url != excluded.config_url",
+                )
+                .map_err(|e| sql_err(&path, e))?;
+            for (name, url) in feeds {
+                insert.execute(params![name, url]).map_err(|e| sql_err(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))
+    }
+
+    pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>> {
+        self.conn
+            .query_row(
+                "SELECT id, name, url, etag, last_modified, consecutive_failures, next_poll,
+                        first_success IS NOT NULL
+                 FROM feeds WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(FeedState {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        url: r.get(2)?,
+                        etag: r.get(3)?,
+                        last_modified: r.get(4)?,
+                        consecutive_failures: r.get(5)?,
+                        next_poll: r.get::<_, Option<i64>>(6)?.and_then(from_unix),
+                        has_succeeded: r.get(7)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores a fetched feed's entries (each with its score) and the fetch outcome, in
+    /// one transaction.
+    pub fn record_fetched(
+        &mut self,
+        feed_id: i64,
+        fetch: &FetchRecord,
+        entries: &[(Entry, Score)],
+        now: DateTime<Utc>,
+    ) -> Result<IngestCounts> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let first_success: bool = tx
+            .query_row("SELECT first_success IS NULL FROM feeds WHERE id = ?1", [feed_id], |r| r.get(0))
+            .map_err(|e| sql_err(&path, e))?;
+        let mut counts = IngestCounts::default();
+        for (entry, score) in entries {
+            let outcome = upsert_entry(&tx, feed_id, entry, score, now, first_success)
+                .map_err(|e| sql_err(&path, e))?;
+            match outcome {
+                Upsert::New => counts.new += 1,
+                Upsert::Updated => counts.updated += 1,
+                Upsert::Unchanged => counts.unchanged += 1,
+            }
+        }
+        tx.execute(
+            "UPDATE feeds SET
+                url = COALESCE(?2, url), etag = ?3, last_modified = ?4,
+                last_status = 'ok', last_http_status = ?5, last_error = NULL,
+                consecutive_failures = 0, last_attempt = ?6, last_success = ?6,
+                first_success = COALESCE(first_success, ?6), next_poll = ?7
+             WHERE id = ?1",
+            params![
+                feed_id,
+                fetch.moved_to,
+                fetch.etag,
+                fetch.last_modified,
+                fetch.http_status,
+                now.timestamp(),
+                fetch.next_poll.map(|t| t.timestamp()),
+            ],
+        )
+        .map_err(|e| sql_err(&path, e))?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(counts)
+    }
+
+    /// Records a 304: nothing changed, the feed is healthy.
+    pub fn record_not_modified(
+        &mut self,
+        feed_id: i64,
+        moved_to: Option<&str>,
+        next_poll: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE feeds SET url = COALESCE(?2, url), last_status = 'not_modified',
+                    last_http_status = 304, last_error = NULL, consecutive_failures = 0,
+                    last_attempt = ?3, last_success = ?3, next_poll = ?4
+                 WHERE id = ?1",
+                params![feed_id, moved_to, now.timestamp(), next_poll.map(|t| t.timestamp())],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a failed fetch; returns the new consecutive-failure count.
+    pub fn record_failure(&mut self, feed_id: i64, failure: &FailureRecord, now: DateTime<Utc>) -> Result<u32> {
+        self.conn
+            .query_row(
+                "UPDATE feeds SET last_status = ?2, last_http_status = ?3, last_error = ?4,
+                    consecutive_failures = consecutive_failures + 1,
+                    last_attempt = ?5, next_poll = ?6
+                 WHERE id = ?1 RETURNING consecutive_failures",
+                params![
+                    feed_id,
+                    if failure.gone { "gone" } else { "error" },
+                    failure.http_status,
+                    failure.message,
+                    now.timestamp(),
+                    failure.next_poll.timestamp(),
+                ],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Health of the named feeds, in the given order (unknown names are skipped).
+    pub fn feed_health(&self, names: &[&str]) -> Result<Vec<FeedHealth>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, url, last_status, last_http_status, last_error, consecutive_failures,
+                        last_success, next_poll,
+                        (SELECT count(DISTINCT post_id) FROM sightings s WHERE s.feed_id = feeds.id)
+                 FROM feeds WHERE name = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for name in names {
+            let row = stmt
+                .query_row([name], |r| {
+                    Ok(FeedHealth {
+                        name: r.get(0)?,
+                        url: r.get(1)?,
+                        last_status: r.get(2)?,
+                        last_http_status: r.get(3)?,
+                        last_error: r.get(4)?,
+                        consecutive_failures: r.get(5)?,
+                        last_success: r.get::<_, Option<i64>>(6)?.and_then(from_unix),
+                        next_poll: r.get::<_, Option<i64>>(7)?.and_then(from_unix),
+                        entries: r.get::<_, i64>(8)? as u64,
+                    })
+                })
+                .optional()
+                .map_err(|e| sql_err(&self.path, e))?;
+            out.extend(row);
+        }
+        Ok(out)
+    }
+
+    /// The week's candidates: posts whose `effective_at` is in `[start, end)` scoring at
+    /// least `min_score`, best first. Back-catalogue posts without a date (first seen on
+    /// their feed's first poll) are never candidates.
+    pub fn candidates(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        min_score: f64,
+        limit: usize,
+    ) -> Result<Vec<StoredPost>> {
+        let sql = format!(
+            "{POST_SELECT} WHERE p.effective_at >= ?1 AND p.effective_at < ?2 AND p.score >= ?3
+               AND p.backfill = 0
+             ORDER BY p.score DESC, p.effective_at DESC, p.id LIMIT ?4"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(
+                params![start.timestamp(), end.timestamp(), min_score, limit as i64],
+                post_from_row,
+            )
+            .map_err(|e| sql_err(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| sql_err(&self.path, e))
+    }
+
+    pub fn post(&self, id: i64) -> Result<Option<StoredPost>> {
+        let sql = format!("{POST_SELECT} WHERE p.id = ?1");
+        self.conn
+            .query_row(&sql, [id], post_from_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every post's text, in id order, `batch` at a time, for re-scoring.
+    pub fn posts_for_rescore(&self, after_id: i64, batch: usize) -> Result<Vec<RescoreRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author
+                 FROM posts p JOIN feeds f ON f.id = p.feed_id
+                 WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![after_id, batch as i64], |r| {
+                Ok(RescoreRow {
+                    id: r.get(0)?,
+                    feed: r.get(1)?,
+                    entry: Entry {
+                        url: r.get(2)?,
+                        title: r.get(3)?,
+                        summary: r.get(4)?,
+                        content: r.get(5)?,
+                        author: r.get(6)?,
+                        ..Entry::default()
+                    },
+                })
+            })
+            .map_err(|e| sql_err(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// Replaces scores, in one transaction; returns how many changed.
+    pub fn update_scores(&mut self, scores: &[(i64, Score)]) -> Result<usize> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let mut changed = 0;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE posts SET score = ?2, reasons = ?3
+                     WHERE id = ?1 AND (score != ?2 OR reasons != ?3)",
+                )
+                .map_err(|e| sql_err(&path, e))?;
+            for (id, score) in scores {
+                changed += stmt
+                    .execute(params![id, score.total, reasons_json(&score.reasons)])
+                    .map_err(|e| sql_err(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(changed)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn post_count(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT count(*) FROM posts", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// A file that exists, is not empty and is not SQLite is someone else's: never open it
+/// (SQLite would happily turn a zero-length file into a database, but nothing else).
+fn refuse_foreign_file(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let mut head = [0u8; 16];
+    let n = file.read(&mut head).unwrap_or(0);
+    if n == 0 || (n == 16 && &head == SQLITE_MAGIC) {
+        Ok(())
+    } else {
+        Err(StoreError::NotADatabase(path.to_path_buf()))
+    }
+}
+
+const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author,
+        p.published, p.first_seen, p.effective_at, p.score, p.reasons,
+        (SELECT group_concat(name, char(31)) FROM (
+            SELECT DISTINCT f2.name AS name FROM sightings s JOIN feeds f2 ON f2.id = s.feed_id
+            WHERE s.post_id = p.id AND s.feed_id != p.feed_id ORDER BY f2.name))
+    FROM posts p JOIN feeds f ON f.id = p.feed_id";
+
+fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
+    let reasons: String = r.get(11)?;
+    let also_in: Option<String> = r.get(12)?;
+    Ok(StoredPost {
+        id: r.get(0)?,
+        feed: r.get(1)?,
+        url: r.get(2)?,
+        title: r.get(3)?,
+        summary: r.get(4)?,
+        content: r.get(5)?,
+        author: r.get(6)?,
+        published: r.get::<_, Option<i64>>(7)?.and_then(from_unix),
+        first_seen: from_unix(r.get(8)?).unwrap_or_default(),
+        effective_at: from_unix(r.get(9)?).unwrap_or_default(),
+        score: Score {
+            total: r.get(10)?,
+            reasons: serde_json::from_str::<Vec<Reason>>(&reasons).unwrap_or_default(),
+        },
+        also_in: also_in
+            .map(|s| s.split('\u{1f}').map(str::to_owned).collect())
+            .unwrap_or_default(),
+    })
+}
+
+enum Upsert {
+    New,
+    Updated,
+    Unchanged,
+}
+
+fn upsert_entry(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    entry: &Entry,
+    score: &Score,
+    now: DateTime<Utc>,
+    first_success: bool,
+) -> rusqlite::Result<Upsert> {
+    let seen: Option<i64> = tx
+        .prepare_cached("SELECT post_id FROM sightings WHERE feed_id = ?1 AND item_key = ?2")?
+        .query_row(params![feed_id, entry.item_key], |r| r.get(0))
+        .optional()?;
+    let post_id = match seen {
+        Some(id) => Some(id),
+        None => match &entry.url {
+            Some(url) => tx
+                .prepare_cached("SELECT id FROM posts WHERE url = ?1")?
+                .query_row([url], |r| r.get::<_, i64>(0))
+                .optional()?,
+            None => None,
+        },
+    };
+    let Some(post_id) = post_id else {
+        let post_id = insert_post(tx, feed_id, entry, score, now, first_success)?;
+        add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+        return Ok(Upsert::New);
+    };
+    if seen.is_none() {
+        add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+    }
+    let (primary_feed, old_hash, first_seen): (i64, String, i64) = tx
+        .prepare_cached("SELECT feed_id, content_hash, first_seen FROM posts WHERE id = ?1")?
+        .query_row([post_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let hash = entry.content_hash();
+    if primary_feed != feed_id || old_hash == hash {
+        return Ok(Upsert::Unchanged);
+    }
+    let first_seen = from_unix(first_seen).unwrap_or(now);
+    let effective = week::effective_time(entry.published, first_seen);
+    // The URL is only moved when no other post already owns the new one.
+    tx.prepare_cached(
+        "UPDATE posts SET
+            url = CASE WHEN ?2 IS NULL OR EXISTS (SELECT 1 FROM posts o WHERE o.url = ?2 AND o.id != ?1)
+                  THEN url ELSE ?2 END,
+            title = ?3, summary = ?4, content = ?5, author = ?6, published = ?7, updated = ?8,
+            changed_at = ?9, effective_at = ?10, content_hash = ?11, score = ?12, reasons = ?13
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        post_id,
+        entry.url,
+        entry.title,
+        entry.summary,
+        entry.content,
+        entry.author,
+        entry.published.map(|t| t.timestamp()),
+        entry.updated.map(|t| t.timestamp()),
+        now.timestamp(),
+        effective.timestamp(),
+        hash,
+        score.total,
+        reasons_json(&score.reasons),
+    ])?;
+    Ok(Upsert::Updated)
+}
+
+fn insert_post(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    entry: &Entry,
+    score: &Score,
+    now: DateTime<Utc>,
+    first_success: bool,
+) -> rusqlite::Result<i64> {
+    let dated = entry.published.is_some_and(|p| week::is_plausible(p, now));
+    let effective = week::effective_time(entry.published, now);
+    tx.prepare_cached(
+        "INSERT INTO posts (feed_id, url, title, summary, content, author, published, updated,
+            first_seen, effective_at, backfill, content_hash, score, reasons)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        feed_id,
+        entry.url,
+        entry.title,
+        entry.summary,
+        entry.content,
+        entry.author,
+        entry.published.map(|t| t.timestamp()),
+        entry.updated.map(|t| t.timestamp()),
+        now.timestamp(),
+        effective.timestamp(),
+        // An undated entry on a feed's first poll is back catalogue of unknown age.
+        first_success && !dated,
+        entry.content_hash(),
+        score.total,
+        reasons_json(&score.reasons),
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn add_sighting(tx: &Transaction<'_>, feed_id: i64, key: &str, post_id: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO sightings (feed_id, item_key, post_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![feed_id, key, post_id, now.timestamp()])
+    .map(drop)
+}
+
+fn reasons_json(reasons: &[Reason]) -> String {
+    serde_json::to_string(reasons).expect("reasons serialize")
+}
+
+fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub fn from_unix(secs: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(secs, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str, url: Option<&str>, title: &str) -> Entry {
+        Entry {
+            item_key: key.into(),
+            url: url.map(str::to_owned),
+            title: title.into(),
+            published: Some(now() - chrono::Duration::hours(1)),
+            ..Entry::default()
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("sub/g.db")).unwrap();
+        s.sync_feeds([("a", "https://a.example/feed"), ("b", "https://b.example/feed")]).unwrap();
+        (dir, s)
+    }
+
+    fn ingest(s: &mut Store, feed: &str, entries: Vec<Entry>) -> IngestCounts {
+        let id = s.feed_state(feed).unwrap().unwrap().id;
+        let scored: Vec<_> = entries.into_iter().map(|e| (e, Score { total: 5.0, reasons: vec![] })).collect();
+        s.record_fetched(id, &FetchRecord::default(), &scored, now()).unwrap()
+    }
+
+    #[test]
+    fn dedupe_by_key_then_url_and_updates_only_from_the_primary_feed() {
+        let (_d, mut s) = store();
+        let c = ingest(&mut s, "a", vec![entry("g:1", Some("https://x.example/p"), "Post")]);
+        assert_eq!((c.new, c.updated, c.unchanged), (1, 0, 0));
+        // Same again: unchanged. Changed title: updated.
+        assert_eq!(ingest(&mut s, "a", vec![entry("g:1", Some("https://x.example/p"), "Post")]).unchanged, 1);
+        assert_eq!(ingest(&mut s, "a", vec![entry("g:1", Some("https://x.example/p"), "Post v2")]).updated, 1);
+        // A new GUID for the same link is the same post.
+        assert_eq!(ingest(&mut s, "a", vec![entry("g:2", Some("https://x.example/p"), "Post v2")]).unchanged, 1);
+        // Another feed carrying it: one post, seen in both.
+        assert_eq!(ingest(&mut s, "b", vec![entry("u:https://x.example/p", Some("https://x.example/p"), "Copy")]).unchanged, 1);
+        assert_eq!(s.post_count().unwrap(), 1);
+        let (start, end) = (now() - chrono::Duration::days(1), now() + chrono::Duration::days(1));
+        let posts = s.candidates(start, end, 0.0, 10).unwrap();
+        assert_eq!(posts.len(), 1);
+        assert_eq!(posts[0].title, "Post v2");
+        assert_eq!(posts[0].feed, "a");
+        assert_eq!(posts[0].also_in, vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn undated_back_catalogue_is_not_a_candidate() {
+        let (_d, mut s) = store();
+        let mut old = entry("g:old", Some("https://x.example/old"), "Old");
+        old.published = None;
+        ingest(&mut s, "a", vec![old]);
+        let mut new = entry("g:new", Some("https://x.example/new"), "New");
+        new.published = None;
+        ingest(&mut s, "a", vec![new]);
+        let (start, end) = (now() - chrono::Duration::days(1), now() + chrono::Duration::days(1));
+        let titles: Vec<String> = s.candidates(start, end, 0.0, 10).unwrap().into_iter().map(|p| p.title).collect();
+        assert_eq!(titles, ["New"]);
+    }
+
+    #[test]
+    fn foreign_and_newer_files_are_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.db");
+        std::fs::write(&text, "my precious notes, not a database").unwrap();
+        assert!(matches!(Store::open(&text), Err(StoreError::NotADatabase(_))));
+        assert_eq!(std::fs::read_to_string(&text).unwrap(), "my precious notes, not a database");
+
+        let newer = dir.path().join("newer.db");
+        Connection::open(&newer).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let err = Store::open(&newer).err().unwrap();
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn a_configured_url_change_resets_the_feed_state() {
+        let (_d, mut s) = store();
+        let id = s.feed_state("a").unwrap().unwrap().id;
+        let fetch = FetchRecord { etag: Some("\"v1\"".into()), ..FetchRecord::default() };
+        s.record_fetched(id, &fetch, &[], now()).unwrap();
+        assert_eq!(s.feed_state("a").unwrap().unwrap().etag.as_deref(), Some("\"v1\""));
+        s.sync_feeds([("a", "https://a.example/feed")]).unwrap();
+        assert_eq!(s.feed_state("a").unwrap().unwrap().etag.as_deref(), Some("\"v1\""));
+        s.sync_feeds([("a", "https://a.example/new-feed")]).unwrap();
+        let state = s.feed_state("a").unwrap().unwrap();
+        assert_eq!((state.url.as_str(), state.etag), ("https://a.example/new-feed", None));
+    }
+}
