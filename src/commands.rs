@@ -10,13 +10,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Cli, Command, ExplainFormat, ShortlistFormat, TableFormat};
 use crate::config::{CONFIG_ENV, Config, DEFAULT_CONFIG_PATH};
+use crate::daemon;
 use crate::pipeline::{FeedResult, PollReport, Poller};
 use crate::render::{self, FeedView};
 use crate::score::Scorer;
 use crate::shortlist::{self, Candidate};
 use crate::store::{Store, StoreError};
 use crate::week::{IsoWeek, WeekSpec};
-use crate::daemon;
 
 /// How a command that ran without error ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,17 +35,26 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         return check(&config_path);
     }
     let config = Config::load(&config_path)?;
-    let db = cli.db.clone().unwrap_or_else(|| config.settings.database.clone());
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(|| config.settings.database.clone());
     match cli.command {
         Command::Daemon => daemon::run(config, db).map(|()| Outcome::Done),
         Command::Poll { feeds, force } => poll(config, &db, &feeds, force),
-        Command::Shortlist { week, limit, format } => shortlist(&config, &db, week, limit, format),
+        Command::Shortlist {
+            week,
+            limit,
+            format,
+        } => shortlist(&config, &db, week, limit, format),
         Command::Feeds { format } => feeds(&config, &db, format),
         Command::Explain { id, format } => explain(&config, &db, id, format),
         Command::Rescore => {
             let mut store = open_store(&config, &db)?;
             let (scanned, changed) = rescore(&mut store, &config)?;
-            emit(&format!("rescored {scanned} entries; {changed} scores changed\n"))?;
+            emit(&format!(
+                "rescored {scanned} entries; {changed} scores changed\n"
+            ))?;
             Ok(Outcome::Done)
         }
         Command::Check => unreachable!("handled above"),
@@ -55,14 +64,23 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// `--config`, else `GLEANER_CONFIG`, else `./feeds.toml`.
 fn config_path(flag: Option<&Path>) -> PathBuf {
     flag.map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os(CONFIG_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
 }
 
 /// Opens the store and makes sure every configured feed has its row.
 pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
     let mut store = Store::open(db)?;
-    store.sync_feeds(config.feeds.iter().map(|f| (f.name.as_str(), f.url.as_str())))?;
+    store.sync_feeds(
+        config
+            .feeds
+            .iter()
+            .map(|f| (f.name.as_str(), f.url.as_str())),
+    )?;
     Ok(store)
 }
 
@@ -100,7 +118,11 @@ pub fn rescore_if_stale(store: &mut Store, config: &Config) -> Result<(), StoreE
         return store.set_meta(RULES_FINGERPRINT, &current);
     }
     let (scanned, changed) = rescore(store, config)?;
-    tracing::info!(scanned, changed, "rules changed since entries were scored; rescored");
+    tracing::info!(
+        scanned,
+        changed,
+        "rules changed since entries were scored; rescored"
+    );
     Ok(())
 }
 
@@ -120,7 +142,11 @@ fn poll(config: Config, db: &Path, only: &[String], force: bool) -> anyhow::Resu
     for name in only {
         if config.feed(name).is_none() {
             let known: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
-            anyhow::bail!("no feed named `{name}` in {}; feeds: {}", config.path.display(), known.join(", "));
+            anyhow::bail!(
+                "no feed named `{name}` in {}; feeds: {}",
+                config.path.display(),
+                known.join(", ")
+            );
         }
     }
     let mut store = open_store(&config, db)?;
@@ -179,7 +205,10 @@ pub fn poll_summary(report: &PollReport) -> String {
     );
     for f in &report.feeds {
         if let Some(url) = &f.moved_to {
-            out.push_str(&format!("moved: {} now polls {url} (permanent redirect)\n", f.name));
+            out.push_str(&format!(
+                "moved: {} now polls {url} (permanent redirect)\n",
+                f.name
+            ));
         }
     }
     if failed > 0 {
@@ -205,15 +234,25 @@ fn shortlist(
     let candidates = shortlist::build(&store, config, week, limit)?;
     emit(&render_shortlist(week, config, &candidates, format))?;
     if candidates.is_empty() {
-        eprintln!("no candidates for {week} (scoring at least {})", config.settings.min_score);
+        eprintln!(
+            "no candidates for {week} (scoring at least {})",
+            config.settings.min_score
+        );
         return Ok(Outcome::NothingFound);
     }
     Ok(Outcome::Done)
 }
 
-pub fn render_shortlist(week: IsoWeek, config: &Config, candidates: &[Candidate], format: ShortlistFormat) -> String {
+pub fn render_shortlist(
+    week: IsoWeek,
+    config: &Config,
+    candidates: &[Candidate],
+    format: ShortlistFormat,
+) -> String {
     match format {
-        ShortlistFormat::Markdown => render::shortlist_markdown(week, config.settings.timezone, candidates),
+        ShortlistFormat::Markdown => {
+            render::shortlist_markdown(week, config.settings.timezone, candidates)
+        }
         ShortlistFormat::Json => render::shortlist_json(candidates),
         ShortlistFormat::Csv => render::shortlist_csv(candidates),
     }
@@ -222,7 +261,11 @@ pub fn render_shortlist(week: IsoWeek, config: &Config, candidates: &[Candidate]
 fn feeds(config: &Config, db: &Path, format: TableFormat) -> anyhow::Result<Outcome> {
     let store = open_store(config, db)?;
     let names: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
-    let next_scheduled = next_cron(&config.settings.poll_schedule, config.settings.timezone, Utc::now());
+    let next_scheduled = next_cron(
+        &config.settings.poll_schedule,
+        config.settings.timezone,
+        Utc::now(),
+    );
     let mut views: Vec<FeedView> = store
         .feed_health(&names)?
         .into_iter()
@@ -241,7 +284,11 @@ fn feeds(config: &Config, db: &Path, format: TableFormat) -> anyhow::Result<Outc
         TableFormat::Table => render::feeds_table(&views, config.settings.timezone),
         TableFormat::Json => render::feeds_json(&views),
     })?;
-    Ok(if views.is_empty() { Outcome::NothingFound } else { Outcome::Done })
+    Ok(if views.is_empty() {
+        Outcome::NothingFound
+    } else {
+        Outcome::Done
+    })
 }
 
 /// The next time `expr` fires after `after`, in zone `tz`.

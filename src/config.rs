@@ -216,7 +216,7 @@ impl fmt::Display for InvalidDisplay<'_> {
         for p in self.problems {
             write!(
                 f,
-                "\n  {}:{}: {} ({})",
+                "\n  {}:{}: {}; {}",
                 self.path.display(),
                 p.line,
                 p.message,
@@ -265,7 +265,11 @@ impl Reader<'_> {
             Some(item) => match item.as_table() {
                 Some(t) => t,
                 None => {
-                    self.problem(item.span(), "`settings` must be a table", "write it as [settings]");
+                    self.problem(
+                        item.span(),
+                        "`settings` must be a table",
+                        "write it as [settings]",
+                    );
                     &empty
                 }
             },
@@ -303,11 +307,17 @@ impl Reader<'_> {
             min_score: self.number(t, "min_score").unwrap_or(1.0),
             concurrency: self.count(t, "concurrency", 32, 1),
             per_host_concurrency: self.count(t, "per_host_concurrency", 2, 1),
-            connect_timeout: Duration::from_secs(self.count(t, "connect_timeout_secs", 10, 1) as u64),
-            request_timeout: Duration::from_secs(self.count(t, "request_timeout_secs", 30, 1) as u64),
+            connect_timeout: Duration::from_secs(
+                self.count(t, "connect_timeout_secs", 10, 1) as u64
+            ),
+            request_timeout: Duration::from_secs(
+                self.count(t, "request_timeout_secs", 30, 1) as u64
+            ),
             max_body_bytes: self.count(t, "max_body_bytes", 10 * 1024 * 1024, 1024) as u64,
             max_redirects: self.count(t, "max_redirects", 5, 0),
-            user_agent: self.string(t, "user_agent").unwrap_or_else(default_user_agent),
+            user_agent: self
+                .string(t, "user_agent")
+                .unwrap_or_else(default_user_agent),
             max_backoff: Duration::from_secs(self.count(t, "max_backoff_secs", 6 * 3600, 60) as u64),
             field_weights,
         }
@@ -356,23 +366,34 @@ impl Reader<'_> {
 
     fn feeds(&mut self, item: Option<&Item>) -> Vec<FeedConfig> {
         let mut feeds: Vec<FeedConfig> = Vec::new();
+        let mut seen_names: Vec<(String, usize)> = Vec::new();
         for (table, span) in self.array_of_tables(item, "feed") {
             self.unknown_keys(table, FEED_KEYS, "[[feed]]");
-            let line = span.clone().map(|s| line_of(self.text, s.start)).unwrap_or(1);
+            let line = span
+                .clone()
+                .map(|s| line_of(self.text, s.start))
+                .unwrap_or(1);
             let name = self.required_string(table, "name", span.clone(), "[[feed]]");
             let url = self.url(table, span.clone());
             let org = self.string(table, "org");
             let boost = self.number(table, "boost").unwrap_or(0.0);
             let tags = self.string_list(table, "tags").unwrap_or_default();
-            let (Some(name), Some(url)) = (name, url) else { continue };
-            if let Some(first) = feeds.iter().find(|f| f.name == name) {
-                self.problem_at(
-                    line,
-                    &format!("duplicate feed name `{name}` (first on line {})", first.line),
-                    "feed names are their identity in the database: make each unique",
-                );
-                continue;
+            if let Some(name) = &name {
+                if let Some(first_line) =
+                    seen_names.iter().find(|(n, _)| n == name).map(|(_, l)| *l)
+                {
+                    self.problem_at(
+                        line,
+                        &format!("duplicate feed name `{name}` (first on line {first_line})"),
+                        "feed names are their identity in the database: make each unique",
+                    );
+                    continue;
+                }
+                seen_names.push((name.clone(), line));
             }
+            let (Some(name), Some(url)) = (name, url) else {
+                continue;
+            };
             feeds.push(FeedConfig {
                 name,
                 url,
@@ -389,12 +410,19 @@ impl Reader<'_> {
         let mut rules: Vec<RuleConfig> = Vec::new();
         for (table, span) in self.array_of_tables(item, "rule") {
             self.unknown_keys(table, RULE_KEYS, "[[rule]]");
-            let line = span.clone().map(|s| line_of(self.text, s.start)).unwrap_or(1);
+            let line = span
+                .clone()
+                .map(|s| line_of(self.text, s.start))
+                .unwrap_or(1);
             let name = self.required_string(table, "name", span.clone(), "[[rule]]");
             let pattern = self.pattern(table, span.clone());
             let weight = self.number(table, "weight");
             if weight.is_none() && table.get("weight").is_none() {
-                self.problem(span.clone(), "[[rule]] has no `weight`", "add weight = 1.0 (negative to penalize)");
+                self.problem(
+                    span.clone(),
+                    "[[rule]] has no `weight`",
+                    "add weight = 1.0 (negative to penalize)",
+                );
             }
             let fields = self.fields(table);
             let (Some(name), Some(pattern), Some(weight)) = (name, pattern, weight) else {
@@ -403,7 +431,10 @@ impl Reader<'_> {
             if let Some(first) = rules.iter().find(|r| r.name == name) {
                 self.problem_at(
                     line,
-                    &format!("duplicate rule name `{name}` (first on line {})", first.line),
+                    &format!(
+                        "duplicate rule name `{name}` (first on line {})",
+                        first.line
+                    ),
                     "rule names appear in explanations: make each unique",
                 );
                 continue;
@@ -443,7 +474,13 @@ impl Reader<'_> {
         match regex::RegexBuilder::new(&text).size_limit(1 << 22).build() {
             Ok(re) => Some(re),
             Err(err) => {
-                let detail = err.to_string().lines().last().unwrap_or("").trim().to_owned();
+                let detail = err
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
                 self.problem(
                     t.get("pattern").and_then(Item::span),
                     &format!("bad regex `{text}`: {detail}"),
@@ -477,13 +514,23 @@ impl Reader<'_> {
         let text = self.required_string(t, "url", span, "[[feed]]")?;
         let at = t.get("url").and_then(Item::span);
         match Url::parse(&text) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url)
+            }
             Ok(_) => {
-                self.problem(at, &format!("feed url `{text}` is not http(s)"), "use an http:// or https:// URL");
+                self.problem(
+                    at,
+                    &format!("feed url `{text}` is not http(s)"),
+                    "use an http:// or https:// URL",
+                );
                 None
             }
             Err(err) => {
-                self.problem(at, &format!("bad feed url `{text}`: {err}"), "use a full URL like https://example.com/feed.xml");
+                self.problem(
+                    at,
+                    &format!("bad feed url `{text}`: {err}"),
+                    "use a full URL like https://example.com/feed.xml",
+                );
                 None
             }
         }
@@ -497,7 +544,7 @@ impl Reader<'_> {
             self.problem(
                 t.get(key).and_then(Item::span),
                 &format!("bad cron expression `{expr}` for `{key}`: {err}"),
-                "six fields with seconds first, e.g. \"0 */30 * * * *\" (every 30 minutes)",
+                "use six fields, seconds first: \"0 */30 * * * *\" is every 30 minutes",
             );
         }
         expr
@@ -521,7 +568,9 @@ impl Reader<'_> {
     }
 
     fn count(&mut self, t: &Table, key: &str, default: usize, min: usize) -> usize {
-        let Some(item) = t.get(key) else { return default };
+        let Some(item) = t.get(key) else {
+            return default;
+        };
         match item.as_integer() {
             Some(n) if n >= min as i64 => n as usize,
             _ => {
@@ -539,7 +588,11 @@ impl Reader<'_> {
         let item = t.get(key)?;
         let n = as_number(item);
         if n.is_none() {
-            self.problem(item.span(), &format!("`{key}` must be a number"), "for example 1.5 or -2");
+            self.problem(
+                item.span(),
+                &format!("`{key}` must be a number"),
+                "for example 1.5 or -2",
+            );
         }
         n
     }
@@ -549,7 +602,11 @@ impl Reader<'_> {
         match item.as_str() {
             Some(s) => Some(s.to_owned()),
             None => {
-                self.problem(item.span(), &format!("`{key}` must be a string"), "put the value in quotes");
+                self.problem(
+                    item.span(),
+                    &format!("`{key}` must be a string"),
+                    "put the value in quotes",
+                );
                 None
             }
         }
@@ -563,12 +620,20 @@ impl Reader<'_> {
         what: &str,
     ) -> Option<String> {
         if t.get(key).is_none() {
-            self.problem(span, &format!("{what} has no `{key}`"), &format!("add {key} = \"…\""));
+            self.problem(
+                span,
+                &format!("{what} has no `{key}`"),
+                &format!("add {key} = \"…\""),
+            );
             return None;
         }
         let s = self.string(t, key)?;
         if s.trim().is_empty() {
-            self.problem(t.get(key).and_then(Item::span), &format!("`{key}` is empty"), "give it a value");
+            self.problem(
+                t.get(key).and_then(Item::span),
+                &format!("`{key}` is empty"),
+                "give it a value",
+            );
             return None;
         }
         Some(s)
@@ -582,7 +647,11 @@ impl Reader<'_> {
                 .collect::<Option<Vec<_>>>()
         });
         if list.is_none() {
-            self.problem(item.span(), &format!("`{key}` must be a list of strings"), "for example [\"a\", \"b\"]");
+            self.problem(
+                item.span(),
+                &format!("`{key}` must be a list of strings"),
+                "for example [\"a\", \"b\"]",
+            );
         }
         list
     }
@@ -641,7 +710,11 @@ fn as_number(item: &Item) -> Option<f64> {
 
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn first_line(s: &str) -> &str {
@@ -666,7 +739,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let current = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
             prev = current;
         }
     }
@@ -719,9 +796,22 @@ weight = 1
 "#;
         let problems = load(text).unwrap_err();
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![2, 3, 4, 8, 14, 20], "{problems:#?}");
-        assert!(problems[1].hint.contains("poll_schedule"), "{:?}", problems[1]);
-        assert!(problems[4].message.contains("duplicate feed name `a` (first on line 10)"));
+        assert_eq!(lines, vec![2, 3, 4, 8, 10, 14, 20], "{problems:#?}");
+        assert!(
+            problems[1].hint.contains("poll_schedule"),
+            "{:?}",
+            problems[1]
+        );
+        assert!(
+            problems[4]
+                .message
+                .contains("duplicate feed name `a` (first on line 6)")
+        );
+        assert!(
+            problems[5]
+                .message
+                .contains("duplicate feed name `a` (first on line 6)")
+        );
     }
 
     #[test]

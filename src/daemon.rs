@@ -57,7 +57,10 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     );
     let (stop, shutdown) = watch::channel(false);
     let tz = config.settings.timezone;
-    let (poll_cron, shortlist_cron) = (config.settings.poll_schedule.clone(), config.settings.shortlist_schedule.clone());
+    let (poll_cron, shortlist_cron) = (
+        config.settings.poll_schedule.clone(),
+        config.settings.shortlist_schedule.clone(),
+    );
     let daemon = Arc::new(Daemon {
         config: Mutex::new(Arc::new(config)),
         store: Arc::new(Mutex::new(store)),
@@ -65,7 +68,9 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         shutdown,
     });
 
-    let mut scheduler = JobScheduler::new().await.context("cannot start the scheduler")?;
+    let mut scheduler = JobScheduler::new()
+        .await
+        .context("cannot start the scheduler")?;
     let d = daemon.clone();
     scheduler
         .add(Job::new_async_tz(poll_cron.as_str(), tz, move |_, _| {
@@ -75,12 +80,19 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         .await?;
     let d = daemon.clone();
     scheduler
-        .add(Job::new_async_tz(shortlist_cron.as_str(), tz, move |_, _| {
-            let d = d.clone();
-            Box::pin(async move { d.write_shortlists().await })
-        })?)
+        .add(Job::new_async_tz(
+            shortlist_cron.as_str(),
+            tz,
+            move |_, _| {
+                let d = d.clone();
+                Box::pin(async move { d.write_shortlists().await })
+            },
+        )?)
         .await?;
-    scheduler.start().await.context("cannot start the scheduler")?;
+    scheduler
+        .start()
+        .await
+        .context("cannot start the scheduler")?;
 
     let first = tokio::spawn({
         let d = daemon.clone();
@@ -123,7 +135,9 @@ impl Daemon {
         };
         let feeds = config.feeds.clone();
         let started = Utc::now();
-        let report = poller.poll(feeds, false, Some(self.shutdown.clone()), |_| {}).await;
+        let report = poller
+            .poll(feeds, false, Some(self.shutdown.clone()), |_| {})
+            .await;
         let entries = report.entries();
         tracing::info!(
             feeds = report.feeds.len(),
@@ -166,7 +180,8 @@ impl Daemon {
             let mut written = Vec::new();
             for spec in [WeekSpec::Last, WeekSpec::This] {
                 let week = spec.resolve(Utc::now(), config.settings.timezone);
-                let candidates = shortlist::build(&store, &config, week, config.settings.shortlist_size)?;
+                let candidates =
+                    shortlist::build(&store, &config, week, config.settings.shortlist_size)?;
                 let text = render_shortlist(week, &config, &candidates, ShortlistFormat::Markdown);
                 let path = config.settings.shortlist_dir.join(format!("{week}.md"));
                 write_atomically(&path, &text)?;
@@ -181,7 +196,9 @@ impl Daemon {
                     tracing::info!(path = %p.display(), "shortlist written");
                 }
             }
-            Ok(Err(err)) => tracing::error!(error = %format!("{err:#}"), "cannot write the shortlist"),
+            Ok(Err(err)) => {
+                tracing::error!(error = %format!("{err:#}"), "cannot write the shortlist")
+            }
             Err(err) => tracing::error!(error = %err, "shortlist task failed"),
         }
     }
@@ -193,10 +210,13 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = dir.join(format!(
         ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("shortlist")
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("shortlist")
     ));
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))
 }
 
 async fn wait_for_signal() {

@@ -127,10 +127,18 @@ impl Fetcher {
 
     /// Fetches `url`, never returning an `Err`: every failure is a `Failed` outcome.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome {
-        let host = Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        let host = Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
         let slot = self.host_slot(&host);
         let _permit = slot.acquire().await.expect("semaphores are never closed");
-        match tokio::time::timeout(self.deadline, self.fetch_following_redirects(url, validators)).await {
+        match tokio::time::timeout(
+            self.deadline,
+            self.fetch_following_redirects(url, validators),
+        )
+        .await
+        {
             Ok(outcome) => outcome,
             Err(_) => FetchOutcome::Failed(FetchError::new(
                 FailureKind::Timeout,
@@ -147,7 +155,11 @@ impl Fetcher {
             .clone()
     }
 
-    async fn fetch_following_redirects(&self, start: &str, validators: &Validators) -> FetchOutcome {
+    async fn fetch_following_redirects(
+        &self,
+        start: &str,
+        validators: &Validators,
+    ) -> FetchOutcome {
         let mut url = start.to_owned();
         let mut all_permanent = true;
         for _hop in 0..=self.max_redirects {
@@ -158,9 +170,16 @@ impl Fetcher {
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let Some(next) = redirect_target(&url, response.headers()) else {
-                    return failed_status(status, response.headers(), "redirect without a usable Location");
+                    return failed_status(
+                        status,
+                        response.headers(),
+                        "redirect without a usable Location",
+                    );
                 };
-                all_permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                all_permanent &= matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
                 url = next;
                 continue;
             }
@@ -193,7 +212,12 @@ impl Fetcher {
         req
     }
 
-    async fn read_body(&self, mut response: reqwest::Response, final_url: String, moved_to: Option<String>) -> FetchOutcome {
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        final_url: String,
+        moved_to: Option<String>,
+    ) -> FetchOutcome {
         let headers = response.headers().clone();
         let status = response.status().as_u16();
         let mut body = Vec::new();
@@ -241,7 +265,11 @@ fn install_crypto_provider() {
 }
 
 fn failed_status(status: StatusCode, headers: &HeaderMap, extra: &str) -> FetchOutcome {
-    let kind = if status == StatusCode::GONE { FailureKind::Gone } else { FailureKind::Status };
+    let kind = if status == StatusCode::GONE {
+        FailureKind::Gone
+    } else {
+        FailureKind::Status
+    };
     let mut message = format!("HTTP {}", status.as_u16());
     if let Some(reason) = status.canonical_reason() {
         message.push(' ');
@@ -272,7 +300,10 @@ fn transport_error(err: &reqwest::Error) -> FetchError {
     let chain = error_chain(err);
     let (kind, message) = if err.is_timeout() {
         (FailureKind::Timeout, "timed out".to_owned())
-    } else if chain.contains("dns error") || chain.contains("failed to lookup address") || chain.contains("Name or service not known") {
+    } else if chain.contains("dns error")
+        || chain.contains("failed to lookup address")
+        || chain.contains("Name or service not known")
+    {
         (FailureKind::Dns, format!("host does not resolve ({chain})"))
     } else if chain.contains("Connection refused") {
         (FailureKind::Connect, "connection refused".to_owned())
@@ -306,7 +337,9 @@ fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String
 fn charset_of(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
         let (k, v) = param.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches('"').to_owned())
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_owned())
     })
 }
 
@@ -316,8 +349,15 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> 
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs.min(30 * 86_400)));
     }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO).min(Duration::from_secs(30 * 86_400)))
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some(
+        (at - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(30 * 86_400)),
+    )
 }
 
 #[cfg(test)]
@@ -326,13 +366,21 @@ mod tests {
 
     #[test]
     fn retry_after_in_both_forms() {
-        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let mut h = HeaderMap::new();
         h.insert(header::RETRY_AFTER, "120".parse().unwrap());
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(120)));
-        h.insert(header::RETRY_AFTER, "Mon, 23 Nov 2026 12:10:00 GMT".parse().unwrap());
+        h.insert(
+            header::RETRY_AFTER,
+            "Mon, 23 Nov 2026 12:10:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(600)));
-        h.insert(header::RETRY_AFTER, "Mon, 23 Nov 2026 11:00:00 GMT".parse().unwrap());
+        h.insert(
+            header::RETRY_AFTER,
+            "Mon, 23 Nov 2026 11:00:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h, now), None);
@@ -340,8 +388,14 @@ mod tests {
 
     #[test]
     fn charsets_from_content_type() {
-        assert_eq!(charset_of("text/xml; charset=\"ISO-8859-1\"").as_deref(), Some("ISO-8859-1"));
-        assert_eq!(charset_of("application/rss+xml;Charset=utf-8").as_deref(), Some("utf-8"));
+        assert_eq!(
+            charset_of("text/xml; charset=\"ISO-8859-1\"").as_deref(),
+            Some("ISO-8859-1")
+        );
+        assert_eq!(
+            charset_of("application/rss+xml;Charset=utf-8").as_deref(),
+            Some("utf-8")
+        );
         assert_eq!(charset_of("application/rss+xml"), None);
     }
 
@@ -349,7 +403,10 @@ mod tests {
     fn redirect_targets_resolve_and_refuse_other_schemes() {
         let mut h = HeaderMap::new();
         h.insert(header::LOCATION, "/new/feed".parse().unwrap());
-        assert_eq!(redirect_target("https://a.example/old", &h).as_deref(), Some("https://a.example/new/feed"));
+        assert_eq!(
+            redirect_target("https://a.example/old", &h).as_deref(),
+            Some("https://a.example/new/feed")
+        );
         h.insert(header::LOCATION, "file:///etc/passwd".parse().unwrap());
         assert_eq!(redirect_target("https://a.example/old", &h), None);
     }

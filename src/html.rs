@@ -22,8 +22,30 @@ const HIDDEN: &[&str] = &[
 ];
 /// Elements that break a line when they open or close.
 const BLOCK: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "tr", "table", "section", "article", "header", "footer", "hr", "dd", "dt", "figure",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "hr",
+    "dd",
+    "dt",
+    "figure",
     "figcaption",
 ];
 
@@ -171,9 +193,14 @@ impl TokenSink for LinkSink {
                 };
                 let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
                 let kind = attr("type").unwrap_or_default().to_ascii_lowercase();
-                let is_feed = ["application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"]
-                    .iter()
-                    .any(|t| kind.starts_with(t));
+                let is_feed = [
+                    "application/rss+xml",
+                    "application/atom+xml",
+                    "application/feed+json",
+                    "application/json",
+                ]
+                .iter()
+                .any(|t| kind.starts_with(t));
                 if rel.split_whitespace().any(|r| r == "alternate")
                     && is_feed
                     && let Some(href) = attr("href")
@@ -200,11 +227,20 @@ mod tests {
     fn markup_never_becomes_text() {
         let cases = [
             ("plain title", "plain title"),
-            ("Fish &amp; chips &lt;b&gt; &#8217; &nbsp;x", "Fish & chips <b> ’ x"),
+            (
+                "Fish &amp; chips &lt;b&gt; &#8217; &nbsp;x",
+                "Fish & chips <b> ’ x",
+            ),
             ("<p>One</p><p>Two <b>bold</b></p>", "One\nTwo bold"),
-            ("a<script>var incident = 1; document.write('</p>')</script>b", "ab"),
+            (
+                "a<script>var incident = 1; document.write('</p>')</script>b",
+                "ab",
+            ),
             ("<style>.outage{color:red}</style>Hello", "Hello"),
-            ("<a href=\"javascript:alert(1)\" onclick=\"outage()\">link</a>", "link"),
+            (
+                "<a href=\"javascript:alert(1)\" onclick=\"outage()\">link</a>",
+                "link",
+            ),
             ("<!-- incident -->visible", "visible"),
             ("<svg><text>hidden</text></svg>shown", "shown"),
             ("x <  y and 3 > 2", "x < y and 3 > 2"),
@@ -233,7 +269,13 @@ mod tests {
             </head></html>"#;
         let links = feed_links(html, &base);
         let hrefs: Vec<&str> = links.iter().map(|l| l.href.as_str()).collect();
-        assert_eq!(hrefs, ["https://blog.example/feed.xml", "https://blog.example/posts/atom.xml"]);
+        assert_eq!(
+            hrefs,
+            [
+                "https://blog.example/feed.xml",
+                "https://blog.example/posts/atom.xml"
+            ]
+        );
         assert_eq!(links[0].title.as_deref(), Some("RSS"));
     }
 }

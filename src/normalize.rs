@@ -71,8 +71,16 @@ pub fn normalize_feed(feed: &model::Feed) -> Vec<Entry> {
 
 /// Normalizes one entry; `feed_author` is used when the entry names none.
 pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
-    let title = e.title.as_ref().map(|t| html::to_text(&t.content, MAX_TITLE)).unwrap_or_default();
-    let summary = e.summary.as_ref().map(|t| html::to_text(&t.content, MAX_SUMMARY)).unwrap_or_default();
+    let title = e
+        .title
+        .as_ref()
+        .map(|t| html::to_text(&t.content, MAX_TITLE))
+        .unwrap_or_default();
+    let summary = e
+        .summary
+        .as_ref()
+        .map(|t| html::to_text(&t.content, MAX_SUMMARY))
+        .unwrap_or_default();
     let content = e
         .content
         .as_ref()
@@ -81,7 +89,11 @@ pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
         .unwrap_or_default();
     // Many feeds repeat the summary as the content; keep one copy so a rule is not
     // counted twice for the same words.
-    let content = if content == summary { String::new() } else { content };
+    let content = if content == summary {
+        String::new()
+    } else {
+        content
+    };
     let url = entry_link(e);
     let author = e
         .authors
@@ -108,7 +120,11 @@ pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
 /// name after an e-mail address; a bare e-mail address is no name.
 fn clean_author(raw: &str) -> Option<String> {
     let text = html::to_text(raw, MAX_AUTHOR);
-    let name = text.trim().trim_start_matches('(').trim_end_matches(')').trim();
+    let name = text
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim();
     let is_email = name.contains('@') && !name.contains(' ');
     (!name.is_empty() && !is_email).then(|| name.to_owned())
 }
@@ -205,11 +221,26 @@ mod tests {
     #[test]
     fn canonical_urls() {
         let cases = [
-            ("HTTPS://Blog.Example.COM:443/Post?utm_source=x&utm_medium=rss#comments", Some("https://blog.example.com/Post")),
-            ("http://example.com:80/a?id=3&fbclid=abc&gclid=z", Some("http://example.com/a?id=3")),
-            ("https://medium.com/p/abc?source=rss----7f60cf5620c9---4", Some("https://medium.com/p/abc")),
-            ("https://example.com/search?source=docs", Some("https://example.com/search?source=docs")),
-            ("https://example.com:8443/x", Some("https://example.com:8443/x")),
+            (
+                "HTTPS://Blog.Example.COM:443/Post?utm_source=x&utm_medium=rss#comments",
+                Some("https://blog.example.com/Post"),
+            ),
+            (
+                "http://example.com:80/a?id=3&fbclid=abc&gclid=z",
+                Some("http://example.com/a?id=3"),
+            ),
+            (
+                "https://medium.com/p/abc?source=rss----7f60cf5620c9---4",
+                Some("https://medium.com/p/abc"),
+            ),
+            (
+                "https://example.com/search?source=docs",
+                Some("https://example.com/search?source=docs"),
+            ),
+            (
+                "https://example.com:8443/x",
+                Some("https://example.com:8443/x"),
+            ),
             ("javascript:alert(1)", None),
             ("data:text/html,<script>", None),
             ("/relative/path", None),
@@ -221,7 +252,8 @@ mod tests {
     }
 
     fn feed(xml: &str) -> Vec<Entry> {
-        let f = crate::parse::parse_feed(xml.as_bytes(), None, "https://blog.example/feed").unwrap();
+        let f =
+            crate::parse::parse_feed(xml.as_bytes(), None, "https://blog.example/feed").unwrap();
         normalize_feed(&f)
     }
 
@@ -242,7 +274,10 @@ mod tests {
         assert_eq!(e.url.as_deref(), Some("https://blog.example/outage"));
         assert_eq!(e.item_key, "u:https://blog.example/outage");
         assert_eq!(e.author.as_deref(), Some("Dana Ops"));
-        assert_eq!(e.published.unwrap().to_rfc3339(), "2024-03-05T10:00:00+00:00");
+        assert_eq!(
+            e.published.unwrap().to_rfc3339(),
+            "2024-03-05T10:00:00+00:00"
+        );
         assert!(entries[1].item_key.starts_with("h:"));
     }
 

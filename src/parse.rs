@@ -31,7 +31,9 @@ pub enum ParseError {
 
 fn html_hint(feeds: &[String]) -> String {
     match feeds {
-        [] => "the page links no feed: find the blog's RSS/Atom URL and set it as the feed url".into(),
+        [] => {
+            "the page links no feed: find the blog's RSS/Atom URL and set it as the feed url".into()
+        }
         _ => format!("the page links these feeds: {}", feeds.join(", ")),
     }
 }
@@ -47,20 +49,25 @@ pub fn parse_feed(body: &[u8], charset: Option<&str>, base: &str) -> Result<Feed
     if looks_like_html(&body) {
         let text = String::from_utf8_lossy(&body);
         let feeds = url::Url::parse(base)
-            .map(|b| html::feed_links(&text, &b).into_iter().map(|l| l.href).collect())
+            .map(|b| {
+                html::feed_links(&text, &b)
+                    .into_iter()
+                    .map(|l| l.href)
+                    .collect()
+            })
             .unwrap_or_default();
         return Err(ParseError::HtmlPage { feeds });
     }
     match parser(base).parse(&body[..]) {
         Ok(feed) => Ok(feed),
-        Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot)) => {
-            match with_rss_version(&body) {
-                Some(fixed) => parser(base).parse(&fixed[..]).map_err(invalid),
-                None => Err(invalid(feed_rs::parser::ParseFeedError::ParseError(
-                    feed_rs::parser::ParseErrorKind::NoFeedRoot,
-                ))),
-            }
-        }
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) => match with_rss_version(&body) {
+            Some(fixed) => parser(base).parse(&fixed[..]).map_err(invalid),
+            None => Err(invalid(feed_rs::parser::ParseFeedError::ParseError(
+                feed_rs::parser::ParseErrorKind::NoFeedRoot,
+            ))),
+        },
         Err(err) => Err(invalid(err)),
     }
 }
@@ -77,16 +84,19 @@ fn parser(base: &str) -> feed_rs::parser::Parser {
 
 fn invalid(err: feed_rs::parser::ParseFeedError) -> ParseError {
     let message = match err {
-        feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot) => {
-            "no RSS, Atom or JSON Feed root element found".to_owned()
-        }
+        feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        ) => "no RSS, Atom or JSON Feed root element found".to_owned(),
         other => other.to_string(),
     };
     ParseError::Invalid(message)
 }
 
 fn trim_leading_whitespace(body: &[u8]) -> &[u8] {
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     &body[start..]
 }
 
@@ -96,14 +106,19 @@ fn looks_like_html(body: &[u8]) -> bool {
     let head = head.trim_start_matches('\u{feff}');
     head.starts_with("<!doctype html") || head.starts_with("<html") || {
         // An XML prolog followed by <html> (XHTML pages).
-        head.starts_with("<?xml") && head.contains("<html") && !head.contains("<rss") && !head.contains("<feed")
+        head.starts_with("<?xml")
+            && head.contains("<html")
+            && !head.contains("<rss")
+            && !head.contains("<feed")
     }
 }
 
 /// Re-encodes `body` as UTF-8 when the HTTP header names another charset and the body
 /// carries no BOM, rewriting the XML declaration so feed-rs does not decode twice.
 fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
-    let Some(label) = charset else { return Cow::Borrowed(body) };
+    let Some(label) = charset else {
+        return Cow::Borrowed(body);
+    };
     let Some(encoding) = encoding_rs::Encoding::for_label(label.trim().as_bytes()) else {
         return Cow::Borrowed(body);
     };
@@ -114,7 +129,10 @@ fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a
     let text = text.trim_start_matches('\u{feff}');
     let text = match text.strip_prefix("<?xml") {
         Some(rest) => match rest.find("?>") {
-            Some(end) => Cow::Owned(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{}", &rest[end + 2..])),
+            Some(end) => Cow::Owned(format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>{}",
+                &rest[end + 2..]
+            )),
             None => Cow::Borrowed(text),
         },
         None => Cow::Borrowed(text),
@@ -125,8 +143,9 @@ fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a
 /// `<rss>` with no usable version attribute, rewritten to `<rss version="2.0">`.
 fn with_rss_version(body: &[u8]) -> Option<Vec<u8>> {
     static VERSION_ATTR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let version_attr = VERSION_ATTR
-        .get_or_init(|| regex::Regex::new(r#"\s+version\s*=\s*("[^"]*"|'[^']*')"#).expect("valid regex"));
+    let version_attr = VERSION_ATTR.get_or_init(|| {
+        regex::Regex::new(r#"\s+version\s*=\s*("[^"]*"|'[^']*')"#).expect("valid regex")
+    });
     let head = &body[..body.len().min(4096)];
     let start = head.windows(4).position(|w| w == b"<rss")?;
     let end = start + head[start..].iter().position(|&b| b == b'>')?;
@@ -156,7 +175,13 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc2822(&cleaned) {
         return Some(dt.with_timezone(&Utc));
     }
-    const ZONED: &[&str] = &["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S %z", "%a, %d %b %Y %H:%M %z", "%d %b %Y %H:%M:%S %z"];
+    const ZONED: &[&str] = &[
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S %z",
+        "%a, %d %b %Y %H:%M %z",
+        "%d %b %Y %H:%M:%S %z",
+    ];
     for f in ZONED {
         if let Ok(dt) = DateTime::parse_from_str(t, f) {
             return Some(dt.with_timezone(&Utc));
@@ -197,11 +222,27 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
 fn clean_rfc2822(t: &str) -> String {
     let mut s = t.replace(" UTC", " +0000").replace(" Z", " +0000");
     for (long, short) in [
-        ("Monday", "Mon"), ("Tuesday", "Tue"), ("Wednesday", "Wed"), ("Thursday", "Thu"),
-        ("Friday", "Fri"), ("Saturday", "Sat"), ("Sunday", "Sun"), ("January", "Jan"),
-        ("February", "Feb"), ("March", "Mar"), ("April", "Apr"), ("June", "Jun"), ("July", "Jul"),
-        ("August", "Aug"), ("September", "Sep"), ("Sept", "Sep"), ("October", "Oct"),
-        ("November", "Nov"), ("December", "Dec"), ("Tues", "Tue"), ("Thur", "Thu"),
+        ("Monday", "Mon"),
+        ("Tuesday", "Tue"),
+        ("Wednesday", "Wed"),
+        ("Thursday", "Thu"),
+        ("Friday", "Fri"),
+        ("Saturday", "Sat"),
+        ("Sunday", "Sun"),
+        ("January", "Jan"),
+        ("February", "Feb"),
+        ("March", "Mar"),
+        ("April", "Apr"),
+        ("June", "Jun"),
+        ("July", "Jul"),
+        ("August", "Aug"),
+        ("September", "Sep"),
+        ("Sept", "Sep"),
+        ("October", "Oct"),
+        ("November", "Nov"),
+        ("December", "Dec"),
+        ("Tues", "Tue"),
+        ("Thur", "Thu"),
     ] {
         s = s.replace(long, short);
     }
@@ -218,12 +259,21 @@ mod tests {
             ("2024-03-05T10:00:00Z", "2024-03-05T10:00:00+00:00"),
             ("2024-03-05T12:00:00+02:00", "2024-03-05T10:00:00+00:00"),
             ("Tue, 05 Mar 2024 10:00:00 GMT", "2024-03-05T10:00:00+00:00"),
-            ("Tue, 05 Mar 2024 10:00:00 +0000", "2024-03-05T10:00:00+00:00"),
-            ("Tuesday, 05 March 2024 10:00:00 UTC", "2024-03-05T10:00:00+00:00"),
+            (
+                "Tue, 05 Mar 2024 10:00:00 +0000",
+                "2024-03-05T10:00:00+00:00",
+            ),
+            (
+                "Tuesday, 05 March 2024 10:00:00 UTC",
+                "2024-03-05T10:00:00+00:00",
+            ),
             ("2024-03-05 10:00:00", "2024-03-05T10:00:00+00:00"),
             ("2024-03-05T10:00:00", "2024-03-05T10:00:00+00:00"),
             ("2024-03-05", "2024-03-05T00:00:00+00:00"),
-            ("Tue, 05 Mar 2024 10:00:00 CEST", "2024-03-05T10:00:00+00:00"),
+            (
+                "Tue, 05 Mar 2024 10:00:00 CEST",
+                "2024-03-05T10:00:00+00:00",
+            ),
         ];
         for (input, want) in cases {
             let got = parse_date(input).map(|d| d.to_rfc3339());
@@ -240,7 +290,13 @@ mod tests {
         let feed = parse_feed(body, None, "https://x.example/feed").unwrap();
         assert_eq!(feed.entries.len(), 1);
         let body = b"<rss version=\"0.94\"><channel><title>t</title><item><title>b</title></item></channel></rss>";
-        assert_eq!(parse_feed(body, None, "https://x.example/").unwrap().entries.len(), 1);
+        assert_eq!(
+            parse_feed(body, None, "https://x.example/")
+                .unwrap()
+                .entries
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -266,9 +322,21 @@ mod tests {
         let page = b"<!DOCTYPE html><html><head><link rel=alternate type=application/atom+xml href=/atom.xml></head></html>";
         assert_eq!(
             parse_feed(page, None, "https://b.example/blog"),
-            Err(ParseError::HtmlPage { feeds: vec!["https://b.example/atom.xml".into()] })
+            Err(ParseError::HtmlPage {
+                feeds: vec!["https://b.example/atom.xml".into()]
+            })
         );
-        assert_eq!(parse_feed(b"  \n", None, "https://b.example/"), Err(ParseError::Empty));
-        assert!(matches!(parse_feed(b"<rss version=\"2.0\"><channel><item>", None, "https://b.example/"), Err(ParseError::Invalid(_))));
+        assert_eq!(
+            parse_feed(b"  \n", None, "https://b.example/"),
+            Err(ParseError::Empty)
+        );
+        assert!(matches!(
+            parse_feed(
+                b"<rss version=\"2.0\"><channel><item>",
+                None,
+                "https://b.example/"
+            ),
+            Err(ParseError::Invalid(_))
+        ));
     }
 }

@@ -38,9 +38,14 @@ pub struct Poller {
 pub enum FeedResult {
     Fetched(IngestCounts),
     NotModified,
-    Failed { message: String, gone: bool },
+    Failed {
+        message: String,
+        gone: bool,
+    },
     /// Backing off after failures, or asked to wait by the server.
-    Waiting { until: DateTime<Utc> },
+    Waiting {
+        until: DateTime<Utc>,
+    },
     /// The poll was asked to stop before this feed started.
     Cancelled,
 }
@@ -106,7 +111,11 @@ impl Poller {
             let shutdown = shutdown.clone();
             async move {
                 if shutdown.as_ref().is_some_and(|s| *s.borrow()) {
-                    return FeedReport { name: feed.name, result: FeedResult::Cancelled, moved_to: None };
+                    return FeedReport {
+                        name: feed.name,
+                        result: FeedResult::Cancelled,
+                        moved_to: None,
+                    };
                 }
                 self.refresh_feed(&feed, force, shutdown).await
             }
@@ -129,17 +138,29 @@ impl Poller {
         shutdown: Option<watch::Receiver<bool>>,
     ) -> FeedReport {
         let now = Utc::now();
-        let report = |result, moved_to| FeedReport { name: feed.name.clone(), result, moved_to };
+        let report = |result, moved_to| FeedReport {
+            name: feed.name.clone(),
+            result,
+            moved_to,
+        };
         let name = feed.name.clone();
         let state = match self.with_store(move |s| s.feed_state(&name)).await {
             Ok(Some(state)) => state,
-            Ok(None) => return report(failed_result("feed is not in the database (run a poll again)"), None),
+            Ok(None) => {
+                return report(
+                    failed_result("feed is not in the database (run a poll again)"),
+                    None,
+                );
+            }
             Err(err) => return report(failed_result(&err.to_string()), None),
         };
         if !force && let Some(until) = state.next_poll.filter(|t| *t > now) {
             return report(FeedResult::Waiting { until }, None);
         }
-        let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
+        let validators = Validators {
+            etag: state.etag.clone(),
+            last_modified: state.last_modified.clone(),
+        };
         let outcome = match shutdown {
             Some(mut stop) => tokio::select! {
                 outcome = self.fetcher.fetch(&state.url, &validators) => outcome,
@@ -152,7 +173,9 @@ impl Poller {
                 let id = state.id;
                 let moved = moved_to.clone();
                 let result = self
-                    .with_store(move |s| s.record_not_modified(id, moved.as_deref(), None, Utc::now()))
+                    .with_store(move |s| {
+                        s.record_not_modified(id, moved.as_deref(), None, Utc::now())
+                    })
                     .await;
                 let result = match result {
                     Ok(()) => FeedResult::NotModified,
@@ -160,10 +183,16 @@ impl Poller {
                 };
                 return report(result, moved_to);
             }
-            FetchOutcome::Failed(err) => return report(self.record_failure(&state, err).await, None),
+            FetchOutcome::Failed(err) => {
+                return report(self.record_failure(&state, err).await, None);
+            }
             FetchOutcome::Fetched(fetched) => fetched,
         };
-        let parsed = match parse::parse_feed(&fetched.body, fetched.charset.as_deref(), &fetched.final_url) {
+        let parsed = match parse::parse_feed(
+            &fetched.body,
+            fetched.charset.as_deref(),
+            &fetched.final_url,
+        ) {
             Ok(parsed) => parsed,
             Err(err) => {
                 let err = FetchError {
@@ -190,7 +219,10 @@ impl Poller {
             next_poll: None,
         };
         let id = state.id;
-        match self.with_store(move |s| s.record_fetched(id, &record, &scored, Utc::now())).await {
+        match self
+            .with_store(move |s| s.record_fetched(id, &record, &scored, Utc::now()))
+            .await
+        {
             Ok(counts) => report(FeedResult::Fetched(counts), fetched.moved_to),
             Err(err) => report(failed_result(&err.to_string()), None),
         }
@@ -202,8 +234,12 @@ impl Poller {
         let wait = if gone {
             GONE_RETRY
         } else {
-            backoff(state.consecutive_failures + 1, self.config.settings.max_backoff, jitter())
-                .max(err.retry_after.unwrap_or_default())
+            backoff(
+                state.consecutive_failures + 1,
+                self.config.settings.max_backoff,
+                jitter(),
+            )
+            .max(err.retry_after.unwrap_or_default())
         };
         let failure = FailureRecord {
             http_status: err.http_status,
@@ -213,9 +249,18 @@ impl Poller {
         };
         tracing::warn!(feed = %state.name, url = %state.url, error = %err.message, retry_in_secs = wait.as_secs(), "feed failed");
         let id = state.id;
-        match self.with_store(move |s| s.record_failure(id, &failure, now)).await {
-            Ok(_) => FeedResult::Failed { message: err.message, gone },
-            Err(store_err) => failed_result(&format!("{}; and recording it failed: {store_err}", err.message)),
+        match self
+            .with_store(move |s| s.record_failure(id, &failure, now))
+            .await
+        {
+            Ok(_) => FeedResult::Failed {
+                message: err.message,
+                gone,
+            },
+            Err(store_err) => failed_result(&format!(
+                "{}; and recording it failed: {store_err}",
+                err.message
+            )),
         }
     }
 
@@ -226,7 +271,9 @@ impl Poller {
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             f(&mut guard)
         })
         .await
@@ -235,7 +282,10 @@ impl Poller {
 }
 
 fn failed_result(message: &str) -> FeedResult {
-    FeedResult::Failed { message: message.to_owned(), gone: false }
+    FeedResult::Failed {
+        message: message.to_owned(),
+        gone: false,
+    }
 }
 
 /// Delay before retry number `failures` (1-based): 5 min, 10, 20… up to `max`,
@@ -257,7 +307,9 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_cap() {
         let max = Duration::from_secs(6 * 3600);
-        let mins: Vec<u64> = (1..=8).map(|n| backoff(n, max, 1.0).as_secs() / 60).collect();
+        let mins: Vec<u64> = (1..=8)
+            .map(|n| backoff(n, max, 1.0).as_secs() / 60)
+            .collect();
         assert_eq!(mins, [5, 10, 20, 40, 80, 160, 320, 360]);
         assert_eq!(backoff(1, max, 1.2), Duration::from_secs(360));
         assert_eq!(backoff(40, max, 1.2), max);

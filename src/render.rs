@@ -20,7 +20,9 @@ use crate::week::IsoWeek;
 /// `data/shortlists/<week>.md`.
 pub fn shortlist_markdown(week: IsoWeek, tz: Tz, candidates: &[Candidate]) -> String {
     let (start, end) = week.bounds(tz);
-    let last_day = (end - chrono::Duration::seconds(1)).with_timezone(&tz).date_naive();
+    let last_day = (end - chrono::Duration::seconds(1))
+        .with_timezone(&tz)
+        .date_naive();
     let mut out = format!(
         "# Shortlist for {week} ({} to {}, {tz})\n\n",
         start.with_timezone(&tz).date_naive(),
@@ -39,7 +41,10 @@ pub fn shortlist_markdown(week: IsoWeek, tz: Tz, candidates: &[Candidate]) -> St
         }
         facts.push(match c.published {
             Some(p) => format!("published {}", p.with_timezone(&tz).format("%Y-%m-%d")),
-            None => format!("first seen {}", c.first_seen.with_timezone(&tz).format("%Y-%m-%d")),
+            None => format!(
+                "first seen {}",
+                c.first_seen.with_timezone(&tz).format("%Y-%m-%d")
+            ),
         });
         facts.push(format!("score {:.2}", c.score));
         facts.push(format!("id {}", c.id));
@@ -79,7 +84,17 @@ pub fn shortlist_json(candidates: &[Candidate]) -> String {
 pub fn shortlist_csv(candidates: &[Candidate]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
-        "id", "score", "title", "url", "feed", "org", "author", "published", "week", "also_in", "reasons",
+        "id",
+        "score",
+        "title",
+        "url",
+        "feed",
+        "org",
+        "author",
+        "published",
+        "week",
+        "also_in",
+        "reasons",
     ]);
     for c in candidates {
         let _ = w.write_record([
@@ -110,16 +125,31 @@ pub fn explain_text(c: &Candidate) -> String {
     }
     let _ = writeln!(out, "  feed:      {feed}");
     let _ = writeln!(out, "  by:        {}", attribution(c));
-    let _ = writeln!(out, "  published: {}", c.published.map(rfc3339).unwrap_or_else(|| "(no date)".into()));
+    let _ = writeln!(
+        out,
+        "  published: {}",
+        c.published
+            .map(rfc3339)
+            .unwrap_or_else(|| "(no date)".into())
+    );
     let _ = writeln!(out, "  first seen: {}", rfc3339(c.first_seen));
     let _ = writeln!(out, "  week:      {}", c.week);
     let _ = writeln!(out, "  score:     {:.2}", c.score);
     if c.reasons.is_empty() {
         let _ = writeln!(out, "    no rule matched");
     }
-    let width = c.reasons.iter().map(|r| r.rule.chars().count()).max().unwrap_or(0);
+    let width = c
+        .reasons
+        .iter()
+        .map(|r| r.rule.chars().count())
+        .max()
+        .unwrap_or(0);
     for r in &c.reasons {
-        let _ = writeln!(out, "    {:+7.2}  {:width$}  in {}", r.points, r.rule, r.field);
+        let _ = writeln!(
+            out,
+            "    {:+7.2}  {:width$}  in {}",
+            r.points, r.rule, r.field
+        );
     }
     out
 }
@@ -143,7 +173,11 @@ pub struct FeedView {
 }
 
 impl FeedView {
-    pub fn new(h: FeedHealth, org: Option<String>, next_scheduled: Option<DateTime<Utc>>) -> FeedView {
+    pub fn new(
+        h: FeedHealth,
+        org: Option<String>,
+        next_scheduled: Option<DateTime<Utc>>,
+    ) -> FeedView {
         let next_poll = match (h.next_poll, next_scheduled) {
             // A backoff pushes the feed past scheduled polls: the first one after it.
             (Some(wait), Some(sched)) if wait > sched => Some(wait),
@@ -170,7 +204,8 @@ pub fn feeds_json(feeds: &[FeedView]) -> String {
 
 pub fn feeds_table(feeds: &[FeedView], tz: Tz) -> String {
     let time = |t: Option<DateTime<Utc>>| {
-        t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+        t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
     };
     let rows: Vec<[String; 7]> = feeds
         .iter()
@@ -189,7 +224,15 @@ pub fn feeds_table(feeds: &[FeedView], tz: Tz) -> String {
             ]
         })
         .collect();
-    let header = ["FEED", "STATUS", "FAILS", "ENTRIES", "LAST OK", "NEXT POLL", "ERROR"];
+    let header = [
+        "FEED",
+        "STATUS",
+        "FAILS",
+        "ENTRIES",
+        "LAST OK",
+        "NEXT POLL",
+        "ERROR",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row.iter()).take(6) {
@@ -200,7 +243,11 @@ pub fn feeds_table(feeds: &[FeedView], tz: Tz) -> String {
     let line = |cells: &[String]| {
         let mut l = String::new();
         for (i, cell) in cells.iter().enumerate() {
-            let cell: String = cell.chars().filter(|c| !c.is_control()).take(if i == 6 { 120 } else { 40 }).collect();
+            let cell: String = cell
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(if i == 6 { 120 } else { 40 })
+                .collect();
             if i < 6 {
                 let _ = write!(l, "{:w$}  ", cell, w = widths[i]);
             } else {
@@ -232,7 +279,10 @@ fn opt_rfc3339<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<
 pub fn md_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~') {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~'
+        ) {
             out.push('\\');
             out.push(c);
         } else if c == '\n' || c == '\r' || c == '\t' {
@@ -278,11 +328,19 @@ mod tests {
             feed: "X Blog".into(),
             org: "X".into(),
             author: Some("Dana".into()),
-            published: DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z").ok().map(|d| d.with_timezone(&Utc)),
-            first_seen: DateTime::parse_from_rfc3339("2026-11-24T11:00:00Z").unwrap().with_timezone(&Utc),
+            published: DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
+                .ok()
+                .map(|d| d.with_timezone(&Utc)),
+            first_seen: DateTime::parse_from_rfc3339("2026-11-24T11:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
             week: "2026-W48".into(),
             score: 6.0,
-            reasons: vec![Reason { rule: "outage".into(), field: "title".into(), points: 6.0 }],
+            reasons: vec![Reason {
+                rule: "outage".into(),
+                field: "title".into(),
+                points: 6.0,
+            }],
             also_in: vec!["Y".into()],
             excerpt: "We broke it.".into(),
         }
@@ -290,8 +348,18 @@ mod tests {
 
     #[test]
     fn markdown_escapes_feed_text_and_link_targets() {
-        let md = shortlist_markdown(IsoWeek { year: 2026, week: 48 }, chrono_tz::UTC, &[candidate()]);
-        assert!(md.starts_with("# Shortlist for 2026-W48 (2026-11-23 to 2026-11-29, UTC)"), "{md}");
+        let md = shortlist_markdown(
+            IsoWeek {
+                year: 2026,
+                week: 48,
+            },
+            chrono_tz::UTC,
+            &[candidate()],
+        );
+        assert!(
+            md.starts_with("# Shortlist for 2026-W48 (2026-11-23 to 2026-11-29, UTC)"),
+            "{md}"
+        );
         assert!(md.contains(r"1. [\<script\>alert(1)\</script\> \*Outage\* \[report\]](https://x.example/a_%28b%29)"), "{md}");
         assert!(md.contains("Dana — X"));
         assert!(md.contains("also in: Y"));
@@ -314,6 +382,12 @@ mod tests {
         let mut c = candidate();
         c.title = "Retries, \"backoff\", and you".into();
         let csv = shortlist_csv(&[c]);
-        assert!(csv.lines().nth(1).unwrap().starts_with("7,6.00,\"Retries, \"\"backoff\"\", and you\","), "{csv}");
+        assert!(
+            csv.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("7,6.00,\"Retries, \"\"backoff\"\", and you\","),
+            "{csv}"
+        );
     }
 }

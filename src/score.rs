@@ -36,7 +36,13 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 5] = [Field::Title, Field::Summary, Field::Content, Field::Url, Field::Author];
+    pub const ALL: [Field; 5] = [
+        Field::Title,
+        Field::Summary,
+        Field::Content,
+        Field::Url,
+        Field::Author,
+    ];
     /// Fields a rule matches when it names none.
     pub const SCORED_BY_DEFAULT: [Field; 3] = [Field::Title, Field::Summary, Field::Content];
 
@@ -165,8 +171,14 @@ impl Scorer {
         }
         // Rule order, then field order: the order the editor wrote them in.
         reasons.sort_by_key(|r| {
-            let rule = self.rules.iter().position(|(n, _)| *n == r.rule).unwrap_or(usize::MAX);
-            let field = Field::parse(&r.field).map(|f| f as usize).unwrap_or(usize::MAX);
+            let rule = self
+                .rules
+                .iter()
+                .position(|(n, _)| *n == r.rule)
+                .unwrap_or(usize::MAX);
+            let field = Field::parse(&r.field)
+                .map(|f| f as usize)
+                .unwrap_or(usize::MAX);
             (rule, field)
         });
         if boost != 0.0 {
@@ -185,7 +197,13 @@ impl Scorer {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         for r in &config.rules {
-            h.update(format!("{}\0{}\0{}\0{:?}\n", r.name, r.pattern.as_str(), r.weight, r.fields));
+            h.update(format!(
+                "{}\0{}\0{}\0{:?}\n",
+                r.name,
+                r.pattern.as_str(),
+                r.weight,
+                r.fields
+            ));
         }
         for f in &config.feeds {
             h.update(format!("{}\0{}\n", f.name, f.boost));
@@ -221,12 +239,25 @@ mod tests {
 
     #[test]
     fn a_rule_counts_once_per_field_weighted_by_field() {
-        let rules = [rule("incident", r"(?i)\bincidents?\b", 3.0, &Field::SCORED_BY_DEFAULT)];
+        let rules = [rule(
+            "incident",
+            r"(?i)\bincidents?\b",
+            3.0,
+            &Field::SCORED_BY_DEFAULT,
+        )];
         let scorer = Scorer::from_rules(&rules, FieldWeights::default());
         let cases = [
             (entry("Incident review", "", ""), 6.0, vec!["title"]),
-            (entry("x", "an incident, another incident", ""), 3.0, vec!["summary"]),
-            (entry("Incident", "incident", "incidents everywhere"), 10.5, vec!["title", "summary", "content"]),
+            (
+                entry("x", "an incident, another incident", ""),
+                3.0,
+                vec!["summary"],
+            ),
+            (
+                entry("Incident", "incident", "incidents everywhere"),
+                10.5,
+                vec!["title", "summary", "content"],
+            ),
             (entry("coincidental", "", ""), 0.0, vec![]),
         ];
         for (e, total, fields) in cases {
@@ -241,7 +272,12 @@ mod tests {
     fn negative_rules_and_boost_are_parts_of_the_sum() {
         let rules = [
             rule("outage", r"(?i)outage", 3.0, &[Field::Title]),
-            rule("webinar", r"(?i)webinar", -4.0, &[Field::Title, Field::Summary]),
+            rule(
+                "webinar",
+                r"(?i)webinar",
+                -4.0,
+                &[Field::Title, Field::Summary],
+            ),
         ];
         let scorer = Scorer::from_rules(&rules, FieldWeights::default());
         let s = scorer.score(&entry("Outage webinar", "join our webinar", ""), 1.5);

@@ -45,7 +45,11 @@ impl Candidate {
         Candidate {
             id: post.id,
             url: post.url,
-            title: if post.title.is_empty() { "(untitled)".into() } else { post.title },
+            title: if post.title.is_empty() {
+                "(untitled)".into()
+            } else {
+                post.title
+            },
             feed: post.feed,
             org,
             author: post.author,
@@ -61,7 +65,11 @@ impl Candidate {
 }
 
 fn excerpt(post: &StoredPost) -> String {
-    let source = if post.summary.is_empty() { &post.content } else { &post.summary };
+    let source = if post.summary.is_empty() {
+        &post.content
+    } else {
+        &post.summary
+    };
     let flat: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", flat[..cut].trim_end()),
@@ -70,10 +78,18 @@ fn excerpt(post: &StoredPost) -> String {
 }
 
 /// The week's candidates, at most `limit`.
-pub fn build(store: &Store, config: &Config, week: IsoWeek, limit: usize) -> Result<Vec<Candidate>, StoreError> {
+pub fn build(
+    store: &Store,
+    config: &Config,
+    week: IsoWeek,
+    limit: usize,
+) -> Result<Vec<Candidate>, StoreError> {
     let (start, end) = week.bounds(config.settings.timezone);
     let posts = store.candidates(start, end, config.settings.min_score, limit)?;
-    Ok(posts.into_iter().map(|p| Candidate::from_post(p, config)).collect())
+    Ok(posts
+        .into_iter()
+        .map(|p| Candidate::from_post(p, config))
+        .collect())
 }
 
 fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

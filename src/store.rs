@@ -13,8 +13,9 @@
 //!
 //! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
 //! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
-//! (3) a new post. Only the feed that first carried a post (its primary feed) updates
-//! its text; later copies elsewhere just add sightings.
+//! (3) a new post. A post carried by several feeds belongs to the one subscribed first
+//! (lowest feed id, so the outcome does not depend on which fetch finished first); only
+//! that feed's copy updates its text, the others are listed as `also_in`.
 //!
 //! The database runs in WAL mode with a busy timeout so the CLI reads while the daemon
 //! writes; each feed's batch is one transaction, so a crash loses at most that batch
@@ -89,11 +90,21 @@ pub enum StoreError {
         "database {} has schema version {found}, newer than this gleaner understands ({known}); upgrade gleaner or pass --db PATH",
         path.display()
     )]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("cannot create the database folder {}: {source}", path.display())]
-    CreateDir { path: PathBuf, source: std::io::Error },
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database {}: {source}", path.display())]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -237,7 +248,9 @@ impl Store {
     fn configure(&self) -> rusqlite::Result<()> {
         self.conn.busy_timeout(Duration::from_secs(10))?;
         // journal_mode answers with a row, so it is read rather than executed.
-        let _: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let _: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         self.conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
         )
@@ -273,7 +286,10 @@ impl Store {
 
     /// Makes sure every configured feed has a row; a feed whose configured URL changed
     /// starts over from the new URL (validators and backoff cleared).
-    pub fn sync_feeds<'a>(&mut self, feeds: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+    pub fn sync_feeds<'a>(
+        &mut self,
+        feeds: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<()> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
         {
@@ -288,7 +304,9 @@ impl Store {
                 )
                 .map_err(|e| sql_err(&path, e))?;
             for (name, url) in feeds {
-                insert.execute(params![name, url]).map_err(|e| sql_err(&path, e))?;
+                insert
+                    .execute(params![name, url])
+                    .map_err(|e| sql_err(&path, e))?;
             }
         }
         tx.commit().map_err(|e| sql_err(&path, e))
@@ -330,7 +348,11 @@ impl Store {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
         let first_success: bool = tx
-            .query_row("SELECT first_success IS NULL FROM feeds WHERE id = ?1", [feed_id], |r| r.get(0))
+            .query_row(
+                "SELECT first_success IS NULL FROM feeds WHERE id = ?1",
+                [feed_id],
+                |r| r.get(0),
+            )
             .map_err(|e| sql_err(&path, e))?;
         let mut counts = IngestCounts::default();
         for (entry, score) in entries {
@@ -378,14 +400,24 @@ impl Store {
                     last_http_status = 304, last_error = NULL, consecutive_failures = 0,
                     last_attempt = ?3, last_success = ?3, next_poll = ?4
                  WHERE id = ?1",
-                params![feed_id, moved_to, now.timestamp(), next_poll.map(|t| t.timestamp())],
+                params![
+                    feed_id,
+                    moved_to,
+                    now.timestamp(),
+                    next_poll.map(|t| t.timestamp())
+                ],
             )
             .map(drop)
             .map_err(|e| self.err(e))
     }
 
     /// Records a failed fetch; returns the new consecutive-failure count.
-    pub fn record_failure(&mut self, feed_id: i64, failure: &FailureRecord, now: DateTime<Utc>) -> Result<u32> {
+    pub fn record_failure(
+        &mut self,
+        feed_id: i64,
+        failure: &FailureRecord,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
         self.conn
             .query_row(
                 "UPDATE feeds SET last_status = ?2, last_http_status = ?3, last_error = ?4,
@@ -461,7 +493,8 @@ impl Store {
                 post_from_row,
             )
             .map_err(|e| sql_err(&self.path, e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| sql_err(&self.path, e))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sql_err(&self.path, e))
     }
 
     pub fn post(&self, id: i64) -> Result<Option<StoredPost>> {
@@ -498,7 +531,8 @@ impl Store {
                 })
             })
             .map_err(|e| sql_err(&self.path, e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| sql_err(&self.path, e))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sql_err(&self.path, e))
     }
 
     /// Replaces scores, in one transaction; returns how many changed.
@@ -635,8 +669,17 @@ fn upsert_entry(
     let (primary_feed, old_hash, first_seen): (i64, String, i64) = tx
         .prepare_cached("SELECT feed_id, content_hash, first_seen FROM posts WHERE id = ?1")?
         .query_row([post_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    // The feed subscribed first owns a post carried by several, whatever order their
+    // fetches finish in; only the owner's copy updates the text.
+    if feed_id > primary_feed {
+        return Ok(Upsert::Unchanged);
+    }
+    if feed_id < primary_feed {
+        tx.prepare_cached("UPDATE posts SET feed_id = ?2 WHERE id = ?1")?
+            .execute(params![post_id, feed_id])?;
+    }
     let hash = entry.content_hash();
-    if primary_feed != feed_id || old_hash == hash {
+    if old_hash == hash {
         return Ok(Upsert::Unchanged);
     }
     let first_seen = from_unix(first_seen).unwrap_or(now);
@@ -703,7 +746,13 @@ fn insert_post(
     Ok(tx.last_insert_rowid())
 }
 
-fn add_sighting(tx: &Transaction<'_>, feed_id: i64, key: &str, post_id: i64, now: DateTime<Utc>) -> rusqlite::Result<()> {
+fn add_sighting(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    key: &str,
+    post_id: i64,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT OR IGNORE INTO sightings (feed_id, item_key, post_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -741,36 +790,97 @@ mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("sub/g.db")).unwrap();
-        s.sync_feeds([("a", "https://a.example/feed"), ("b", "https://b.example/feed")]).unwrap();
+        s.sync_feeds([
+            ("a", "https://a.example/feed"),
+            ("b", "https://b.example/feed"),
+        ])
+        .unwrap();
         (dir, s)
     }
 
     fn ingest(s: &mut Store, feed: &str, entries: Vec<Entry>) -> IngestCounts {
         let id = s.feed_state(feed).unwrap().unwrap().id;
-        let scored: Vec<_> = entries.into_iter().map(|e| (e, Score { total: 5.0, reasons: vec![] })).collect();
-        s.record_fetched(id, &FetchRecord::default(), &scored, now()).unwrap()
+        let scored: Vec<_> = entries
+            .into_iter()
+            .map(|e| {
+                (
+                    e,
+                    Score {
+                        total: 5.0,
+                        reasons: vec![],
+                    },
+                )
+            })
+            .collect();
+        s.record_fetched(id, &FetchRecord::default(), &scored, now())
+            .unwrap()
     }
 
     #[test]
     fn dedupe_by_key_then_url_and_updates_only_from_the_primary_feed() {
         let (_d, mut s) = store();
-        let c = ingest(&mut s, "a", vec![entry("g:1", Some("https://x.example/p"), "Post")]);
+        let c = ingest(
+            &mut s,
+            "a",
+            vec![entry("g:1", Some("https://x.example/p"), "Post")],
+        );
         assert_eq!((c.new, c.updated, c.unchanged), (1, 0, 0));
         // Same again: unchanged. Changed title: updated.
-        assert_eq!(ingest(&mut s, "a", vec![entry("g:1", Some("https://x.example/p"), "Post")]).unchanged, 1);
-        assert_eq!(ingest(&mut s, "a", vec![entry("g:1", Some("https://x.example/p"), "Post v2")]).updated, 1);
+        assert_eq!(
+            ingest(
+                &mut s,
+                "a",
+                vec![entry("g:1", Some("https://x.example/p"), "Post")]
+            )
+            .unchanged,
+            1
+        );
+        assert_eq!(
+            ingest(
+                &mut s,
+                "a",
+                vec![entry("g:1", Some("https://x.example/p"), "Post v2")]
+            )
+            .updated,
+            1
+        );
         // A new GUID for the same link is the same post.
-        assert_eq!(ingest(&mut s, "a", vec![entry("g:2", Some("https://x.example/p"), "Post v2")]).unchanged, 1);
+        assert_eq!(
+            ingest(
+                &mut s,
+                "a",
+                vec![entry("g:2", Some("https://x.example/p"), "Post v2")]
+            )
+            .unchanged,
+            1
+        );
         // Another feed carrying it: one post, seen in both.
-        assert_eq!(ingest(&mut s, "b", vec![entry("u:https://x.example/p", Some("https://x.example/p"), "Copy")]).unchanged, 1);
+        assert_eq!(
+            ingest(
+                &mut s,
+                "b",
+                vec![entry(
+                    "u:https://x.example/p",
+                    Some("https://x.example/p"),
+                    "Copy"
+                )]
+            )
+            .unchanged,
+            1
+        );
         assert_eq!(s.post_count().unwrap(), 1);
-        let (start, end) = (now() - chrono::Duration::days(1), now() + chrono::Duration::days(1));
+        let (start, end) = (
+            now() - chrono::Duration::days(1),
+            now() + chrono::Duration::days(1),
+        );
         let posts = s.candidates(start, end, 0.0, 10).unwrap();
         assert_eq!(posts.len(), 1);
         assert_eq!(posts[0].title, "Post v2");
@@ -787,8 +897,16 @@ mod tests {
         let mut new = entry("g:new", Some("https://x.example/new"), "New");
         new.published = None;
         ingest(&mut s, "a", vec![new]);
-        let (start, end) = (now() - chrono::Duration::days(1), now() + chrono::Duration::days(1));
-        let titles: Vec<String> = s.candidates(start, end, 0.0, 10).unwrap().into_iter().map(|p| p.title).collect();
+        let (start, end) = (
+            now() - chrono::Duration::days(1),
+            now() + chrono::Duration::days(1),
+        );
+        let titles: Vec<String> = s
+            .candidates(start, end, 0.0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.title)
+            .collect();
         assert_eq!(titles, ["New"]);
     }
 
@@ -797,11 +915,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let text = dir.path().join("notes.db");
         std::fs::write(&text, "my precious notes, not a database").unwrap();
-        assert!(matches!(Store::open(&text), Err(StoreError::NotADatabase(_))));
-        assert_eq!(std::fs::read_to_string(&text).unwrap(), "my precious notes, not a database");
+        assert!(matches!(
+            Store::open(&text),
+            Err(StoreError::NotADatabase(_))
+        ));
+        assert_eq!(
+            std::fs::read_to_string(&text).unwrap(),
+            "my precious notes, not a database"
+        );
 
         let newer = dir.path().join("newer.db");
-        Connection::open(&newer).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        Connection::open(&newer)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
         let err = Store::open(&newer).err().unwrap();
         assert!(err.to_string().contains("schema version 99"), "{err}");
     }
@@ -810,13 +937,25 @@ mod tests {
     fn a_configured_url_change_resets_the_feed_state() {
         let (_d, mut s) = store();
         let id = s.feed_state("a").unwrap().unwrap().id;
-        let fetch = FetchRecord { etag: Some("\"v1\"".into()), ..FetchRecord::default() };
+        let fetch = FetchRecord {
+            etag: Some("\"v1\"".into()),
+            ..FetchRecord::default()
+        };
         s.record_fetched(id, &fetch, &[], now()).unwrap();
-        assert_eq!(s.feed_state("a").unwrap().unwrap().etag.as_deref(), Some("\"v1\""));
+        assert_eq!(
+            s.feed_state("a").unwrap().unwrap().etag.as_deref(),
+            Some("\"v1\"")
+        );
         s.sync_feeds([("a", "https://a.example/feed")]).unwrap();
-        assert_eq!(s.feed_state("a").unwrap().unwrap().etag.as_deref(), Some("\"v1\""));
+        assert_eq!(
+            s.feed_state("a").unwrap().unwrap().etag.as_deref(),
+            Some("\"v1\"")
+        );
         s.sync_feeds([("a", "https://a.example/new-feed")]).unwrap();
         let state = s.feed_state("a").unwrap().unwrap();
-        assert_eq!((state.url.as_str(), state.etag), ("https://a.example/new-feed", None));
+        assert_eq!(
+            (state.url.as_str(), state.etag),
+            ("https://a.example/new-feed", None)
+        );
     }
 }

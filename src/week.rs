@@ -28,7 +28,10 @@ impl IsoWeek {
     /// The week holding `at`, seen in zone `tz`.
     pub fn containing(at: DateTime<Utc>, tz: Tz) -> IsoWeek {
         let w = at.with_timezone(&tz).iso_week();
-        IsoWeek { year: w.year(), week: w.week() }
+        IsoWeek {
+            year: w.year(),
+            week: w.week(),
+        }
     }
 
     /// Monday of this week.
@@ -39,19 +42,28 @@ impl IsoWeek {
 
     /// `[start, end)` of this week in zone `tz`, as UTC instants.
     pub fn bounds(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        (local_midnight(self.monday(), tz), local_midnight(self.next().monday(), tz))
+        (
+            local_midnight(self.monday(), tz),
+            local_midnight(self.next().monday(), tz),
+        )
     }
 
     pub fn next(self) -> IsoWeek {
         let d = self.monday() + Duration::days(7);
         let w = d.iso_week();
-        IsoWeek { year: w.year(), week: w.week() }
+        IsoWeek {
+            year: w.year(),
+            week: w.week(),
+        }
     }
 
     pub fn previous(self) -> IsoWeek {
         let d = self.monday() - Duration::days(7);
         let w = d.iso_week();
-        IsoWeek { year: w.year(), week: w.week() }
+        IsoWeek {
+            year: w.year(),
+            week: w.week(),
+        }
     }
 }
 
@@ -64,7 +76,8 @@ fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
         }
         t += Duration::minutes(30);
     }
-    tz.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists")).with_timezone(&Utc)
+    tz.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .with_timezone(&Utc)
 }
 
 impl fmt::Display for IsoWeek {
@@ -124,7 +137,10 @@ impl FromStr for WeekSpec {
 
 /// The instant that decides an entry's week: its published date when plausible, else
 /// when gleaner first saw it.
-pub fn effective_time(published: Option<DateTime<Utc>>, first_seen: DateTime<Utc>) -> DateTime<Utc> {
+pub fn effective_time(
+    published: Option<DateTime<Utc>>,
+    first_seen: DateTime<Utc>,
+) -> DateTime<Utc> {
     match published {
         Some(p) if is_plausible(p, first_seen) => p,
         _ => first_seen,
@@ -147,8 +163,17 @@ mod tests {
 
     #[test]
     fn weeks_parse_and_print() {
-        assert_eq!("2026-W48".parse::<IsoWeek>().unwrap(), IsoWeek { year: 2026, week: 48 });
-        assert_eq!("2026W05".parse::<IsoWeek>().unwrap().to_string(), "2026-W05");
+        assert_eq!(
+            "2026-W48".parse::<IsoWeek>().unwrap(),
+            IsoWeek {
+                year: 2026,
+                week: 48
+            }
+        );
+        assert_eq!(
+            "2026W05".parse::<IsoWeek>().unwrap().to_string(),
+            "2026-W05"
+        );
         assert!("2026-W54".parse::<IsoWeek>().is_err());
         assert!("next".parse::<WeekSpec>().is_err());
         assert_eq!("LAST".parse::<WeekSpec>().unwrap(), WeekSpec::Last);
@@ -162,20 +187,41 @@ mod tests {
         let monday = utc("2026-11-23T05:00:00Z");
         assert_eq!(IsoWeek::containing(sunday, tz).to_string(), "2026-W47");
         assert_eq!(IsoWeek::containing(monday, tz).to_string(), "2026-W48");
-        assert_eq!(IsoWeek::containing(sunday, chrono_tz::UTC).to_string(), "2026-W48");
-        let (start, end) = IsoWeek { year: 2026, week: 48 }.bounds(tz);
+        assert_eq!(
+            IsoWeek::containing(sunday, chrono_tz::UTC).to_string(),
+            "2026-W48"
+        );
+        let (start, end) = IsoWeek {
+            year: 2026,
+            week: 48,
+        }
+        .bounds(tz);
         assert_eq!(start, monday);
         assert_eq!(end, utc("2026-11-30T05:00:00Z"));
     }
 
     #[test]
     fn year_boundaries_and_dst() {
-        let w = IsoWeek { year: 2026, week: 53 };
+        let w = IsoWeek {
+            year: 2026,
+            week: 53,
+        };
         assert_eq!(w.next().to_string(), "2027-W01");
-        assert_eq!(IsoWeek { year: 2027, week: 1 }.previous(), w);
+        assert_eq!(
+            IsoWeek {
+                year: 2027,
+                week: 1
+            }
+            .previous(),
+            w
+        );
         // The week of the March 2026 DST change in Berlin is 167 hours long.
         let tz: Tz = "Europe/Berlin".parse().unwrap();
-        let (s, e) = IsoWeek { year: 2026, week: 13 }.bounds(tz);
+        let (s, e) = IsoWeek {
+            year: 2026,
+            week: 13,
+        }
+        .bounds(tz);
         assert_eq!((e - s).num_hours(), 167);
     }
 
@@ -190,7 +236,11 @@ mod tests {
             (None, "2026-11-23T12:00:00Z"),
         ];
         for (published, want) in cases {
-            assert_eq!(effective_time(published.map(utc), seen), utc(want), "{published:?}");
+            assert_eq!(
+                effective_time(published.map(utc), seen),
+                utc(want),
+                "{published:?}"
+            );
         }
     }
 }

@@ -1,0 +1,362 @@
+//! Test helpers: a real HTTP server on 127.0.0.1 serving feeds with real headers, a
+//! workspace (temp dir + feeds.toml) and the built binary.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use assert_cmd::Command;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Request, Response, header};
+
+/// What the server answers for one path.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+    /// When set, conditional requests matching it get a 304.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Route {
+    pub fn feed(body: impl Into<Vec<u8>>) -> Route {
+        Route {
+            status: 200,
+            body: body.into(),
+            headers: vec![(
+                "content-type".into(),
+                "application/rss+xml; charset=utf-8".into(),
+            )],
+            etag: None,
+            last_modified: None,
+        }
+    }
+
+    pub fn status(status: u16) -> Route {
+        Route {
+            status,
+            body: Vec::new(),
+            headers: Vec::new(),
+            etag: None,
+            last_modified: None,
+        }
+    }
+
+    pub fn redirect(status: u16, location: &str) -> Route {
+        Route::status(status).header("location", location)
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Route {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn with_validators(mut self, etag: &str, last_modified: &str) -> Route {
+        self.etag = Some(etag.into());
+        self.last_modified = Some(last_modified.into());
+        self
+    }
+}
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+    pub user_agent: Option<String>,
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Route>,
+    seen: Vec<Seen>,
+}
+
+/// An in-process axum server on 127.0.0.1:0, running on its own thread.
+pub struct FeedServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl FeedServer {
+    pub fn start() -> FeedServer {
+        let state = Arc::new(Mutex::new(State::default()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = axum::Router::new().fallback(move |req: Request<Body>| {
+                    let shared = shared.clone();
+                    async move { answer(&shared, req) }
+                });
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        FeedServer {
+            addr,
+            state,
+            _shutdown: tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn route(&self, path: &str, route: Route) {
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_owned(), route);
+    }
+
+    pub fn seen(&self, path: &str) -> Vec<Seen> {
+        self.state
+            .lock()
+            .unwrap()
+            .seen
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+fn answer(state: &Mutex<State>, req: Request<Body>) -> Response<Body> {
+    let path = req.uri().path().to_owned();
+    let headers = req.headers();
+    let get = |h: &HeaderMap, n: header::HeaderName| {
+        h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    };
+    let mut seen = Seen {
+        path: path.clone(),
+        if_none_match: get(headers, header::IF_NONE_MATCH),
+        if_modified_since: get(headers, header::IF_MODIFIED_SINCE),
+        user_agent: get(headers, header::USER_AGENT),
+        status: 404,
+    };
+    let mut st = state.lock().unwrap();
+    let response = match st.routes.get(&path) {
+        None => Response::builder()
+            .status(404)
+            .body(Body::from("not found"))
+            .unwrap(),
+        Some(route) => {
+            let not_modified = route.status == 200
+                && (route.etag.is_some() && route.etag == seen.if_none_match
+                    || route.etag.is_none()
+                        && route.last_modified.is_some()
+                        && route.last_modified == seen.if_modified_since);
+            let mut b = Response::builder().status(if not_modified { 304 } else { route.status });
+            for (k, v) in &route.headers {
+                b = b.header(k.as_str(), HeaderValue::from_str(v).unwrap());
+            }
+            if let Some(e) = &route.etag {
+                b = b.header(header::ETAG, e.as_str());
+            }
+            if let Some(lm) = &route.last_modified {
+                b = b.header(header::LAST_MODIFIED, lm.as_str());
+            }
+            let body = if not_modified {
+                Body::empty()
+            } else {
+                Body::from(route.body.clone())
+            };
+            b.body(body).unwrap()
+        }
+    };
+    seen.status = response.status().as_u16();
+    st.seen.push(seen);
+    response
+}
+
+/// An item for [`rss`].
+pub struct Item<'a> {
+    pub guid: Option<&'a str>,
+    pub link: Option<&'a str>,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub published: Option<String>,
+    pub author: Option<&'a str>,
+}
+
+impl<'a> Item<'a> {
+    pub fn new(guid: &'a str, link: &'a str, title: &'a str, description: &'a str) -> Item<'a> {
+        Item {
+            guid: Some(guid),
+            link: Some(link),
+            title,
+            description,
+            published: Some(hours_ago(2)),
+            author: None,
+        }
+    }
+}
+
+/// An RSS 2.0 document.
+pub fn rss(items: &[Item<'_>]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>Test</title><link>http://example.com/</link>\n",
+    );
+    for i in items {
+        out.push_str("<item>");
+        if let Some(g) = i.guid {
+            out.push_str(&format!(
+                "<guid isPermaLink=\"false\">{}</guid>",
+                xml_escape(g)
+            ));
+        }
+        if let Some(l) = i.link {
+            out.push_str(&format!("<link>{}</link>", xml_escape(l)));
+        }
+        out.push_str(&format!(
+            "<title>{}</title><description>{}</description>",
+            xml_escape(i.title),
+            xml_escape(i.description)
+        ));
+        if let Some(p) = &i.published {
+            out.push_str(&format!("<pubDate>{p}</pubDate>"));
+        }
+        if let Some(a) = i.author {
+            out.push_str(&format!(
+                "<dc:creator xmlns:dc=\"http://purl.org/dc/elements/1.1/\">{}</dc:creator>",
+                xml_escape(a)
+            ));
+        }
+        out.push_str("</item>\n");
+    }
+    out.push_str("</channel></rss>\n");
+    out
+}
+
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An RFC 2822 date `h` hours ago.
+pub fn hours_ago(h: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc2822()
+}
+
+/// A temp dir with a feeds.toml, driving the built binary.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+pub const RULES: &str = r#"
+[[rule]]
+name = "incident"
+pattern = '(?i)\b(incident|outage)s?\b'
+weight = 3.0
+
+[[rule]]
+name = "retries"
+pattern = '(?i)\bretr(y|ies)\b'
+weight = 2.0
+
+[[rule]]
+name = "webinar"
+pattern = '(?i)\bwebinars?\b'
+weight = -4.0
+fields = ["title", "summary"]
+"#;
+
+impl Workspace {
+    /// `feeds`: (name, url, org) triples; `settings`: extra lines for [settings].
+    pub fn new(settings: &str, feeds: &[(&str, &str, Option<&str>)], rules: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace { dir };
+        ws.write_config(settings, feeds, rules);
+        ws
+    }
+
+    pub fn write_config(&self, settings: &str, feeds: &[(&str, &str, Option<&str>)], rules: &str) {
+        let mut text =
+            format!("[settings]\nrequest_timeout_secs = 5\nconnect_timeout_secs = 2\n{settings}\n");
+        for (name, url, org) in feeds {
+            text.push_str(&format!("\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+            if let Some(org) = org {
+                text.push_str(&format!("org = \"{org}\"\n"));
+            }
+        }
+        text.push_str(rules);
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("feeds.toml")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("data/gleaner.db")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("gleaner").unwrap();
+        cmd.env_remove("GLEANER_CONFIG").env_remove("GLEANER_LOG");
+        cmd.arg("--config").arg(self.config()).args(args);
+        cmd
+    }
+
+    /// Runs and returns (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs, asserting exit 0, and returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        assert_eq!(
+            code, 0,
+            "gleaner {args:?} failed\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        out
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let (code, out, err) = self.run(args);
+        assert!(
+            code == 0 || code == 1,
+            "gleaner {args:?} exit {code}\n{err}"
+        );
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
+    }
+
+    pub fn sql_count(&self, sql: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
