@@ -298,23 +298,41 @@ fn redirect_target(current: &str, headers: &HeaderMap) -> Option<String> {
 
 fn transport_error(err: &reqwest::Error) -> FetchError {
     let chain = error_chain(err);
+    let cause = root_cause(err);
+    let host = err
+        .url()
+        .and_then(|u| u.host_str())
+        .unwrap_or("the host")
+        .to_owned();
     let (kind, message) = if err.is_timeout() {
         (FailureKind::Timeout, "timed out".to_owned())
-    } else if chain.contains("dns error")
-        || chain.contains("failed to lookup address")
-        || chain.contains("Name or service not known")
-    {
-        (FailureKind::Dns, format!("host does not resolve ({chain})"))
+    } else if chain.contains("dns error") || chain.contains("failed to lookup address") {
+        (
+            FailureKind::Dns,
+            format!("host does not resolve: {host} ({cause})"),
+        )
     } else if chain.contains("Connection refused") {
-        (FailureKind::Connect, "connection refused".to_owned())
+        (
+            FailureKind::Connect,
+            format!("connection refused by {host}"),
+        )
     } else if err.is_connect() {
-        (FailureKind::Connect, format!("cannot connect ({chain})"))
+        (
+            FailureKind::Connect,
+            format!("cannot connect to {host}: {cause}"),
+        )
+    } else if err.is_body() || err.is_decode() {
+        (
+            FailureKind::Other,
+            format!("response body broke off: {cause}"),
+        )
     } else {
         (FailureKind::Other, chain)
     };
     FetchError::new(kind, message)
 }
 
+/// Every distinct message in an error's source chain, outermost first.
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![err.to_string()];
     let mut source = err.source();
@@ -326,6 +344,15 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// The innermost error's message: the one that says what actually went wrong.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err;
+    while let Some(s) = last.source() {
+        last = s;
+    }
+    last.to_string()
 }
 
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {

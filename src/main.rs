@@ -21,11 +21,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to standard error. The daemon logs at `info`, one-shot commands at `warn`
-/// so their output stays the summary; `GLEANER_LOG` (tracing's env-filter syntax)
-/// overrides both.
+/// Logs go to standard error. The daemon logs at `info`; one-shot commands only log
+/// errors, since their printed summary already names every failed feed.
+/// `GLEANER_LOG` (tracing's env-filter syntax, e.g. `debug`) overrides both.
 fn init_logging(format: LogFormat, daemon: bool) {
-    let default = if daemon { "info" } else { "warn" };
+    let default = if daemon { "info" } else { "error" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GLEANER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()

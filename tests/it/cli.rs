@@ -426,8 +426,8 @@ fn a_failing_feed_never_stops_the_others() {
             server.url("/real.xml")
         ),
         "Broken: not a feed",
-        "Refused: connection refused",
-        "Nowhere: host does not resolve",
+        "Refused: connection refused by 127.0.0.1",
+        "Nowhere: host does not resolve: does-not-exist.invalid",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
