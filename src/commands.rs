@@ -197,7 +197,7 @@ pub fn poll_summary(report: &PollReport) -> String {
     let waiting = report.count(|r| matches!(r, FeedResult::Waiting { .. }));
     let entries = report.entries();
     let mut out = format!(
-        "polled {} feeds: {fetched} fetched, {not_modified} not modified, {failed} failed, {waiting} backing off\n\
+        "polled {} feeds: {fetched} fetched, {not_modified} not modified, {failed} failed, {waiting} waiting\n\
          entries: {} new, {} updated\n",
         report.feeds.len(),
         entries.new,

@@ -64,8 +64,10 @@ pub struct Settings {
     pub max_body_bytes: u64,
     pub max_redirects: usize,
     pub user_agent: String,
-    /// Longest wait between retries of a failing feed.
+    /// Longest wait between retries of a failing feed (and longest max-age honoured).
     pub max_backoff: Duration,
+    /// Whether a feed's `Cache-Control: max-age` delays its next poll.
+    pub respect_cache_control: bool,
     /// Points a rule match is multiplied by, per field.
     pub field_weights: FieldWeights,
 }
@@ -243,6 +245,7 @@ const SETTINGS_KEYS: &[&str] = &[
     "max_redirects",
     "user_agent",
     "max_backoff_secs",
+    "respect_cache_control",
     "field_weights",
 ];
 const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "url", "author"];
@@ -319,6 +322,7 @@ impl Reader<'_> {
                 .string(t, "user_agent")
                 .unwrap_or_else(default_user_agent),
             max_backoff: Duration::from_secs(self.count(t, "max_backoff_secs", 6 * 3600, 60) as u64),
+            respect_cache_control: self.boolean(t, "respect_cache_control", true),
             field_weights,
         }
     }
@@ -577,6 +581,23 @@ impl Reader<'_> {
                 self.problem(
                     item.span(),
                     &format!("`{key}` must be a whole number of at least {min}"),
+                    &format!("the default is {default}"),
+                );
+                default
+            }
+        }
+    }
+
+    fn boolean(&mut self, t: &Table, key: &str, default: bool) -> bool {
+        let Some(item) = t.get(key) else {
+            return default;
+        };
+        match item.as_bool() {
+            Some(b) => b,
+            None => {
+                self.problem(
+                    item.span(),
+                    &format!("`{key}` must be true or false"),
                     &format!("the default is {default}"),
                 );
                 default

@@ -48,12 +48,17 @@ pub struct Fetched {
     pub moved_to: Option<String>,
     /// The `charset` of the Content-Type header, if any.
     pub charset: Option<String>,
+    /// `Cache-Control: max-age`, if the server sent one.
+    pub max_age: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
     Fetched(Fetched),
-    NotModified { moved_to: Option<String> },
+    NotModified {
+        moved_to: Option<String>,
+        max_age: Option<Duration>,
+    },
     Failed(FetchError),
 }
 
@@ -133,17 +138,23 @@ impl Fetcher {
             .unwrap_or_default();
         let slot = self.host_slot(&host);
         let _permit = slot.acquire().await.expect("semaphores are never closed");
-        match tokio::time::timeout(
-            self.deadline,
-            self.fetch_following_redirects(url, validators),
-        )
-        .await
-        {
-            Ok(outcome) => outcome,
-            Err(_) => FetchOutcome::Failed(FetchError::new(
+        // reqwest's own timeout and this deadline race; both mean the same to the user.
+        let timed_out = || {
+            FetchError::new(
                 FailureKind::Timeout,
-                format!("no complete answer within {}s", self.deadline.as_secs()),
-            )),
+                format!(
+                    "no complete answer within {}s (request_timeout_secs)",
+                    self.deadline.as_secs()
+                ),
+            )
+        };
+        let fetch = self.fetch_following_redirects(url, validators);
+        match tokio::time::timeout(self.deadline, fetch).await {
+            Ok(FetchOutcome::Failed(err)) if err.kind == FailureKind::Timeout => {
+                FetchOutcome::Failed(timed_out())
+            }
+            Ok(outcome) => outcome,
+            Err(_) => FetchOutcome::Failed(timed_out()),
         }
     }
 
@@ -185,7 +196,8 @@ impl Fetcher {
             }
             let moved_to = (all_permanent && url != start).then(|| url.clone());
             if status == StatusCode::NOT_MODIFIED {
-                return FetchOutcome::NotModified { moved_to };
+                let max_age = max_age(response.headers());
+                return FetchOutcome::NotModified { moved_to, max_age };
             }
             if !status.is_success() {
                 return failed_status(status, response.headers(), "");
@@ -255,6 +267,7 @@ impl Fetcher {
             final_url,
             moved_to,
             charset: header_string(&headers, header::CONTENT_TYPE).and_then(|ct| charset_of(&ct)),
+            max_age: max_age(&headers),
         })
     }
 }
@@ -370,6 +383,28 @@ fn charset_of(content_type: &str) -> Option<String> {
     })
 }
 
+/// `Cache-Control: max-age=N` (ignored with `no-store`/`no-cache`, which ask for
+/// revalidation rather than a wait).
+fn max_age(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(header::CACHE_CONTROL)?
+        .to_str()
+        .ok()?
+        .to_ascii_lowercase();
+    let directives: Vec<&str> = value.split(',').map(str::trim).collect();
+    if directives
+        .iter()
+        .any(|d| *d == "no-store" || *d == "no-cache")
+    {
+        return None;
+    }
+    directives
+        .iter()
+        .find_map(|d| d.strip_prefix("max-age="))
+        .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 /// `Retry-After` as a duration from `now`: delta-seconds or an HTTP date.
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
@@ -411,6 +446,22 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
         h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn max_age_from_cache_control() {
+        let mut h = HeaderMap::new();
+        assert_eq!(max_age(&h), None);
+        h.insert(
+            header::CACHE_CONTROL,
+            "public, max-age=3600".parse().unwrap(),
+        );
+        assert_eq!(max_age(&h), Some(Duration::from_secs(3600)));
+        h.insert(
+            header::CACHE_CONTROL,
+            "max-age=3600, no-cache".parse().unwrap(),
+        );
+        assert_eq!(max_age(&h), None);
     }
 
     #[test]

@@ -113,18 +113,34 @@ fn looks_like_html(body: &[u8]) -> bool {
     }
 }
 
-/// Re-encodes `body` as UTF-8 when the HTTP header names another charset and the body
-/// carries no BOM, rewriting the XML declaration so feed-rs does not decode twice.
+/// The body as feed-rs should see it. feed-rs honours a BOM and the XML declaration
+/// but not the HTTP header, so the header is applied here, where it is trustworthy:
+/// - a BOM always wins;
+/// - a body that is valid UTF-8 is UTF-8, whatever the header says (a Latin-1 text is
+///   almost never valid UTF-8, while a wrong `charset=iso-8859-1` on a UTF-8 feed is a
+///   common misconfiguration); only a UTF-16/32 header is believed over it;
+/// - otherwise the header charset wins over the XML declaration (as in feedparser and
+///   browsers); with no header charset the declaration is used, and with neither the
+///   body is read as Windows-1252 (what "Latin-1" means on the web) instead of being
+///   rejected.
 fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
-    let Some(label) = charset else {
-        return Cow::Borrowed(body);
-    };
-    let Some(encoding) = encoding_rs::Encoding::for_label(label.trim().as_bytes()) else {
-        return Cow::Borrowed(body);
-    };
     if encoding_rs::Encoding::for_bom(body).is_some() {
         return Cow::Borrowed(body);
     }
+    let header =
+        charset.and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()));
+    let encoding = if std::str::from_utf8(body).is_ok() {
+        match header {
+            Some(enc) if !enc.is_ascii_compatible() => enc,
+            _ => return Cow::Borrowed(body),
+        }
+    } else {
+        match header {
+            Some(enc) if enc != encoding_rs::UTF_8 => enc,
+            _ if declares_encoding(body) => return Cow::Borrowed(body),
+            _ => encoding_rs::WINDOWS_1252,
+        }
+    };
     let (text, _, _) = encoding.decode(body);
     let text = text.trim_start_matches('\u{feff}');
     let text = match text.strip_prefix("<?xml") {
@@ -138,6 +154,16 @@ fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a
         None => Cow::Borrowed(text),
     };
     Cow::Owned(text.into_owned().into_bytes())
+}
+
+/// Whether the XML declaration names an encoding other than UTF-8 (feed-rs decodes it).
+fn declares_encoding(body: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&body[..body.len().min(200)]).to_ascii_lowercase();
+    head.starts_with("<?xml")
+        && head
+            .split("?>")
+            .next()
+            .is_some_and(|decl| decl.contains("encoding=") && !decl.contains("utf-8"))
 }
 
 /// `<rss>` with no usable version attribute, rewritten to `<rss version="2.0">`.
@@ -315,6 +341,24 @@ mod tests {
         body.extend_from_slice(b"</title></item></channel></rss>");
         let feed = parse_feed(&body, Some("iso-8859-1"), "https://x.example/").unwrap();
         assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "café");
+    }
+
+    #[test]
+    fn a_wrong_header_charset_does_not_garble_utf8_and_undeclared_latin1_is_read() {
+        let body = "<rss version=\"2.0\"><channel><item><title>caf\u{e9} \u{2014} ok</title></item></channel></rss>";
+        let feed = parse_feed(body.as_bytes(), Some("iso-8859-1"), "https://x.example/").unwrap();
+        assert_eq!(
+            feed.entries[0].title.as_ref().unwrap().content,
+            "caf\u{e9} \u{2014} ok"
+        );
+        let mut latin1 = b"<rss version=\"2.0\"><channel><item><title>caf".to_vec();
+        latin1.extend_from_slice(&[0xE9, 0x20, 0x93, b'q', 0x94]);
+        latin1.extend_from_slice(b"</title></item></channel></rss>");
+        let feed = parse_feed(&latin1, None, "https://x.example/").unwrap();
+        assert_eq!(
+            feed.entries[0].title.as_ref().unwrap().content,
+            "caf\u{e9} \u{201c}q\u{201d}"
+        );
     }
 
     #[test]

@@ -169,12 +169,13 @@ impl Poller {
             None => self.fetcher.fetch(&state.url, &validators).await,
         };
         let fetched = match outcome {
-            FetchOutcome::NotModified { moved_to } => {
+            FetchOutcome::NotModified { moved_to, max_age } => {
                 let id = state.id;
                 let moved = moved_to.clone();
+                let next_poll = self.cache_floor(max_age);
                 let result = self
                     .with_store(move |s| {
-                        s.record_not_modified(id, moved.as_deref(), None, Utc::now())
+                        s.record_not_modified(id, moved.as_deref(), next_poll, Utc::now())
                     })
                     .await;
                 let result = match result {
@@ -216,7 +217,7 @@ impl Poller {
             etag: fetched.etag,
             last_modified: fetched.last_modified,
             moved_to: fetched.moved_to.clone(),
-            next_poll: None,
+            next_poll: self.cache_floor(fetched.max_age),
         };
         let id = state.id;
         match self
@@ -226,6 +227,17 @@ impl Poller {
             Ok(counts) => report(FeedResult::Fetched(counts), fetched.moved_to),
             Err(err) => report(failed_result(&err.to_string()), None),
         }
+    }
+
+    /// The earliest next poll a server's `Cache-Control: max-age` allows, when
+    /// `respect_cache_control` is on (capped at `max_backoff`, so a year-long max-age
+    /// cannot silence a feed).
+    fn cache_floor(&self, max_age: Option<Duration>) -> Option<DateTime<Utc>> {
+        let settings = &self.config.settings;
+        let wait = max_age
+            .filter(|_| settings.respect_cache_control)?
+            .min(settings.max_backoff);
+        (!wait.is_zero()).then(|| Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default())
     }
 
     async fn record_failure(&self, state: &FeedState, err: FetchError) -> FeedResult {

@@ -464,7 +464,7 @@ fn a_failing_feed_never_stops_the_others() {
 
     // Backing off: a plain poll skips the failed feeds; --force retries them.
     let again = ws.ok(&["poll"]);
-    assert!(again.contains("6 backing off"), "{again}");
+    assert!(again.contains("6 waiting"), "{again}");
     let forced = ws.ok(&["poll", "--force"]);
     assert!(forced.contains("6 failed"), "{forced}");
     assert_eq!(

@@ -3,4 +3,5 @@
 
 mod cli;
 mod corpora;
+mod hostile;
 mod util;

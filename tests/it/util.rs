@@ -51,7 +51,9 @@ impl Route {
         Route::status(status).header("location", location)
     }
 
+    /// Sets a header, replacing any of the same name.
     pub fn header(mut self, name: &str, value: &str) -> Route {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.into(), value.into()));
         self
     }
@@ -295,8 +297,17 @@ impl Workspace {
     }
 
     pub fn write_config(&self, settings: &str, feeds: &[(&str, &str, Option<&str>)], rules: &str) {
-        let mut text =
-            format!("[settings]\nrequest_timeout_secs = 5\nconnect_timeout_secs = 2\n{settings}\n");
+        // Short timeouts unless the test sets its own.
+        let mut text = String::from("[settings]\n");
+        for default in ["request_timeout_secs = 5", "connect_timeout_secs = 2"] {
+            let key = default.split(' ').next().unwrap();
+            if !settings.contains(key) {
+                text.push_str(default);
+                text.push('\n');
+            }
+        }
+        text.push_str(settings);
+        text.push('\n');
         for (name, url, org) in feeds {
             text.push_str(&format!("\n[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
             if let Some(org) = org {
@@ -359,4 +370,115 @@ impl Workspace {
         let conn = rusqlite::Connection::open(self.db()).unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
     }
+}
+
+/// How a [`RawServer`] misbehaves.
+#[derive(Clone, Copy, Debug)]
+pub enum Misbehaviour {
+    /// Accepts the connection, reads the request, never answers.
+    Silent,
+    /// Sends headers, then the body one byte at a time, slowly.
+    Trickle,
+    /// Sends a body that never ends.
+    Endless,
+}
+
+/// A TCP server on 127.0.0.1 that misbehaves on purpose. Each connection is served on
+/// its own thread and ends when the client goes away (or after a bounded time).
+pub struct RawServer {
+    pub url: String,
+}
+
+impl RawServer {
+    pub fn start(how: Misbehaviour) -> RawServer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/feed", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(16) {
+                let Ok(mut stream) = stream else { return };
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = stream.read(&mut buf);
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                    match how {
+                        Misbehaviour::Silent => {
+                            // Blocks until the client hangs up (read returns 0) or times out.
+                            let _ =
+                                stream.set_read_timeout(Some(std::time::Duration::from_secs(20)));
+                            let _ = stream.read(&mut buf);
+                        }
+                        Misbehaviour::Trickle => {
+                            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\ncontent-length: 100000\r\n\r\n<rss version=\"2.0\">";
+                            if stream.write_all(head.as_bytes()).is_err() {
+                                return;
+                            }
+                            while std::time::Instant::now() < deadline {
+                                if stream.write_all(b" ").and_then(|_| stream.flush()).is_err() {
+                                    return;
+                                }
+                                std::thread::sleep(std::time::Duration::from_millis(50));
+                            }
+                        }
+                        Misbehaviour::Endless => {
+                            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\nconnection: close\r\n\r\n<rss version=\"2.0\"><channel>";
+                            if stream.write_all(head.as_bytes()).is_err() {
+                                return;
+                            }
+                            let chunk = vec![b' '; 64 * 1024];
+                            while std::time::Instant::now() < deadline {
+                                if stream.write_all(&chunk).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        RawServer { url }
+    }
+}
+
+/// `size` bytes of spaces, gzip-compressed (a few KB on the wire).
+pub fn gzip_bomb(size: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(b"<rss version=\"2.0\"><channel>").unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..size / chunk.len() {
+        enc.write_all(&chunk).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+/// `size` bytes of spaces, brotli-compressed.
+pub fn brotli_bomb(size: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    {
+        let mut enc = brotli::CompressorWriter::new(&mut out, 1 << 16, 5, 22);
+        enc.write_all(b"<rss version=\"2.0\"><channel>").unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..size / chunk.len() {
+            enc.write_all(&chunk).unwrap();
+        }
+    }
+    out
+}
+
+/// Seconds from now until an RFC 3339 time.
+pub fn secs_until(rfc3339: &serde_json::Value) -> i64 {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339.as_str().expect("a time")).unwrap();
+    (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds()
+}
+
+/// The named feed's object in `gleaner feeds --format json` output.
+pub fn feed<'v>(feeds: &'v serde_json::Value, name: &str) -> &'v serde_json::Value {
+    feeds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no feed {name}"))
 }
