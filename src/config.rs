@@ -32,9 +32,21 @@ pub struct Config {
     /// Where the config was read from (used for messages and to resolve paths).
     pub path: PathBuf,
     pub settings: Settings,
+    pub server: ServerConfig,
     pub feeds: Vec<FeedConfig>,
     pub rules: Vec<RuleConfig>,
 }
+
+/// `[server]`: the daemon's HTTP listener (`/metrics`, `/healthz`).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: std::net::SocketAddr,
+    /// When set, every request must carry it (`Authorization: Bearer …` or `?token=`).
+    pub token: Option<String>,
+}
+
+/// Where the daemon listens unless `[server] listen` says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8311";
 
 /// `[settings]`: every value has a default, documented in the README.
 #[derive(Debug, Clone)]
@@ -251,7 +263,8 @@ const SETTINGS_KEYS: &[&str] = &[
 const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "url", "author"];
 const FEED_KEYS: &[&str] = &["name", "url", "org", "boost", "tags"];
 const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
-const TOP_KEYS: &[&str] = &["settings", "feed", "rule"];
+const TOP_KEYS: &[&str] = &["settings", "server", "feed", "rule"];
+const SERVER_KEYS: &[&str] = &["listen", "token"];
 
 /// Walks the document, collecting problems instead of stopping at the first.
 struct Reader<'a> {
@@ -278,14 +291,61 @@ impl Reader<'_> {
             },
         };
         let settings = self.settings(base, settings_table);
+        let server = self.server(root.get("server"));
         let feeds = self.feeds(root.get("feed"));
         let rules = self.rules(root.get("rule"));
         Config {
             path: path.to_path_buf(),
             settings,
+            server,
             feeds,
             rules,
         }
+    }
+
+    fn server(&mut self, item: Option<&Item>) -> ServerConfig {
+        let default_listen = DEFAULT_LISTEN.parse().expect("valid default address");
+        let Some(item) = item else {
+            return ServerConfig {
+                listen: default_listen,
+                token: None,
+            };
+        };
+        let Some(t) = item.as_table() else {
+            self.problem(
+                item.span(),
+                "`server` must be a table",
+                "write it as [server]",
+            );
+            return ServerConfig {
+                listen: default_listen,
+                token: None,
+            };
+        };
+        self.unknown_keys(t, SERVER_KEYS, "[server]");
+        let token = self.string(t, "token").filter(|tok| !tok.is_empty());
+        let listen = match self.string(t, "listen") {
+            None => default_listen,
+            Some(text) => match text.parse::<std::net::SocketAddr>() {
+                Ok(addr) => addr,
+                Err(_) => {
+                    self.problem(
+                        t.get("listen").and_then(Item::span),
+                        &format!("bad listen address `{text}`"),
+                        "use IP:PORT, like \"127.0.0.1:8311\"",
+                    );
+                    default_listen
+                }
+            },
+        };
+        if !listen.ip().is_loopback() && token.is_none() {
+            self.problem(
+                t.get("listen").and_then(Item::span),
+                &format!("listen address {listen} is reachable from other machines but [server] has no token"),
+                "set token = \"…\" (a long random string) or listen on 127.0.0.1",
+            );
+        }
+        ServerConfig { listen, token }
     }
 
     fn settings(&mut self, base: &Path, t: &Table) -> Settings {
@@ -842,6 +902,16 @@ weight = 1
         let bad = load("[[rule]]\nname='r'\npattern='x'\nweight=2\nfields=['body']\n").unwrap_err();
         assert_eq!(bad[0].line, 5);
         assert!(bad[0].message.contains("unknown field `body`"));
+    }
+
+    #[test]
+    fn a_public_listener_needs_a_token() {
+        assert_eq!(load("").unwrap().server.listen.to_string(), DEFAULT_LISTEN);
+        let problems = load("[server]\nlisten = \"0.0.0.0:8311\"\n").unwrap_err();
+        assert_eq!(problems[0].line, 2);
+        assert!(problems[0].message.contains("has no token"));
+        let ok = load("[server]\nlisten = \"0.0.0.0:8311\"\ntoken = \"s3cret\"\n").unwrap();
+        assert_eq!(ok.server.token.as_deref(), Some("s3cret"));
     }
 
     #[test]

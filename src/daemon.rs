@@ -23,9 +23,12 @@ use tokio::sync::watch;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::cli::ShortlistFormat;
+use crate::commands::next_cron;
 use crate::commands::{open_store, poll_summary, render_shortlist, rescore_if_stale};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::pipeline::Poller;
+use crate::server::{self, PollClock, ServerState};
 use crate::shortlist;
 use crate::store::Store;
 use crate::week::WeekSpec;
@@ -36,6 +39,8 @@ struct Daemon {
     /// Held while a poll runs; a second poll that finds it held is skipped.
     poll_lock: tokio::sync::Mutex<()>,
     shutdown: watch::Receiver<bool>,
+    metrics: Arc<Metrics>,
+    clock: Arc<PollClock>,
 }
 
 pub fn run(config: Config, db: PathBuf) -> anyhow::Result<()> {
@@ -61,11 +66,54 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         config.settings.poll_schedule.clone(),
         config.settings.shortlist_schedule.clone(),
     );
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; set [server] listen to a free address",
+                config.server.listen
+            )
+        })?;
+    let clock = {
+        let cron = poll_cron.clone();
+        // A poll may run for a whole request timeout per feed batch; allow that and more.
+        let grace = chrono::Duration::from_std(config.settings.request_timeout * 4)
+            .unwrap_or_default()
+            + chrono::Duration::minutes(5);
+        Arc::new(PollClock::new(
+            Utc::now(),
+            move |after| next_cron(&cron, tz, after),
+            grace,
+        ))
+    };
+    let metrics = Arc::new(Metrics::new());
+    let token = config.server.token.clone();
     let daemon = Arc::new(Daemon {
         config: Mutex::new(Arc::new(config)),
         store: Arc::new(Mutex::new(store)),
         poll_lock: tokio::sync::Mutex::new(()),
         shutdown,
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+    });
+
+    let app = server::router(Arc::new(ServerState {
+        metrics,
+        clock,
+        store: daemon.store.clone(),
+        token,
+    }));
+    tracing::info!(addr = %listener.local_addr()?, "http server listening (/metrics, /healthz)");
+    let http = tokio::spawn({
+        let mut stop = daemon.shutdown.clone();
+        async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
     });
 
     let mut scheduler = JobScheduler::new()
@@ -106,6 +154,11 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     let _ = first.await;
     // Any poll still running holds the lock until its writes are committed.
     let _done = daemon.poll_lock.lock().await;
+    match http.await {
+        Ok(Err(err)) => tracing::error!(error = %err, "http server failed"),
+        Err(err) => tracing::error!(error = %err, "http server task failed"),
+        Ok(Ok(())) => {}
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -117,6 +170,7 @@ impl Daemon {
         }
         let Ok(_guard) = self.poll_lock.try_lock() else {
             tracing::warn!("previous poll still running; skipping this scheduled poll");
+            self.metrics.record_skipped_poll();
             return;
         };
         let config = match self.reload_config().await {
@@ -138,13 +192,36 @@ impl Daemon {
         let report = poller
             .poll(feeds, false, Some(self.shutdown.clone()), |_| {})
             .await;
+        let finished = Utc::now();
+        let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
+        let store = self.store.clone();
+        let failing = tokio::task::spawn_blocking(move || {
+            store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .failing_feed_count()
+        })
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(0);
+        self.metrics.record_poll(
+            &report,
+            seconds,
+            finished.timestamp() as f64,
+            failing,
+            config.feeds.len(),
+        );
+        if !*self.shutdown.borrow() {
+            self.clock.poll_finished(finished);
+        }
         let entries = report.entries();
         tracing::info!(
             feeds = report.feeds.len(),
             new = entries.new,
             updated = entries.updated,
             failed = report.failed().count(),
-            seconds = (Utc::now() - started).num_milliseconds() as f64 / 1000.0,
+            seconds,
             "poll finished"
         );
         tracing::debug!(summary = %poll_summary(&report));

@@ -13,6 +13,8 @@
 //! |---|---|---|
 //! | [`config`] | `feeds.toml` → validated [`config::Config`], every problem at once with its line | reads the file |
 //! | [`daemon`] | cron schedule (tokio-cron-scheduler), signals, shortlist files | yes |
+//! | [`server`] | the daemon's HTTP listener: `/metrics`, `/healthz` | HTTP server |
+//! | [`metrics`] | every exported metric, declared in one place | none |
 //! | [`pipeline`] | one feed's refresh, a poll of many, backoff | through fetch/store |
 //! | [`fetch`] | HTTP: conditional GET, redirects, caps, timeouts, per-host limits | HTTP only here |
 //! | [`parse`] | bytes → feed-rs model (charset, `<rss>` without version, dates) | pure |
@@ -42,11 +44,13 @@ pub mod config;
 pub mod daemon;
 pub mod fetch;
 pub mod html;
+pub mod metrics;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
 pub mod score;
+pub mod server;
 pub mod shortlist;
 pub mod store;
 pub mod week;

@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use crate::config::{Config, FeedConfig};
-use crate::fetch::{FailureKind, FetchError, FetchOutcome, Fetcher, Validators};
+use crate::fetch::{FailureKind, FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::normalize;
 use crate::parse;
 use crate::score::Scorer;
@@ -56,6 +56,8 @@ pub struct FeedReport {
     pub result: FeedResult,
     /// Set when a permanent redirect moved the feed.
     pub moved_to: Option<String>,
+    /// How long the fetch took, when one was made.
+    pub fetch_seconds: Option<f64>,
 }
 
 /// The sum of a poll.
@@ -115,6 +117,7 @@ impl Poller {
                         name: feed.name,
                         result: FeedResult::Cancelled,
                         moved_to: None,
+                        fetch_seconds: None,
                     };
                 }
                 self.refresh_feed(&feed, force, shutdown).await
@@ -137,58 +140,86 @@ impl Poller {
         force: bool,
         shutdown: Option<watch::Receiver<bool>>,
     ) -> FeedReport {
-        let now = Utc::now();
-        let report = |result, moved_to| FeedReport {
+        let mut report = FeedReport {
             name: feed.name.clone(),
-            result,
-            moved_to,
+            result: FeedResult::Cancelled,
+            moved_to: None,
+            fetch_seconds: None,
         };
         let name = feed.name.clone();
         let state = match self.with_store(move |s| s.feed_state(&name)).await {
             Ok(Some(state)) => state,
             Ok(None) => {
-                return report(
-                    failed_result("feed is not in the database (run a poll again)"),
-                    None,
-                );
+                report.result = failed_result("feed is not in the database (run a poll again)");
+                return report;
             }
-            Err(err) => return report(failed_result(&err.to_string()), None),
+            Err(err) => {
+                report.result = failed_result(&err.to_string());
+                return report;
+            }
         };
-        if !force && let Some(until) = state.next_poll.filter(|t| *t > now) {
-            return report(FeedResult::Waiting { until }, None);
+        if !force && let Some(until) = state.next_poll.filter(|t| *t > Utc::now()) {
+            report.result = FeedResult::Waiting { until };
+            return report;
         }
+
         let validators = Validators {
             etag: state.etag.clone(),
             last_modified: state.last_modified.clone(),
         };
+        let started = std::time::Instant::now();
         let outcome = match shutdown {
             Some(mut stop) => tokio::select! {
                 outcome = self.fetcher.fetch(&state.url, &validators) => outcome,
-                _ = stop.wait_for(|stop| *stop) => return report(FeedResult::Cancelled, None),
+                _ = stop.wait_for(|stop| *stop) => return report,
             },
             None => self.fetcher.fetch(&state.url, &validators).await,
         };
-        let fetched = match outcome {
-            FetchOutcome::NotModified { moved_to, max_age } => {
-                let id = state.id;
-                let moved = moved_to.clone();
-                let next_poll = self.cache_floor(max_age);
-                let result = self
-                    .with_store(move |s| {
-                        s.record_not_modified(id, moved.as_deref(), next_poll, Utc::now())
-                    })
-                    .await;
-                let result = match result {
-                    Ok(()) => FeedResult::NotModified,
-                    Err(err) => failed_result(&err.to_string()),
-                };
-                return report(result, moved_to);
+        report.fetch_seconds = Some(started.elapsed().as_secs_f64());
+
+        (report.result, report.moved_to) = match outcome {
+            FetchOutcome::NotModified { moved_to, max_age } => (
+                self.store_not_modified(&state, moved_to.clone(), max_age)
+                    .await,
+                moved_to,
+            ),
+            FetchOutcome::Failed(err) => (self.record_failure(&state, err).await, None),
+            FetchOutcome::Fetched(fetched) => {
+                let moved_to = fetched.moved_to.clone();
+                let result = self.store_fetched(&state, feed, fetched).await;
+                let moved = matches!(result, FeedResult::Fetched(_));
+                (result, moved_to.filter(|_| moved))
             }
-            FetchOutcome::Failed(err) => {
-                return report(self.record_failure(&state, err).await, None);
-            }
-            FetchOutcome::Fetched(fetched) => fetched,
         };
+        report
+    }
+
+    async fn store_not_modified(
+        &self,
+        state: &FeedState,
+        moved_to: Option<String>,
+        max_age: Option<Duration>,
+    ) -> FeedResult {
+        let id = state.id;
+        let next_poll = self.cache_floor(max_age);
+        let stored = self
+            .with_store(move |s| {
+                s.record_not_modified(id, moved_to.as_deref(), next_poll, Utc::now())
+            })
+            .await;
+        match stored {
+            Ok(()) => FeedResult::NotModified,
+            Err(err) => failed_result(&err.to_string()),
+        }
+    }
+
+    /// Parses, normalizes and scores a fetched body, and stores it in one transaction.
+    async fn store_fetched(
+        &self,
+        state: &FeedState,
+        feed: &FeedConfig,
+        fetched: Fetched,
+    ) -> FeedResult {
         let parsed = match parse::parse_feed(
             &fetched.body,
             fetched.charset.as_deref(),
@@ -202,7 +233,7 @@ impl Poller {
                     retry_after: None,
                     message: err.to_string(),
                 };
-                return report(self.record_failure(&state, err).await, None);
+                return self.record_failure(state, err).await;
             }
         };
         let scored: Vec<_> = normalize::normalize_feed(&parsed)
@@ -216,7 +247,7 @@ impl Poller {
             http_status: fetched.status,
             etag: fetched.etag,
             last_modified: fetched.last_modified,
-            moved_to: fetched.moved_to.clone(),
+            moved_to: fetched.moved_to,
             next_poll: self.cache_floor(fetched.max_age),
         };
         let id = state.id;
@@ -224,8 +255,8 @@ impl Poller {
             .with_store(move |s| s.record_fetched(id, &record, &scored, Utc::now()))
             .await
         {
-            Ok(counts) => report(FeedResult::Fetched(counts), fetched.moved_to),
-            Err(err) => report(failed_result(&err.to_string()), None),
+            Ok(counts) => FeedResult::Fetched(counts),
+            Err(err) => failed_result(&err.to_string()),
         }
     }
 

@@ -575,6 +575,18 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Feeds whose last attempt failed (gone included).
+    pub fn failing_feed_count(&self) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM feeds WHERE last_status IN ('error', 'gone')",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
     pub fn post_count(&self) -> Result<u64> {
         self.conn
             .query_row("SELECT count(*) FROM posts", [], |r| r.get::<_, i64>(0))

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, rss};
+use crate::util::{FeedServer, Item, RULES, Route, Workspace, http_get, rss};
 use serde_json::Value;
 
 fn titles(v: &Value) -> Vec<String> {
@@ -648,21 +648,22 @@ fn unknown_feed_names_and_bad_weeks_are_usage_errors() {
 
 #[cfg(unix)]
 #[test]
-fn the_daemon_polls_on_schedule_writes_shortlists_and_stops_on_sigterm() {
+fn the_daemon_polls_on_schedule_serves_health_and_metrics_and_stops_on_sigterm() {
     let server = FeedServer::start();
+    let body = rss(&[Item::new(
+        "1",
+        "https://blog.example/1",
+        "Outage at scale",
+        "",
+    )]);
     server.route(
         "/f",
-        Route::feed(rss(&[Item::new(
-            "1",
-            "https://blog.example/1",
-            "Outage at scale",
-            "",
-        )])),
+        Route::feed(body).with_validators("\"e1\"", "Mon, 23 Nov 2026 10:00:00 GMT"),
     );
     let ws = Workspace::new(
         "poll_schedule = \"*/1 * * * * *\"\nshortlist_schedule = \"*/1 * * * * *\"",
         &[("F", &server.url("/f"), None)],
-        RULES,
+        &format!("{RULES}\n[server]\nlisten = \"127.0.0.1:0\"\ntoken = \"t0ken\"\n"),
     );
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gleaner"))
         .args([
@@ -679,7 +680,7 @@ fn the_daemon_polls_on_schedule_writes_shortlists_and_stops_on_sigterm() {
         .unwrap();
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let mut lines = stderr.lines();
-    let (mut polls, mut shortlists) = (0, 0);
+    let (mut polls, mut shortlists, mut addr) = (0, 0, String::new());
     let mut log = Vec::new();
     // Wait for events, not time: the daemon says when a poll or a shortlist is done.
     while polls < 3 || shortlists < 1 {
@@ -688,10 +689,41 @@ fn the_daemon_polls_on_schedule_writes_shortlists_and_stops_on_sigterm() {
         match event["message"].as_str() {
             Some("poll finished") => polls += 1,
             Some("shortlist written") => shortlists += 1,
+            Some(m) if m.starts_with("http server listening") => {
+                addr = event["addr"].as_str().unwrap().to_owned()
+            }
             _ => {}
         }
         log.push(line);
     }
+
+    let bearer = [("Authorization", "Bearer t0ken")];
+    let (status, body) = http_get(&addr, "/healthz", &bearer);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("ok: last poll finished"), "{body}");
+    let (status, metrics) = http_get(&addr, "/metrics?token=t0ken", &[]);
+    assert_eq!(status, 200);
+    for name in [
+        "gleaner_feed_fetches_total{result=\"ok\"} 1",
+        "gleaner_feed_fetches_total{result=\"not_modified\"}",
+        "gleaner_entries_new_total 1",
+        "gleaner_feeds_failing 0",
+        "gleaner_last_poll_timestamp_seconds",
+        "gleaner_poll_duration_seconds_count",
+        "gleaner_fetch_duration_seconds_bucket",
+    ] {
+        assert!(metrics.contains(name), "missing {name} in\n{metrics}");
+    }
+    assert_eq!(
+        http_get(&addr, "/healthz", &[]).0,
+        401,
+        "the token guards every request"
+    );
+    assert_eq!(
+        http_get(&addr, "/metrics", &[("Authorization", "Bearer wrong")]).0,
+        401
+    );
+
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

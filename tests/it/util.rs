@@ -315,6 +315,10 @@ impl Workspace {
             }
         }
         text.push_str(rules);
+        // Any free port, so daemons of tests running in parallel do not collide.
+        if !rules.contains("[server]") {
+            text.push_str("\n[server]\nlisten = \"127.0.0.1:0\"\n");
+        }
         std::fs::write(self.config(), text).unwrap();
     }
 
@@ -481,4 +485,28 @@ pub fn feed<'v>(feeds: &'v serde_json::Value, name: &str) -> &'v serde_json::Val
         .iter()
         .find(|f| f["name"] == name)
         .unwrap_or_else(|| panic!("no feed {name}"))
+}
+
+/// A plain HTTP/1.1 GET to `addr` (host:port); returns (status, body).
+pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }

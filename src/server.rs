@@ -1,0 +1,215 @@
+//! The daemon's HTTP listener (`[server] listen`, default 127.0.0.1:8311):
+//! `/metrics` and `/healthz`.
+//!
+//! - `/metrics`: every metric of [`crate::metrics`], OpenMetrics text.
+//! - `/healthz`: 200 `ok: …` while polls finish on schedule and the database answers;
+//!   503 with the reason when the last poll is overdue (its next scheduled slot plus a
+//!   grace period has passed) or the database is unusable.
+//!
+//! It binds loopback by default; config validation refuses any other address unless
+//! `[server] token` is set, and then every request must carry the token (as
+//! `Authorization: Bearer <token>` or `?token=<token>`).
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// What `/healthz` needs to know about the polls.
+pub struct PollClock {
+    started: DateTime<Utc>,
+    last_poll: Mutex<Option<DateTime<Utc>>>,
+    /// When the poll after one finishing at the given time is due.
+    next_after: Box<dyn Fn(DateTime<Utc>) -> Option<DateTime<Utc>> + Send + Sync>,
+    /// How late a poll may finish before the daemon is unhealthy.
+    grace: chrono::Duration,
+}
+
+impl PollClock {
+    pub fn new(
+        started: DateTime<Utc>,
+        next_after: impl Fn(DateTime<Utc>) -> Option<DateTime<Utc>> + Send + Sync + 'static,
+        grace: chrono::Duration,
+    ) -> PollClock {
+        PollClock {
+            started,
+            last_poll: Mutex::new(None),
+            next_after: Box::new(next_after),
+            grace,
+        }
+    }
+
+    pub fn poll_finished(&self, at: DateTime<Utc>) {
+        *self.last_poll.lock().expect("clock lock") = Some(at);
+    }
+
+    /// `Ok(description)` when polls are on schedule, `Err(reason)` when overdue.
+    pub fn verdict(&self, now: DateTime<Utc>) -> Result<String, String> {
+        let last = *self.last_poll.lock().expect("clock lock");
+        poll_verdict(now, self.started, last, &*self.next_after, self.grace)
+    }
+}
+
+/// Polls are on schedule when the last one (or, before any, the start) was recent
+/// enough that the next slot plus `grace` has not passed.
+pub fn poll_verdict(
+    now: DateTime<Utc>,
+    started: DateTime<Utc>,
+    last_poll: Option<DateTime<Utc>>,
+    next_after: &dyn Fn(DateTime<Utc>) -> Option<DateTime<Utc>>,
+    grace: chrono::Duration,
+) -> Result<String, String> {
+    let since = last_poll.unwrap_or(started);
+    let due = next_after(since).unwrap_or(since) + grace;
+    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    match last_poll {
+        Some(last) if now <= due => Ok(format!("last poll finished {}", fmt(last))),
+        None if now <= due => Ok(format!(
+            "starting: first poll running since {}",
+            fmt(started)
+        )),
+        Some(last) => Err(format!(
+            "last poll finished {}; the next one was due by {}",
+            fmt(last),
+            fmt(due)
+        )),
+        None => Err(format!(
+            "no poll has finished since the start at {}; one was due by {}",
+            fmt(started),
+            fmt(due)
+        )),
+    }
+}
+
+pub struct ServerState {
+    pub metrics: Arc<Metrics>,
+    pub clock: Arc<PollClock>,
+    pub store: Arc<Mutex<Store>>,
+    pub token: Option<String>,
+}
+
+pub fn router(state: Arc<ServerState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<Arc<ServerState>>) -> Response {
+    let store = state.store.clone();
+    let db = tokio::task::spawn_blocking(move || {
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        store.post_count()
+    })
+    .await;
+    let db_problem = match db {
+        Ok(Ok(_)) => None,
+        Ok(Err(err)) => Some(format!("database unusable: {err}")),
+        Err(err) => Some(format!("database check failed: {err}")),
+    };
+    let verdict = match db_problem {
+        Some(problem) => Err(problem),
+        None => state.clock.verdict(Utc::now()),
+    };
+    match verdict {
+        Ok(text) => (StatusCode::OK, format!("ok: {text}\n")).into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("unhealthy: {reason}\n"),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<ServerState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn require_token(
+    State(state): State<Arc<ServerState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = &state.token else {
+        return next.run(request).await;
+    };
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let query = request.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+    });
+    if bearer
+        .or(query)
+        .is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
+    {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            "a token is required: Authorization: Bearer <token>\n",
+        )
+            .into_response()
+    }
+}
+
+/// Compares without stopping at the first difference, so timing reveals nothing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn health_follows_the_schedule() {
+        // Polls every 30 minutes, 5 minutes of grace.
+        let next = |after: DateTime<Utc>| Some(after + chrono::Duration::minutes(30));
+        let grace = chrono::Duration::minutes(5);
+        let start = t("2026-11-23T10:00:00Z");
+        let cases = [
+            ("2026-11-23T10:01:00Z", None, true),
+            ("2026-11-23T10:40:00Z", None, false),
+            ("2026-11-23T10:20:00Z", Some("2026-11-23T10:02:00Z"), true),
+            ("2026-11-23T10:37:00Z", Some("2026-11-23T10:02:00Z"), true),
+            ("2026-11-23T10:38:00Z", Some("2026-11-23T10:02:00Z"), false),
+        ];
+        for (now, last, healthy) in cases {
+            let verdict = poll_verdict(t(now), start, last.map(t), &next, grace);
+            assert_eq!(verdict.is_ok(), healthy, "{now} {last:?}: {verdict:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_compare_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}
