@@ -170,6 +170,10 @@ pub struct FeedView {
     #[serde(serialize_with = "opt_rfc3339")]
     pub next_poll: Option<DateTime<Utc>>,
     pub entries: u64,
+    /// Set when a permanent redirect moved the feed: the URL it had before.
+    pub moved_from: Option<String>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    pub moved_at: Option<DateTime<Utc>>,
 }
 
 impl FeedView {
@@ -194,6 +198,8 @@ impl FeedView {
             last_success: h.last_success,
             next_poll,
             entries: h.entries,
+            moved_from: h.moved_from,
+            moved_at: h.moved_at,
         }
     }
 }
@@ -220,7 +226,7 @@ pub fn feeds_table(feeds: &[FeedView], tz: Tz) -> String {
                 f.entries.to_string(),
                 time(f.last_success),
                 time(f.next_poll),
-                f.error.clone().unwrap_or_default(),
+                note(f, tz),
             ]
         })
         .collect();
@@ -231,7 +237,7 @@ pub fn feeds_table(feeds: &[FeedView], tz: Tz) -> String {
         "ENTRIES",
         "LAST OK",
         "NEXT POLL",
-        "ERROR",
+        "PROBLEM / NOTE",
     ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
@@ -261,6 +267,21 @@ pub fn feeds_table(feeds: &[FeedView], tz: Tz) -> String {
         out.push_str(&line(row));
     }
     out
+}
+
+/// The last column of `gleaner feeds`: the error, else where the feed moved from.
+fn note(f: &FeedView, tz: Tz) -> String {
+    match (&f.error, &f.moved_from) {
+        (Some(error), _) => error.clone(),
+        (None, Some(from)) => match f.moved_at {
+            Some(at) => format!(
+                "moved from {from} on {}",
+                at.with_timezone(&tz).format("%Y-%m-%d")
+            ),
+            None => format!("moved from {from}"),
+        },
+        (None, None) => String::new(),
+    }
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

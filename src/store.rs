@@ -80,6 +80,9 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX sightings_by_post ON sightings(post_id, feed_id);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+    // 2: remember where a permanent redirect moved a feed from, to say so.
+    "ALTER TABLE feeds ADD COLUMN moved_from TEXT;
+    ALTER TABLE feeds ADD COLUMN moved_at INTEGER;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +137,9 @@ pub struct FeedHealth {
     pub last_success: Option<DateTime<Utc>>,
     pub next_poll: Option<DateTime<Utc>>,
     pub entries: u64,
+    /// The URL a permanent redirect moved the feed from, and when.
+    pub moved_from: Option<String>,
+    pub moved_at: Option<DateTime<Utc>>,
 }
 
 /// What happened to a fetched feed's entries.
@@ -291,20 +297,40 @@ impl Store {
         feeds: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<()> {
         let path = self.path.clone();
+        // Read first: most calls change nothing, and a reader (`gleaner shortlist`) should
+        // not queue for the write lock behind a polling daemon for nothing.
+        let known: std::collections::HashMap<String, String> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT name, config_url FROM feeds")
+                .map_err(|e| sql_err(&path, e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| sql_err(&path, e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| sql_err(&path, e))?
+        };
+        let changed: Vec<(&str, &str)> = feeds
+            .into_iter()
+            .filter(|(name, url)| known.get(*name).is_none_or(|known_url| known_url != url))
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
         let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
         {
-            let mut insert = tx
+            let mut upsert = tx
                 .prepare_cached(
                     "INSERT INTO feeds (name, config_url, url) VALUES (?1, ?2, ?2)
                      ON CONFLICT(name) DO UPDATE SET
                         config_url = excluded.config_url, url = excluded.url,
                         etag = NULL, last_modified = NULL, next_poll = NULL,
-                        consecutive_failures = 0
+                        consecutive_failures = 0, moved_from = NULL, moved_at = NULL
                      WHERE feeds.config_url != excluded.config_url",
                 )
                 .map_err(|e| sql_err(&path, e))?;
-            for (name, url) in feeds {
-                insert
+            for (name, url) in changed {
+                upsert
                     .execute(params![name, url])
                     .map_err(|e| sql_err(&path, e))?;
             }
@@ -364,16 +390,18 @@ impl Store {
                 Upsert::Unchanged => counts.unchanged += 1,
             }
         }
+        if let Some(url) = &fetch.moved_to {
+            record_move(&tx, feed_id, url, now).map_err(|e| sql_err(&path, e))?;
+        }
         tx.execute(
             "UPDATE feeds SET
-                url = COALESCE(?2, url), etag = ?3, last_modified = ?4,
-                last_status = 'ok', last_http_status = ?5, last_error = NULL,
-                consecutive_failures = 0, last_attempt = ?6, last_success = ?6,
-                first_success = COALESCE(first_success, ?6), next_poll = ?7
+                etag = ?2, last_modified = ?3,
+                last_status = 'ok', last_http_status = ?4, last_error = NULL,
+                consecutive_failures = 0, last_attempt = ?5, last_success = ?5,
+                first_success = COALESCE(first_success, ?5), next_poll = ?6
              WHERE id = ?1",
             params![
                 feed_id,
-                fetch.moved_to,
                 fetch.etag,
                 fetch.last_modified,
                 fetch.http_status,
@@ -394,21 +422,20 @@ impl Store {
         next_poll: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE feeds SET url = COALESCE(?2, url), last_status = 'not_modified',
-                    last_http_status = 304, last_error = NULL, consecutive_failures = 0,
-                    last_attempt = ?3, last_success = ?3, next_poll = ?4
-                 WHERE id = ?1",
-                params![
-                    feed_id,
-                    moved_to,
-                    now.timestamp(),
-                    next_poll.map(|t| t.timestamp())
-                ],
-            )
-            .map(drop)
-            .map_err(|e| self.err(e))
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        if let Some(url) = moved_to {
+            record_move(&tx, feed_id, url, now).map_err(|e| sql_err(&path, e))?;
+        }
+        tx.execute(
+            "UPDATE feeds SET last_status = 'not_modified',
+                last_http_status = 304, last_error = NULL, consecutive_failures = 0,
+                last_attempt = ?2, last_success = ?2, next_poll = ?3
+             WHERE id = ?1",
+            params![feed_id, now.timestamp(), next_poll.map(|t| t.timestamp())],
+        )
+        .map_err(|e| sql_err(&path, e))?;
+        tx.commit().map_err(|e| sql_err(&path, e))
     }
 
     /// Records a failed fetch; returns the new consecutive-failure count.
@@ -444,7 +471,8 @@ impl Store {
             .prepare_cached(
                 "SELECT name, url, last_status, last_http_status, last_error, consecutive_failures,
                         last_success, next_poll,
-                        (SELECT count(DISTINCT post_id) FROM sightings s WHERE s.feed_id = feeds.id)
+                        (SELECT count(DISTINCT post_id) FROM sightings s WHERE s.feed_id = feeds.id),
+                        moved_from, moved_at
                  FROM feeds WHERE name = ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -462,6 +490,8 @@ impl Store {
                         last_success: r.get::<_, Option<i64>>(6)?.and_then(from_unix),
                         next_poll: r.get::<_, Option<i64>>(7)?.and_then(from_unix),
                         entries: r.get::<_, i64>(8)? as u64,
+                        moved_from: r.get(9)?,
+                        moved_at: r.get::<_, Option<i64>>(10)?.and_then(from_unix),
                     })
                 })
                 .optional()
@@ -772,6 +802,20 @@ fn add_sighting(
     .map(drop)
 }
 
+/// Points the feed at `url`, remembering where it was and when it moved.
+fn record_move(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    url: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE feeds SET moved_from = url, moved_at = ?3, url = ?2 WHERE id = ?1 AND url != ?2",
+        params![feed_id, url, now.timestamp()],
+    )
+    .map(drop)
+}
+
 fn reasons_json(reasons: &[Reason]) -> String {
     serde_json::to_string(reasons).expect("reasons serialize")
 }
@@ -943,6 +987,28 @@ mod tests {
             .unwrap();
         let err = Store::open(&newer).err().unwrap();
         assert!(err.to_string().contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn an_older_schema_is_migrated_keeping_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute("INSERT INTO feeds (name, config_url, url) VALUES ('a', 'https://a.example/f', 'https://a.example/f')", [])
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let health = store.feed_health(&["a"]).unwrap();
+        assert_eq!(health[0].url, "https://a.example/f");
+        assert_eq!(health[0].moved_from, None);
     }
 
     #[test]

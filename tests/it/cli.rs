@@ -510,6 +510,17 @@ fn permanent_redirects_move_the_feed_and_temporary_ones_do_not() {
             .clone()
     };
     assert_eq!(url("Moved"), server.url("/new").as_str());
+    let moved = feeds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Moved")
+        .unwrap();
+    assert_eq!(moved["moved_from"], server.url("/old").as_str());
+    assert!(
+        ws.ok(&["feeds"])
+            .contains(&format!("moved from {}", server.url("/old")))
+    );
     assert_eq!(url("Temp"), server.url("/temp").as_str());
     ws.ok(&["poll"]);
     assert_eq!(
