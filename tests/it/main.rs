@@ -3,5 +3,6 @@
 
 mod cli;
 mod corpora;
+mod crash;
 mod hostile;
 mod util;
