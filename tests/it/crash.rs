@@ -66,15 +66,13 @@ fn start_daemon(ws: &Workspace) -> (Child, std::io::Lines<BufReader<std::process
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("daemon exited before listening")
-            .unwrap();
-        if line.contains("http server listening") {
+    for line in lines.by_ref() {
+        if line.unwrap().contains("http server listening") {
             return (child, lines);
         }
     }
+    let status = child.wait().unwrap();
+    panic!("daemon exited ({status}) before listening");
 }
 
 /// Whatever the moment of the crash: the database is intact, no post is stored twice,
