@@ -2,7 +2,7 @@
 //!
 //! Feed text is hostile: it is tokenized with html5ever's spec-compliant tokenizer (the
 //! one browsers' parsers are modelled on), never with regexes. Text inside `script`,
-//! `style`, `noscript`, `template`, `iframe`, `object`, `svg` and `math` is dropped;
+//! `style`, `noscript`, `template`, `iframe`, `svg`, `math` and `head` is dropped;
 //! comments and attributes (event handlers, `javascript:` URLs) never reach the text;
 //! entities are decoded; block elements become line breaks and runs of white space
 //! collapse. The result is what scoring matches and what every output shows (escaped
@@ -16,9 +16,10 @@ use html5ever::tokenizer::{
     BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
-/// Elements whose contents are never text a reader sees.
+/// Elements whose contents are never text a reader sees. (`object`, `embed`, `applet`
+/// hold fallback text that *is* shown when the plug-in is not, so only their tags go.)
 const HIDDEN: &[&str] = &[
-    "script", "style", "noscript", "template", "iframe", "object", "svg", "math", "head", "title",
+    "script", "style", "noscript", "template", "iframe", "svg", "math", "head", "title",
 ];
 /// Elements that break a line when they open or close.
 const BLOCK: &[&str] = &[
@@ -111,13 +112,14 @@ impl TokenSink for TextSink {
     }
 }
 
-/// Collapses white space (keeping single paragraph breaks) and caps the length.
+/// Collapses white space (keeping single paragraph breaks), drops control characters
+/// and caps the length.
 fn collapse(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars * 4));
     let mut chars = 0;
     let mut pending_space = false;
     let mut pending_break = false;
-    for c in text.chars() {
+    for c in text.chars().map(demoronize) {
         if c == '\n' || c == '\r' || c == '\u{2029}' {
             pending_break = true;
         } else if c.is_whitespace() || c == '\u{a0}' {
@@ -140,6 +142,18 @@ fn collapse(text: &str, max_chars: usize) -> String {
         }
     }
     out
+}
+
+/// C1 control characters in feed text are nearly always Windows-1252 punctuation
+/// (’ “ ” – …) decoded as Latin-1; restore them, as feedparser's "demoronize" does.
+fn demoronize(c: char) -> char {
+    if ('\u{80}'..='\u{9f}').contains(&c) {
+        let byte = [c as u8];
+        let (fixed, _, _) = encoding_rs::WINDOWS_1252.decode(&byte);
+        fixed.chars().next().unwrap_or(c)
+    } else {
+        c
+    }
 }
 
 /// A feed a web page advertises with `<link rel="alternate" type="…">`.
@@ -243,8 +257,13 @@ mod tests {
             ),
             ("<!-- incident -->visible", "visible"),
             ("<svg><text>hidden</text></svg>shown", "shown"),
+            ("safe<object classid=\"x\"> description", "safe description"),
             ("x <  y and 3 > 2", "x < y and 3 > 2"),
             ("  lots   of\n\n\n space  ", "lots of\nspace"),
+            (
+                "don\u{92}t \u{93}quote\u{94}",
+                "don\u{2019}t \u{201c}quote\u{201d}",
+            ),
         ];
         for (html, text) in cases {
             assert_eq!(to_text(html, 1000), text, "{html}");

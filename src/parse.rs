@@ -58,18 +58,32 @@ pub fn parse_feed(body: &[u8], charset: Option<&str>, base: &str) -> Result<Feed
             .unwrap_or_default();
         return Err(ParseError::HtmlPage { feeds });
     }
-    match parser(base).parse(&body[..]) {
+    match parse_guarded(&body, base)? {
         Ok(feed) => Ok(feed),
         Err(feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
         )) => match with_rss_version(&body) {
-            Some(fixed) => parser(base).parse(&fixed[..]).map_err(invalid),
+            Some(fixed) => parse_guarded(&fixed, base)?.map_err(invalid),
             None => Err(invalid(feed_rs::parser::ParseFeedError::ParseError(
                 feed_rs::parser::ParseErrorKind::NoFeedRoot,
             ))),
         },
         Err(err) => Err(invalid(err)),
     }
+}
+
+/// feed-rs (and quick-xml under it) has panicked on odd input before (UTF-16BE bodies
+/// in quick-xml 0.42); a panic on one feed's bytes must not take the poll down.
+fn parse_guarded(
+    body: &[u8],
+    base: &str,
+) -> Result<feed_rs::parser::ParseFeedResult<Feed>, ParseError> {
+    std::panic::catch_unwind(|| parser(base).parse(body)).map_err(|_| {
+        ParseError::Invalid(
+            "the feed parser crashed on this document (a feed-rs bug); report the feed upstream"
+                .into(),
+        )
+    })
 }
 
 fn parser(base: &str) -> feed_rs::parser::Parser {
@@ -124,12 +138,17 @@ fn looks_like_html(body: &[u8]) -> bool {
 ///   body is read as Windows-1252 (what "Latin-1" means on the web) instead of being
 ///   rejected.
 fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
-    if encoding_rs::Encoding::for_bom(body).is_some() {
-        return Cow::Borrowed(body);
-    }
     let header =
         charset.and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()));
-    let encoding = if std::str::from_utf8(body).is_ok() {
+    let encoding = if let Some((bom_encoding, _)) = encoding_rs::Encoding::for_bom(body) {
+        if bom_encoding == encoding_rs::UTF_8 {
+            return Cow::Borrowed(body);
+        }
+        // UTF-16 is decoded here: quick-xml mishandles some UTF-16 input.
+        bom_encoding
+    } else if let Some(utf16) = utf16_without_bom(body) {
+        utf16
+    } else if std::str::from_utf8(body).is_ok() {
         match header {
             Some(enc) if !enc.is_ascii_compatible() => enc,
             _ => return Cow::Borrowed(body),
@@ -154,6 +173,15 @@ fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a
         None => Cow::Borrowed(text),
     };
     Cow::Owned(text.into_owned().into_bytes())
+}
+
+/// UTF-16 recognised from a BOM-less `<?` (XML 1.0, appendix F).
+fn utf16_without_bom(body: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    match body.get(..4)? {
+        [0, b'<', 0, b'?'] => Some(encoding_rs::UTF_16BE),
+        [b'<', 0, b'?', 0] => Some(encoding_rs::UTF_16LE),
+        _ => None,
+    }
 }
 
 /// Whether the XML declaration names an encoding other than UTF-8 (feed-rs decodes it).
@@ -359,6 +387,18 @@ mod tests {
             feed.entries[0].title.as_ref().unwrap().content,
             "caf\u{e9} \u{201c}q\u{201d}"
         );
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom_is_read() {
+        let xml = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss version=\"2.0\"><channel><item><title>caf\u{e9}</title></item></channel></rss>";
+        let be: Vec<u8> = xml.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let le: Vec<u8> = xml.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let with_bom = [&[0xFE, 0xFF][..], &be].concat();
+        for body in [be, le, with_bom] {
+            let feed = parse_feed(&body, None, "https://x.example/").unwrap();
+            assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "caf\u{e9}");
+        }
     }
 
     #[test]
