@@ -27,6 +27,8 @@ pub enum ParseError {
     HtmlPage { feeds: Vec<String> },
     #[error("not a feed: {0}")]
     Invalid(String),
+    #[error("the feed parser crashed on this document (a feed-rs bug); report the feed upstream")]
+    ParserPanicked,
 }
 
 fn html_hint(feeds: &[String]) -> String {
@@ -46,6 +48,7 @@ pub fn parse_feed(body: &[u8], charset: Option<&str>, base: &str) -> Result<Feed
         return Err(ParseError::Empty);
     }
     let body = decode_with_http_charset(body, charset);
+    let body = without_late_xml_declarations(body);
     if looks_like_html(&body) {
         let text = String::from_utf8_lossy(&body);
         let feeds = url::Url::parse(base)
@@ -78,12 +81,7 @@ fn parse_guarded(
     body: &[u8],
     base: &str,
 ) -> Result<feed_rs::parser::ParseFeedResult<Feed>, ParseError> {
-    std::panic::catch_unwind(|| parser(base).parse(body)).map_err(|_| {
-        ParseError::Invalid(
-            "the feed parser crashed on this document (a feed-rs bug); report the feed upstream"
-                .into(),
-        )
-    })
+    std::panic::catch_unwind(|| parser(base).parse(body)).map_err(|_| ParseError::ParserPanicked)
 }
 
 fn parser(base: &str) -> feed_rs::parser::Parser {
@@ -173,6 +171,31 @@ fn decode_with_http_charset<'a>(body: &'a [u8], charset: Option<&str>) -> Cow<'a
         None => Cow::Borrowed(text),
     };
     Cow::Owned(text.into_owned().into_bytes())
+}
+
+/// An XML declaration is only allowed at the very start of a document; one further in
+/// makes quick-xml switch encodings mid-stream and panic (found by fuzzing). Such
+/// declarations are dropped: they carry nothing a later parse needs.
+fn without_late_xml_declarations(body: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    let starts = |b: &[u8], i: usize| b[i..].starts_with(b"<?xml") || b[i..].starts_with(b"<?XML");
+    let late = |b: &[u8]| (1..b.len().saturating_sub(4)).any(|i| b[i] == b'<' && starts(b, i));
+    if !late(&body) {
+        return body;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if i > 0 && body[i] == b'<' && starts(&body, i) {
+            match body[i..].windows(2).position(|w| w == b"?>") {
+                Some(end) => i += end + 2,
+                None => i = body.len(),
+            }
+            continue;
+        }
+        out.push(body[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
 }
 
 /// UTF-16 recognised from a BOM-less `<?` (XML 1.0, appendix F).
@@ -399,6 +422,18 @@ mod tests {
             let feed = parse_feed(&body, None, "https://x.example/").unwrap();
             assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "caf\u{e9}");
         }
+    }
+
+    #[test]
+    fn a_late_xml_declaration_is_dropped_not_fatal() {
+        let body = b"<!-- x --><?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><item><title>t</title></item></channel></rss>";
+        assert_eq!(
+            parse_feed(body, None, "https://x.example/")
+                .unwrap()
+                .entries
+                .len(),
+            1
+        );
     }
 
     #[test]

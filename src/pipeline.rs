@@ -15,9 +15,9 @@ use tokio::sync::watch;
 
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FailureKind, FetchError, FetchOutcome, Fetched, Fetcher, Validators};
-use crate::normalize;
-use crate::parse;
-use crate::score::Scorer;
+use crate::normalize::{self, Entry};
+use crate::parse::{self, ParseError};
+use crate::score::{Score, Scorer};
 use crate::store::{FailureRecord, FeedState, FetchRecord, IngestCounts, Store, StoreError};
 
 /// First retry delay after a failure; doubles per consecutive failure.
@@ -220,12 +220,14 @@ impl Poller {
         feed: &FeedConfig,
         fetched: Fetched,
     ) -> FeedResult {
-        let parsed = match parse::parse_feed(
+        let scored = match score_document(
             &fetched.body,
             fetched.charset.as_deref(),
             &fetched.final_url,
+            &self.scorer,
+            feed.boost,
         ) {
-            Ok(parsed) => parsed,
+            Ok(scored) => scored,
             Err(err) => {
                 let err = FetchError {
                     kind: FailureKind::Other,
@@ -236,13 +238,6 @@ impl Poller {
                 return self.record_failure(state, err).await;
             }
         };
-        let scored: Vec<_> = normalize::normalize_feed(&parsed)
-            .into_iter()
-            .map(|entry| {
-                let score = self.scorer.score(&entry, feed.boost);
-                (entry, score)
-            })
-            .collect();
         let record = FetchRecord {
             http_status: fetched.status,
             etag: fetched.etag,
@@ -322,6 +317,25 @@ impl Poller {
         .await
         .expect("store task does not panic")
     }
+}
+
+/// The pure middle of the pipeline: a fetched body → its entries, each with its score.
+/// (Also the fuzz target's entry point: any bytes must come out as entries or an error.)
+pub fn score_document(
+    body: &[u8],
+    charset: Option<&str>,
+    base: &str,
+    scorer: &Scorer,
+    boost: f64,
+) -> Result<Vec<(Entry, Score)>, ParseError> {
+    let parsed = parse::parse_feed(body, charset, base)?;
+    Ok(normalize::normalize_feed(&parsed)
+        .into_iter()
+        .map(|entry| {
+            let score = scorer.score(&entry, boost);
+            (entry, score)
+        })
+        .collect())
 }
 
 fn failed_result(message: &str) -> FeedResult {

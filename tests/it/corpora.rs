@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use gleaner::config::Config;
 use gleaner::normalize::{Entry, canonical_url};
+use gleaner::parse::ParseError;
 use gleaner::score::Scorer;
 use gleaner::shortlist::Candidate;
 use gleaner::week::IsoWeek;
@@ -323,6 +324,42 @@ fn every_feedparser_case_goes_through_and_its_expectations_hold() {
         tally.failures.len(),
         tally.checks
     );
+}
+
+/// Inputs the fuzzer (tests/fuzz) crashed on, kept so they never crash again.
+#[test]
+fn fuzzer_crashes_stay_fixed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/regressions");
+    let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
+    let scorer = Scorer::new(&config);
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let body = std::fs::read(entry.unwrap().path()).unwrap();
+        // The fuzz target's first byte picks the charset; these run with every one.
+        for charset in [
+            None,
+            Some("utf-8"),
+            Some("iso-8859-1"),
+            Some("utf-16"),
+            Some("shift_jis"),
+        ] {
+            for input in [&body[..], &body[1..]] {
+                let result = gleaner::pipeline::score_document(
+                    input,
+                    charset,
+                    "https://fuzz.example/feed",
+                    &scorer,
+                    0.0,
+                );
+                assert!(
+                    !matches!(result, Err(ParseError::ParserPanicked)),
+                    "the parser panicked on {charset:?}"
+                );
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 1, "no regression inputs in {}", dir.display());
 }
 
 #[test]
