@@ -113,32 +113,60 @@ impl TokenSink for TextSink {
 }
 
 /// Collapses white space (keeping single paragraph breaks), drops control characters
-/// and caps the length.
+/// and caps the length. Runs of printable ASCII (most of any text) are copied whole.
 fn collapse(text: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
     let mut chars = 0;
-    let mut pending_space = false;
-    let mut pending_break = false;
-    for c in text.chars().map(demoronize) {
-        if c == '\n' || c == '\r' || c == '\u{2029}' {
-            pending_break = true;
-        } else if c.is_whitespace() || c == '\u{a0}' {
-            pending_space = true;
-        } else if c.is_control() || c == '\u{fffd}' {
-            continue;
+    // The separator owed before the next visible character: none, ' ' or '\n'.
+    let mut pending: Option<char> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let run_start = i;
+        while i < bytes.len() && (0x21..=0x7e).contains(&bytes[i]) {
+            i += 1;
+        }
+        let c = if i > run_start {
+            None
         } else {
-            if !out.is_empty() && (pending_break || pending_space) {
-                out.push(if pending_break { '\n' } else { ' ' });
+            let c = text[i..].chars().next().expect("i is on a char boundary");
+            i += c.len_utf8();
+            Some(demoronize(c))
+        };
+        match c {
+            None => {
+                if let Some(sep) = pending.take().filter(|_| !out.is_empty()) {
+                    out.push(sep);
+                    chars += 1;
+                }
+                let run = &text[run_start..i];
+                if chars + run.len() > max_chars {
+                    out.push_str(&run[..max_chars.saturating_sub(chars)]);
+                    out.push('…');
+                    return out;
+                }
+                out.push_str(run);
+                chars += run.len();
+            }
+            Some('\n' | '\r' | '\u{2029}') => pending = Some('\n'),
+            Some(c) if c.is_whitespace() || c == '\u{a0}' => {
+                if pending.is_none() {
+                    pending = Some(' ');
+                }
+            }
+            Some(c) if c.is_control() || c == '\u{fffd}' => {}
+            Some(c) => {
+                if let Some(sep) = pending.take().filter(|_| !out.is_empty()) {
+                    out.push(sep);
+                    chars += 1;
+                }
+                if chars >= max_chars {
+                    out.push('…');
+                    return out;
+                }
+                out.push(c);
                 chars += 1;
             }
-            pending_break = false;
-            pending_space = false;
-            if chars >= max_chars {
-                out.push('…');
-                break;
-            }
-            out.push(c);
-            chars += 1;
         }
     }
     out

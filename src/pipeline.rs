@@ -29,7 +29,7 @@ const GONE_RETRY: Duration = Duration::from_secs(7 * 86_400);
 pub struct Poller {
     pub config: Arc<Config>,
     fetcher: Fetcher,
-    scorer: Scorer,
+    scorer: Arc<Scorer>,
     store: Arc<Mutex<Store>>,
 }
 
@@ -93,7 +93,7 @@ impl Poller {
     pub fn new(config: Arc<Config>, store: Arc<Mutex<Store>>) -> anyhow::Result<Poller> {
         Ok(Poller {
             fetcher: Fetcher::new(&config.settings)?,
-            scorer: Scorer::new(&config),
+            scorer: Arc::new(Scorer::new(&config)),
             store,
             config,
         })
@@ -128,6 +128,11 @@ impl Poller {
         while let Some(feed) = stream.next().await {
             on_done(&feed);
             report.feeds.push(feed);
+        }
+        // SQLite's automatic checkpoints are held back during the poll (see Store::open):
+        // fold the poll's writes into the database once, now.
+        if let Err(err) = self.with_store(|s| s.checkpoint()).await {
+            tracing::warn!(error = %err, "checkpoint after the poll failed");
         }
         report.feeds.sort_by(|a, b| a.name.cmp(&b.name));
         report
@@ -220,18 +225,21 @@ impl Poller {
         feed: &FeedConfig,
         fetched: Fetched,
     ) -> FeedResult {
-        let scored = match score_document(
-            &fetched.body,
-            fetched.charset.as_deref(),
-            &fetched.final_url,
-            &self.scorer,
-            feed.boost,
-        ) {
+        // Parsing, normalizing and scoring are CPU work: off the async threads, so
+        // feeds are processed on every core while others are still downloading.
+        let (scorer, boost, status) = (self.scorer.clone(), feed.boost, fetched.status);
+        let (body, charset, base) = (fetched.body, fetched.charset, fetched.final_url);
+        let scored = tokio::task::spawn_blocking(move || {
+            score_document(&body, charset.as_deref(), &base, &scorer, boost)
+        })
+        .await
+        .unwrap_or(Err(ParseError::ParserPanicked));
+        let scored = match scored {
             Ok(scored) => scored,
             Err(err) => {
                 let err = FetchError {
                     kind: FailureKind::Other,
-                    http_status: Some(fetched.status),
+                    http_status: Some(status),
                     retry_after: None,
                     message: err.to_string(),
                 };

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""End-to-end comparison: gleaner vs the feedparser baseline on the same feed farm.
+
+Generates N synthetic feeds with ../shared/bench/feedfarm.py, serves them from nginx on
+127.0.0.1, then runs `gleaner poll` and ../shared/bench/baseline_feedparser.py
+alternately, each on its own database, for three cases:
+
+  cold     empty databases: every feed fetched, parsed, stored
+  warm     every feed answers 304 Not Modified
+  changed  10% of the feeds rewritten with new entries (feedfarm.py touch)
+
+Each case runs --runs times (fresh state each time) and the medians of wall time, CPU
+time (user + sys) and peak RSS are printed, with gleaner's speed-up over the baseline.
+
+  python3 benches/e2e.py                 # 1,000 feeds x 20 entries, 5 runs
+  python3 benches/e2e.py --feeds 10000 --runs 3 --no-baseline
+Needs: nginx (Debian nginx-light), pip feedparser requests, a release build.
+"""
+import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED = os.path.join(ROOT, "..", "shared", "bench")
+
+
+def run(cmd, env=None):
+    """Runs cmd; returns (wall seconds, cpu seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+
+
+def gleaner_config(path, urls, db):
+    rules = open(os.path.join(ROOT, "feeds.toml")).read().split("# ── Rules", 1)[1]
+    with open(path, "w") as f:
+        f.write(f'[settings]\ndatabase = "{db}"\nrequest_timeout_secs = 60\n\n[server]\nlisten = "127.0.0.1:0"\n')
+        for i, u in enumerate(urls):
+            f.write(f'\n[[feed]]\nname = "feed {i}"\nurl = "{u}"\n')
+        f.write("\n# ── Rules" + rules)
+
+
+class Side:
+    def __init__(self, name, work, urls):
+        self.name, self.dir = name, os.path.join(work, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.db = os.path.join(self.dir, "state.db")
+        if name == "gleaner":
+            self.config = os.path.join(self.dir, "feeds.toml")
+            gleaner_config(self.config, urls, self.db)
+        else:
+            self.urls = os.path.join(self.dir, "urls.txt")
+            open(self.urls, "w").write("\n".join(urls) + "\n")
+
+    def reset(self):
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.db + suffix):
+                os.remove(self.db + suffix)
+
+    def snapshot(self, tag):
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.db + suffix):
+                shutil.copy(self.db + suffix, f"{self.db}.{tag}{suffix}")
+
+    def restore(self, tag):
+        self.reset()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(f"{self.db}.{tag}{suffix}"):
+                shutil.copy(f"{self.db}.{tag}{suffix}", self.db + suffix)
+
+    def poll(self):
+        if self.name == "gleaner":
+            return run([os.path.join(ROOT, "target", "release", "gleaner"), "--config", self.config, "poll", "--force"])
+        return run([sys.executable, os.path.join(SHARED, "baseline_feedparser.py"), self.urls, self.db])
+
+
+def farm(*args):
+    subprocess.check_call([sys.executable, os.path.join(SHARED, "feedfarm.py"), *args], stdout=subprocess.DEVNULL)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--feeds", type=int, default=1000)
+    p.add_argument("--entries", type=int, default=20)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--port", type=int, default=18080)
+    p.add_argument("--no-baseline", action="store_true")
+    a = p.parse_args()
+    subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    work = tempfile.mkdtemp(prefix="gleaner-bench-")
+    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
+    farm("serve", work, "--port", str(a.port))
+    try:
+        urls = [f"http://127.0.0.1:{a.port}/feeds/{i}.xml" for i in range(a.feeds)]
+        sides = [Side("gleaner", work, urls)] + ([] if a.no_baseline else [Side("baseline", work, urls)])
+        results = {}
+        for run_i in range(a.runs):
+            # Every run starts from the same farm: generation 0 everywhere.
+            farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
+            for side in sides:
+                side.reset()
+                results.setdefault(("cold", side.name), []).append(side.poll())
+                side.snapshot("cold")
+                results.setdefault(("warm", side.name), []).append(side.poll())
+            farm("touch", work, "--fraction", "0.1", "--generation", str(run_i + 1))
+            for side in sides:
+                side.restore("cold")
+                results.setdefault(("changed", side.name), []).append(side.poll())
+        print(f"\n{a.feeds} feeds x {a.entries} entries, median of {a.runs} runs")
+        print(f"{'case':8} {'side':9} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  speed-up (wall)")
+        for case in ("cold", "warm", "changed"):
+            med = {}
+            for side in sides:
+                rows = results[(case, side.name)]
+                med[side.name] = [statistics.median(r[i] for r in rows) for i in range(3)]
+            for side in sides:
+                wall, cpu, rss = med[side.name]
+                ratio = ""
+                if side.name == "gleaner" and "baseline" in med:
+                    ratio = f"{med['baseline'][0] / wall:6.1f}x"
+                print(f"{case:8} {side.name:9} {wall:8.3f} {cpu:8.3f} {rss:9.1f}  {ratio}")
+        print(f"\ngleaner's last summary:\n{results[('changed', 'gleaner')][-1][3]}")
+    finally:
+        farm("stop", work)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
