@@ -134,7 +134,10 @@ pub struct Scorer {
 struct FieldRules {
     field: Field,
     ascii_boundaries: RegexSet,
-    as_written: RegexSet,
+    /// Compiled on first need: most polls never see a non-ASCII word character, and
+    /// compiling patterns is most of gleaner's start-up time.
+    as_written: std::sync::OnceLock<RegexSet>,
+    patterns: Vec<String>,
     /// Index into `Scorer::rules` of each pattern in the sets.
     members: Vec<usize>,
 }
@@ -154,13 +157,18 @@ impl Scorer {
                 if members.is_empty() {
                     return None;
                 }
-                let patterns = || members.iter().map(|&i| rules[i].pattern.as_str());
+                let patterns: Vec<String> = members
+                    .iter()
+                    .map(|&i| rules[i].pattern.as_str().to_owned())
+                    .collect();
                 Some(FieldRules {
                     field,
-                    as_written: RegexSet::new(patterns())
-                        .expect("each pattern was compiled once already by config validation"),
-                    ascii_boundaries: RegexSet::new(patterns().map(with_ascii_word_boundaries))
-                        .expect("an ASCII word boundary is valid wherever a Unicode one is"),
+                    ascii_boundaries: RegexSet::new(
+                        patterns.iter().map(|p| with_ascii_word_boundaries(p)),
+                    )
+                    .expect("an ASCII word boundary is valid wherever a Unicode one is"),
+                    as_written: std::sync::OnceLock::new(),
+                    patterns,
                     members,
                 })
             })
@@ -181,7 +189,10 @@ impl Scorer {
                 continue;
             }
             let set = if has_non_ascii_word_chars(text) {
-                &rules.as_written
+                rules.as_written.get_or_init(|| {
+                    RegexSet::new(&rules.patterns)
+                        .expect("each pattern was compiled once already by config validation")
+                })
             } else {
                 &rules.ascii_boundaries
             };

@@ -18,14 +18,15 @@
 //! that feed's copy updates its text, the others are listed as `also_in`.
 //!
 //! The database runs in WAL mode with a busy timeout so the CLI reads while the daemon
-//! writes; each feed's batch is one transaction, so a crash loses at most that batch
-//! and never leaves half of it.
+//! writes. Each feed's batch is written in one savepoint: alone it is its own
+//! transaction; inside a group (see `begin_group`) it is all-or-nothing within the
+//! group's commit. Either way a crash never leaves half a batch.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::normalize::Entry;
 use crate::score::{Reason, Score};
@@ -110,6 +111,8 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("database {}: committing a group of writes failed: {message}", path.display())]
+    GroupCommit { path: PathBuf, message: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -323,7 +326,7 @@ impl Store {
         if changed.is_empty() {
             return Ok(());
         }
-        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
         {
             let mut upsert = tx
                 .prepare_cached(
@@ -345,27 +348,42 @@ impl Store {
     }
 
     pub fn feed_state(&self, name: &str) -> Result<Option<FeedState>> {
-        self.conn
-            .query_row(
-                "SELECT id, name, url, etag, last_modified, consecutive_failures, next_poll,
-                        first_success IS NOT NULL
-                 FROM feeds WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(FeedState {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        url: r.get(2)?,
-                        etag: r.get(3)?,
-                        last_modified: r.get(4)?,
-                        consecutive_failures: r.get(5)?,
-                        next_poll: r.get::<_, Option<i64>>(6)?.and_then(from_unix),
-                        has_succeeded: r.get(7)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        Ok(self.query_feed_states("WHERE name = ?1", [name])?.pop())
+    }
+
+    /// Every feed's state, by name: what a poll reads once before it starts.
+    pub fn feed_states(&self) -> Result<std::collections::HashMap<String, FeedState>> {
+        let states = self.query_feed_states("", [])?;
+        Ok(states.into_iter().map(|s| (s.name.clone(), s)).collect())
+    }
+
+    fn query_feed_states(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<FeedState>> {
+        let sql = format!(
+            "SELECT id, name, url, etag, last_modified, consecutive_failures, next_poll,
+                    first_success IS NOT NULL
+             FROM feeds {filter}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok(FeedState {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    url: r.get(2)?,
+                    etag: r.get(3)?,
+                    last_modified: r.get(4)?,
+                    consecutive_failures: r.get(5)?,
+                    next_poll: r.get::<_, Option<i64>>(6)?.and_then(from_unix),
+                    has_succeeded: r.get(7)?,
+                })
+            })
+            .map_err(|e| sql_err(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sql_err(&self.path, e))
     }
 
     /// Stores a fetched feed's entries (each with its score) and the fetch outcome, in
@@ -378,7 +396,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<IngestCounts> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
         let first_success: bool = tx
             .query_row(
                 "SELECT first_success IS NULL FROM feeds WHERE id = ?1",
@@ -429,7 +447,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
         if let Some(url) = moved_to {
             record_move(&tx, feed_id, url, now).map_err(|e| sql_err(&path, e))?;
         }
@@ -574,7 +592,7 @@ impl Store {
     /// Replaces scores, in one transaction; returns how many changed.
     pub fn update_scores(&mut self, scores: &[(i64, Score)]) -> Result<usize> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
         let mut changed = 0;
         {
             let mut stmt = tx
@@ -609,6 +627,18 @@ impl Store {
             )
             .map(drop)
             .map_err(|e| self.err(e))
+    }
+
+    /// Starts a transaction that groups the writes that follow (each in its own
+    /// savepoint) into one commit; see [`crate::pipeline`]'s writer.
+    pub fn begin_group(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn commit_group(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
     }
 
     /// Copies the write-ahead log into the database file (without waiting for readers).
@@ -692,7 +722,7 @@ enum Upsert {
 }
 
 fn upsert_entry(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     entry: &Entry,
     score: &Score,
@@ -767,7 +797,7 @@ fn upsert_entry(
 }
 
 fn insert_post(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     entry: &Entry,
     score: &Score,
@@ -802,7 +832,7 @@ fn insert_post(
 }
 
 fn add_sighting(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     key: &str,
     post_id: i64,
@@ -817,7 +847,7 @@ fn add_sighting(
 
 /// Points the feed at `url`, remembering where it was and when it moved.
 fn record_move(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     url: &str,
     now: DateTime<Utc>,
