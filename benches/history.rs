@@ -1,0 +1,159 @@
+//! Large-history benchmark: databases of 10,000 and 1,000,000 entries spread over two
+//! years and 2,000 feeds, and the time of what the editor runs on them: the week's
+//! shortlist, `feeds`, `explain`, and `rescore` of everything. Prints a table and the
+//! 1,000,000 / 10,000 ratio for the shortlist (it should not grow with history).
+//!
+//!     cargo bench --bench history            # both sizes
+//!     GLEANER_BENCH_SIZES=10000 cargo bench --bench history
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use gleaner::commands::rescore;
+use gleaner::config::Config;
+use gleaner::normalize::Entry;
+use gleaner::score::Scorer;
+use gleaner::store::{FetchRecord, Store};
+use gleaner::week::IsoWeek;
+
+const FEEDS: usize = 2_000;
+const BATCH: usize = 500;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("GLEANER_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let mut config =
+        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
+    config.feeds.clear();
+    let scorer = Scorer::new(&config);
+    let mut shortlist_times = Vec::new();
+    println!(
+        "{:>10}  {:>10}  {:>12}  {:>10}  {:>10}  {:>14}",
+        "entries", "build s", "shortlist ms", "feeds ms", "explain ms", "rescore/s"
+    );
+    for &n in &sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("history.db")).unwrap();
+        let names: Vec<(String, String)> = (0..FEEDS)
+            .map(|i| {
+                (
+                    format!("feed {i}"),
+                    format!("https://blog{i}.example.com/feed"),
+                )
+            })
+            .collect();
+        store
+            .sync_feeds(names.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+            .unwrap();
+        let built = Instant::now();
+        fill(&mut store, &scorer, n);
+        let build = built.elapsed();
+
+        // The last week of the two years.
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let week = IsoWeek::containing(now, config.settings.timezone);
+        let shortlist = median(|| {
+            let list = gleaner::shortlist::build(&store, &config, week, 20).unwrap();
+            assert!(!list.is_empty());
+        });
+        let names: Vec<&str> = names.iter().map(|(a, _)| a.as_str()).collect();
+        let feeds = median(|| assert_eq!(store.feed_health(&names).unwrap().len(), FEEDS));
+        let explain = median(|| assert!(store.post((n / 2) as i64).unwrap().is_some()));
+        // Rescoring with changed rules: every score is recomputed from stored text.
+        config.settings.field_weights.title += 0.5;
+        let t = Instant::now();
+        let (scanned, _) = rescore(&mut store, &config).unwrap();
+        let rate = scanned as f64 / t.elapsed().as_secs_f64();
+        config.settings.field_weights.title -= 0.5;
+        println!(
+            "{n:>10}  {:>10.1}  {:>12.2}  {:>10.2}  {:>10.3}  {rate:>14.0}",
+            build.as_secs_f64(),
+            ms(shortlist),
+            ms(feeds),
+            ms(explain)
+        );
+        shortlist_times.push((n, shortlist));
+    }
+    if let [(small, a), .., (large, b)] = shortlist_times[..] {
+        println!(
+            "shortlist on {large} entries takes {:.2}x its time on {small}",
+            b.as_secs_f64() / a.as_secs_f64()
+        );
+    }
+}
+
+/// `n` entries, evenly over two years up to 2026-11-23, round-robin over the feeds,
+/// a third of them about reliability, in batches of one feed's 500 entries.
+fn fill(store: &mut Store, scorer: &Scorer, n: usize) {
+    let end = Utc
+        .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+        .unwrap()
+        .timestamp();
+    let span = 2 * 365 * 86_400;
+    let topics = [
+        "Incident review: the outage of",
+        "Retries and backoff in",
+        "Introducing our webinar on",
+        "Scaling Postgres for",
+        "Design systems at",
+    ];
+    let body = "We saw elevated latency and errors while the deploy rolled out; the on-call engineer rolled back. ".repeat(8);
+    let mut i = 0;
+    while i < n {
+        let feed = (i / BATCH) % FEEDS;
+        let id = store
+            .feed_state(&format!("feed {feed}"))
+            .unwrap()
+            .unwrap()
+            .id;
+        let batch: Vec<_> = (i..(i + BATCH).min(n))
+            .map(|k| {
+                let published = Utc
+                    .timestamp_opt(end - span + (k as i64 * span / n as i64), 0)
+                    .unwrap();
+                let entry = Entry {
+                    item_key: format!("g:{k}"),
+                    url: Some(format!("https://blog{feed}.example.com/posts/{k}")),
+                    title: format!("{} service {k}", topics[k % topics.len()]),
+                    summary: body[..300].to_owned(),
+                    content: body.clone(),
+                    author: Some(format!("Author {}", k % 50)),
+                    published: Some(published),
+                    updated: None,
+                };
+                let score = scorer.score(&entry, 0.0);
+                (entry, score)
+            })
+            .collect();
+        store
+            .record_fetched(
+                id,
+                &FetchRecord::default(),
+                &batch,
+                Utc.timestamp_opt(end, 0).unwrap(),
+            )
+            .unwrap();
+        i += BATCH;
+    }
+    store.checkpoint().unwrap();
+}
+
+fn median(mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[3]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
