@@ -368,7 +368,7 @@ impl Reader<'_> {
             timezone,
             shortlist_size: self.count(t, "shortlist_size", 20, 1),
             min_score: self.number(t, "min_score").unwrap_or(1.0),
-            concurrency: self.count(t, "concurrency", 32, 1),
+            concurrency: self.count(t, "concurrency", 16, 1),
             per_host_concurrency: self.count(t, "per_host_concurrency", 2, 1),
             connect_timeout: Duration::from_secs(
                 self.count(t, "connect_timeout_secs", 10, 1) as u64

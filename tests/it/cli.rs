@@ -484,13 +484,17 @@ fn permanent_redirects_move_the_feed_and_temporary_ones_do_not() {
     let body = rss(&[Item::new("1", "https://blog.example/1", "Outage", "")]);
     server.route("/old", Route::redirect(301, "/new"));
     server.route("/new", Route::feed(body.clone()));
+    server.route("/old308", Route::redirect(308, "/new"));
     server.route("/temp", Route::redirect(302, "/elsewhere"));
+    server.route("/temp307", Route::redirect(307, "/elsewhere"));
     server.route("/elsewhere", Route::feed(body));
     let ws = Workspace::new(
         "",
         &[
             ("Moved", &server.url("/old"), None),
+            ("Moved308", &server.url("/old308"), None),
             ("Temp", &server.url("/temp"), None),
+            ("Temp307", &server.url("/temp307"), None),
         ],
         RULES,
     );
@@ -510,6 +514,8 @@ fn permanent_redirects_move_the_feed_and_temporary_ones_do_not() {
             .clone()
     };
     assert_eq!(url("Moved"), server.url("/new").as_str());
+    assert_eq!(url("Moved308"), server.url("/new").as_str());
+    assert_eq!(url("Temp307"), server.url("/temp307").as_str());
     let moved = feeds
         .as_array()
         .unwrap()
