@@ -77,6 +77,60 @@ pub enum Command {
         format: ExplainFormat,
     },
 
+    /// List a week's review queue: undecided candidates, late arrivals and carried-over
+    /// deferrals, best first
+    Queue {
+        /// this, last, or an ISO week like 2026-W48 (`--week` alone: this week)
+        #[arg(long, value_name = "WEEK", num_args = 0..=1, default_value = "this", default_missing_value = "this")]
+        week: WeekSpec,
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
+
+    /// Pick entries for the newsletter; the note becomes the draft's blurb
+    Pick {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+        /// The blurb for the draft
+        #[arg(long)]
+        note: Option<String>,
+    },
+
+    /// Reject entries (they leave the queue for good)
+    Reject {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+        /// Why, for your own records
+        #[arg(long)]
+        note: Option<String>,
+    },
+
+    /// Defer entries to next week's queue
+    Defer {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+
+    /// Undo entries' latest decision (the one before it, or none, applies again)
+    Undo {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+
+    /// Write the newsletter draft from a week's picked entries
+    Draft {
+        /// this, last, or an ISO week like 2026-W48 (`--week` alone: this week)
+        #[arg(long, value_name = "WEEK", num_args = 0..=1, default_value = "this", default_missing_value = "this")]
+        week: WeekSpec,
+        #[arg(long, value_enum, default_value_t = DraftFormat::Markdown)]
+        format: DraftFormat,
+        /// The order picked, or best score first
+        #[arg(long, value_enum, default_value_t = DraftOrder::Picked)]
+        order: DraftOrder,
+    },
+
     /// Apply the current rules to every stored entry (nothing is re-fetched)
     Rescore,
 
@@ -95,6 +149,18 @@ pub enum ShortlistFormat {
 pub enum TableFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DraftFormat {
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DraftOrder {
+    Picked,
+    Score,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

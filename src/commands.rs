@@ -9,13 +9,17 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{Cli, Command, ExplainFormat, ShortlistFormat, TableFormat};
+use crate::cli::{
+    Cli, Command, DraftFormat, DraftOrder, ExplainFormat, ShortlistFormat, TableFormat,
+};
 use crate::config::{CONFIG_ENV, Config, DEFAULT_CONFIG_PATH};
 use crate::daemon;
 use crate::pipeline::{FeedResult, PollReport, Poller};
 use crate::render::{self, FeedView};
+use crate::review::{self, DraftItem, QueueItem, Verdict};
 use crate::score::{Score, Scorer};
 use crate::shortlist::{self, Candidate};
+use crate::store::QueueWindow;
 use crate::store::{RescoreRow, Store, StoreError};
 use crate::week::{IsoWeek, WeekSpec};
 
@@ -50,6 +54,18 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         } => shortlist(&config, &db, week, limit, format),
         Command::Feeds { format } => feeds(&config, &db, format),
         Command::Explain { id, format } => explain(&config, &db, id, format),
+        Command::Queue { week, format } => queue(&config, &db, week, format),
+        Command::Pick { ids, note } => decide(&config, &db, Verdict::Pick, &ids, note.as_deref()),
+        Command::Reject { ids, note } => {
+            decide(&config, &db, Verdict::Reject, &ids, note.as_deref())
+        }
+        Command::Defer { ids, note } => decide(&config, &db, Verdict::Defer, &ids, note.as_deref()),
+        Command::Undo { ids } => undo(&config, &db, &ids),
+        Command::Draft {
+            week,
+            format,
+            order,
+        } => draft(&config, &db, week, format, order),
         Command::Rescore => {
             let mut store = open_store(&config, &db)?;
             let (scanned, changed) = rescore(&mut store, &config)?;
@@ -340,6 +356,124 @@ fn explain(config: &Config, db: &Path, id: i64, format: ExplainFormat) -> anyhow
         ExplainFormat::Json => serde_json::to_string_pretty(&candidate)? + "\n",
     })?;
     Ok(Outcome::Done)
+}
+
+fn queue(
+    config: &Config,
+    db: &Path,
+    week: WeekSpec,
+    format: TableFormat,
+) -> anyhow::Result<Outcome> {
+    let mut store = open_store(config, db)?;
+    rescore_if_stale(&mut store, config)?;
+    let tz = config.settings.timezone;
+    let week = week.resolve(Utc::now(), tz);
+    let (start, end) = week.bounds(tz);
+    let label = week.to_string();
+    let window = QueueWindow {
+        week: &label,
+        start,
+        end,
+        previous_start: week.previous().bounds(tz).0,
+        min_score: config.settings.min_score,
+        limit: config.settings.shortlist_size.max(50),
+    };
+    let items: Vec<QueueItem> = store
+        .queue(window)?
+        .into_iter()
+        .map(|q| QueueItem {
+            candidate: Candidate::from_post(q.post, config),
+            state: if q.carried_over { "deferred" } else { "new" },
+            carried_over: q.carried_over,
+            late: q.late,
+        })
+        .collect();
+    emit(&match format {
+        TableFormat::Table => review::queue_table(&items),
+        TableFormat::Json => serde_json::to_string_pretty(&items)? + "\n",
+    })?;
+    if items.is_empty() {
+        eprintln!("the queue for {week} is empty");
+        return Ok(Outcome::NothingFound);
+    }
+    Ok(Outcome::Done)
+}
+
+fn decide(
+    config: &Config,
+    db: &Path,
+    verdict: Verdict,
+    ids: &[i64],
+    note: Option<&str>,
+) -> anyhow::Result<Outcome> {
+    let mut store = open_store(config, db)?;
+    let tz = config.settings.timezone;
+    let mut outcome = Outcome::Done;
+    for &id in ids {
+        let Some(post) = store.post(id)? else {
+            eprintln!("no entry with id {id}; ids are shown by `gleaner queue`");
+            outcome = Outcome::NothingFound;
+            continue;
+        };
+        let current = store.decision(id)?;
+        let week = review::decision_week(verdict, review::queue_week(&post, current.as_ref(), tz));
+        store.decide(id, verdict.state(), note, &week.to_string(), Utc::now())?;
+        emit(&format!(
+            "{} #{id} ({week}): {}\n",
+            verdict.state(),
+            post.title
+        ))?;
+    }
+    Ok(outcome)
+}
+
+fn undo(config: &Config, db: &Path, ids: &[i64]) -> anyhow::Result<Outcome> {
+    let mut store = open_store(config, db)?;
+    let mut outcome = Outcome::Done;
+    for &id in ids {
+        match store.undo(id)? {
+            Some(state) => {
+                let now = store.decision(id)?.map_or("new".to_owned(), |d| d.state);
+                emit(&format!("undid {state} of #{id}; it is {now} again\n"))?;
+            }
+            None => {
+                eprintln!("#{id} has no decision to undo");
+                outcome = Outcome::NothingFound;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn draft(
+    config: &Config,
+    db: &Path,
+    week: WeekSpec,
+    format: DraftFormat,
+    order: DraftOrder,
+) -> anyhow::Result<Outcome> {
+    let store = open_store(config, db)?;
+    let week = week.resolve(Utc::now(), config.settings.timezone);
+    let mut items: Vec<DraftItem> = store
+        .picked(&week.to_string())?
+        .into_iter()
+        .map(|(post, decision)| DraftItem {
+            candidate: Candidate::from_post(post, config),
+            note: decision.note,
+        })
+        .collect();
+    if order == DraftOrder::Score {
+        items.sort_by(|a, b| b.candidate.score.total_cmp(&a.candidate.score));
+    }
+    emit(&match format {
+        DraftFormat::Markdown => review::draft_markdown(week, &items),
+        DraftFormat::Html => review::draft_html(week, &items),
+    })?;
+    Ok(if items.is_empty() {
+        Outcome::NothingFound
+    } else {
+        Outcome::Done
+    })
 }
 
 /// Writes to standard output; a closed pipe (`gleaner shortlist | head`) surfaces as a

@@ -171,7 +171,9 @@ impl Config {
             }
         })?;
         let mut reader = Reader {
-            text,
+            line_starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
             problems: Vec::new(),
         };
         let config = reader.config(path, base, doc.as_table());
@@ -267,12 +269,14 @@ const TOP_KEYS: &[&str] = &["settings", "server", "feed", "rule"];
 const SERVER_KEYS: &[&str] = &["listen", "token"];
 
 /// Walks the document, collecting problems instead of stopping at the first.
-struct Reader<'a> {
-    text: &'a str,
+struct Reader {
+    /// Byte offset at which each line starts, to turn spans into line numbers in
+    /// O(log n) (a feed list may hold thousands of entries).
+    line_starts: Vec<usize>,
     problems: Vec<Problem>,
 }
 
-impl Reader<'_> {
+impl Reader {
     fn config(&mut self, path: &Path, base: &Path, root: &Table) -> Config {
         self.unknown_keys(root, TOP_KEYS, "the top level");
         let empty = Table::new();
@@ -430,22 +434,19 @@ impl Reader<'_> {
 
     fn feeds(&mut self, item: Option<&Item>) -> Vec<FeedConfig> {
         let mut feeds: Vec<FeedConfig> = Vec::new();
-        let mut seen_names: Vec<(String, usize)> = Vec::new();
+        // Name → line of its first [[feed]]; a map, since lists run to thousands.
+        let mut seen_names: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         for (table, span) in self.array_of_tables(item, "feed") {
             self.unknown_keys(table, FEED_KEYS, "[[feed]]");
-            let line = span
-                .clone()
-                .map(|s| line_of(self.text, s.start))
-                .unwrap_or(1);
+            let line = span.clone().map(|s| self.line_of(s.start)).unwrap_or(1);
             let name = self.required_string(table, "name", span.clone(), "[[feed]]");
             let url = self.url(table, span.clone());
             let org = self.string(table, "org");
             let boost = self.number(table, "boost").unwrap_or(0.0);
             let tags = self.string_list(table, "tags").unwrap_or_default();
             if let Some(name) = &name {
-                if let Some(first_line) =
-                    seen_names.iter().find(|(n, _)| n == name).map(|(_, l)| *l)
-                {
+                if let Some(&first_line) = seen_names.get(name) {
                     self.problem_at(
                         line,
                         &format!("duplicate feed name `{name}` (first on line {first_line})"),
@@ -453,7 +454,7 @@ impl Reader<'_> {
                     );
                     continue;
                 }
-                seen_names.push((name.clone(), line));
+                seen_names.insert(name.clone(), line);
             }
             let (Some(name), Some(url)) = (name, url) else {
                 continue;
@@ -474,10 +475,7 @@ impl Reader<'_> {
         let mut rules: Vec<RuleConfig> = Vec::new();
         for (table, span) in self.array_of_tables(item, "rule") {
             self.unknown_keys(table, RULE_KEYS, "[[rule]]");
-            let line = span
-                .clone()
-                .map(|s| line_of(self.text, s.start))
-                .unwrap_or(1);
+            let line = span.clone().map(|s| self.line_of(s.start)).unwrap_or(1);
             let name = self.required_string(table, "name", span.clone(), "[[rule]]");
             let pattern = self.pattern(table, span.clone());
             let weight = self.number(table, "weight");
@@ -751,8 +749,13 @@ impl Reader<'_> {
     }
 
     fn problem(&mut self, span: Option<Range<usize>>, message: &str, hint: &str) {
-        let line = span.map(|s| line_of(self.text, s.start)).unwrap_or(1);
+        let line = span.map(|s| self.line_of(s.start)).unwrap_or(1);
         self.problem_at(line, message, hint);
+    }
+
+    /// The 1-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset)
     }
 
     fn problem_at(&mut self, line: usize, message: &str, hint: &str) {

@@ -25,6 +25,7 @@
 //! | [`week`] | ISO weeks in the configured zone; which week an entry belongs to | pure |
 //! | [`shortlist`] | week + store → ranked [`shortlist::Candidate`]s | reads store |
 //! | [`render`] | candidates and feed health → markdown / JSON / CSV / tables | pure |
+//! | [`review`] | the editor's queue (pick, reject, defer, undo) and the draft | pure |
 //! | [`cli`], [`commands`] | flags → validated calls → printed output and exit status | yes |
 //!
 //! # Invariants
@@ -49,6 +50,7 @@ pub mod normalize;
 pub mod parse;
 pub mod pipeline;
 pub mod render;
+pub mod review;
 pub mod score;
 pub mod server;
 pub mod shortlist;

@@ -86,6 +86,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE feeds ADD COLUMN moved_at INTEGER;",
     // 3: no query reads posts by feed; the index only slowed every insert.
     "DROP INDEX IF EXISTS posts_by_feed;",
+    // 4: the editor's review decisions, as a log: a post's state is its latest decision
+    // not undone; undo marks that one undone, so the one before it applies again.
+    "CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        state TEXT NOT NULL CHECK (state IN ('picked', 'rejected', 'deferred')),
+        note TEXT,
+        week TEXT NOT NULL,
+        decided_at INTEGER NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX decisions_by_post ON decisions(post_id, undone);
+    CREATE INDEX decisions_by_week ON decisions(week, state);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +214,39 @@ pub struct StoredPost {
     pub score: Score,
     /// Other feeds that carried the same post.
     pub also_in: Vec<String>,
+}
+
+/// The editor's current decision on a post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// `picked`, `rejected` or `deferred`.
+    pub state: String,
+    pub note: Option<String>,
+    /// The queue week it was decided in; for `deferred`, the week it moves to.
+    pub week: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A post in a review queue, with how it got there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedPost {
+    pub post: StoredPost,
+    /// Deferred from an earlier week's queue.
+    pub carried_over: bool,
+    /// Published the week before, but first seen this week.
+    pub late: bool,
+}
+
+/// The bounds a week's queue is drawn from.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueWindow<'a> {
+    pub week: &'a str,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Start of the week before: its posts first seen this week are late arrivals.
+    pub previous_start: DateTime<Utc>,
+    pub min_score: f64,
+    pub limit: usize,
 }
 
 /// A post's text and feed, for re-scoring.
@@ -611,6 +657,136 @@ impl Store {
         Ok(changed)
     }
 
+    /// Records a decision on a post.
+    pub fn decide(
+        &mut self,
+        post_id: i64,
+        state: &str,
+        note: Option<&str>,
+        week: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO decisions (post_id, state, note, week, decided_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![post_id, state, note, week, now.timestamp()],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Undoes a post's current decision; returns the state that was undone.
+    pub fn undo(&mut self, post_id: i64) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "UPDATE decisions SET undone = 1
+                 WHERE id = (SELECT max(id) FROM decisions WHERE post_id = ?1 AND undone = 0)
+                 RETURNING state",
+                [post_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn decision(&self, post_id: i64) -> Result<Option<Decision>> {
+        self.conn
+            .query_row(
+                "SELECT state, note, week, decided_at FROM decisions
+                 WHERE post_id = ?1 AND undone = 0 ORDER BY id DESC LIMIT 1",
+                [post_id],
+                |r| {
+                    Ok(Decision {
+                        state: r.get(0)?,
+                        note: r.get(1)?,
+                        week: r.get(2)?,
+                        decided_at: from_unix(r.get(3)?).unwrap_or_default(),
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// A week's review queue, best first: the week's undecided candidates seen in time,
+    /// last week's posts first seen this week (late arrivals, which reach this queue
+    /// and no other), and posts deferred to this week or earlier and still undecided.
+    pub fn queue(&self, w: QueueWindow<'_>) -> Result<Vec<QueuedPost>> {
+        let sql = format!(
+            "{POST_SELECT}
+             LEFT JOIN (SELECT post_id, state, week FROM decisions d
+                        WHERE undone = 0 AND id = (SELECT max(id) FROM decisions
+                                                   WHERE post_id = d.post_id AND undone = 0)) cur
+                    ON cur.post_id = p.id
+             WHERE p.backfill = 0 AND p.score >= ?5 AND (
+                   (cur.state IS NULL AND p.effective_at >= ?1 AND p.effective_at < ?2 AND p.first_seen < ?2)
+                OR (cur.state IS NULL AND p.effective_at >= ?3 AND p.effective_at < ?1
+                    AND p.first_seen >= ?1 AND p.first_seen < ?2)
+                OR (cur.state = 'deferred' AND cur.week <= ?4))
+             ORDER BY p.score DESC, p.effective_at DESC, p.id LIMIT ?6"
+        );
+        let sql = sql.replacen(
+            "SELECT p.id,",
+            "SELECT cur.state = 'deferred', p.effective_at < ?1, p.id,",
+            1,
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(
+                params![
+                    w.start.timestamp(),
+                    w.end.timestamp(),
+                    w.previous_start.timestamp(),
+                    w.week,
+                    w.min_score,
+                    w.limit as i64
+                ],
+                |r| {
+                    let carried_over: Option<bool> = r.get(0)?;
+                    let carried_over = carried_over.unwrap_or(false);
+                    let late: bool = r.get(1)?;
+                    Ok(QueuedPost {
+                        post: post_from_row_at(r, 2)?,
+                        carried_over,
+                        late: late && !carried_over,
+                    })
+                },
+            )
+            .map_err(|e| sql_err(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// The posts picked in a week's queue, in the order they were picked, with notes.
+    pub fn picked(&self, week: &str) -> Result<Vec<(StoredPost, Decision)>> {
+        let sql = format!(
+            "{POST_SELECT}
+             JOIN decisions cur ON cur.post_id = p.id AND cur.undone = 0
+                  AND cur.id = (SELECT max(id) FROM decisions WHERE post_id = p.id AND undone = 0)
+             WHERE cur.state = 'picked' AND cur.week = ?1
+             ORDER BY cur.decided_at, cur.id"
+        );
+        let sql = sql.replacen(
+            "SELECT p.id,",
+            "SELECT cur.state, cur.note, cur.week, cur.decided_at, p.id,",
+            1,
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([week], |r| {
+                let decision = Decision {
+                    state: r.get(0)?,
+                    note: r.get(1)?,
+                    week: r.get(2)?,
+                    decided_at: from_unix(r.get(3)?).unwrap_or_default(),
+                };
+                Ok((post_from_row_at(r, 4)?, decision))
+            })
+            .map_err(|e| sql_err(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         self.conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -692,21 +868,26 @@ const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, p.summary, p.con
     FROM posts p JOIN feeds f ON f.id = p.feed_id";
 
 fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
-    let reasons: String = r.get(11)?;
-    let also_in: Option<String> = r.get(12)?;
+    post_from_row_at(r, 0)
+}
+
+/// A [`POST_SELECT`] row whose post columns start at column `at`.
+fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredPost> {
+    let reasons: String = r.get(at + 11)?;
+    let also_in: Option<String> = r.get(at + 12)?;
     Ok(StoredPost {
-        id: r.get(0)?,
-        feed: r.get(1)?,
-        url: r.get(2)?,
-        title: r.get(3)?,
-        summary: r.get(4)?,
-        content: r.get(5)?,
-        author: r.get(6)?,
-        published: r.get::<_, Option<i64>>(7)?.and_then(from_unix),
-        first_seen: from_unix(r.get(8)?).unwrap_or_default(),
-        effective_at: from_unix(r.get(9)?).unwrap_or_default(),
+        id: r.get(at)?,
+        feed: r.get(at + 1)?,
+        url: r.get(at + 2)?,
+        title: r.get(at + 3)?,
+        summary: r.get(at + 4)?,
+        content: r.get(at + 5)?,
+        author: r.get(at + 6)?,
+        published: r.get::<_, Option<i64>>(at + 7)?.and_then(from_unix),
+        first_seen: from_unix(r.get(at + 8)?).unwrap_or_default(),
+        effective_at: from_unix(r.get(at + 9)?).unwrap_or_default(),
         score: Score {
-            total: r.get(10)?,
+            total: r.get(at + 10)?,
             reasons: serde_json::from_str::<Vec<Reason>>(&reasons).unwrap_or_default(),
         },
         also_in: also_in

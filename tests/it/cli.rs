@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, http_get, rss};
+use crate::util::{Daemon, FeedServer, Item, RULES, Route, Workspace, http_get, rss};
 use serde_json::Value;
 
 fn titles(v: &Value) -> Vec<String> {
@@ -682,21 +682,7 @@ fn the_daemon_polls_on_schedule_serves_health_and_metrics_and_stops_on_sigterm()
         &[("F", &server.url("/f"), None)],
         &format!("{RULES}\n[server]\nlisten = \"127.0.0.1:0\"\ntoken = \"t0ken\"\n"),
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gleaner"))
-        .args([
-            "--config",
-            ws.config().to_str().unwrap(),
-            "--log-format",
-            "json",
-            "daemon",
-        ])
-        .env_remove("GLEANER_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut lines = stderr.lines();
+    let (mut daemon, mut lines) = Daemon::start(&ws);
     let (mut polls, mut shortlists, mut addr) = (0, 0, String::new());
     let mut log = Vec::new();
     // Wait for events, not time: the daemon says when a poll or a shortlist is done.
@@ -742,12 +728,12 @@ fn the_daemon_polls_on_schedule_serves_health_and_metrics_and_stops_on_sigterm()
     );
 
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &daemon.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let exit = child.wait().unwrap();
+    let exit = daemon.child.wait().unwrap();
     assert!(
         exit.success(),
         "daemon exit {exit:?}\n{}\n{}",

@@ -1,10 +1,9 @@
 //! Crashes and concurrency: the daemon killed with SIGKILL mid-poll, many times, and
 //! CLI reads while it writes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::io::BufReader;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, rss};
+use crate::util::{Daemon, FeedServer, Item, RULES, Route, Workspace, rss};
 
 const FEEDS: usize = 24;
 const ENTRIES: usize = 80;
@@ -51,28 +50,14 @@ fn workspace(server: &FeedServer, settings: &str) -> Workspace {
 }
 
 /// Starts the daemon and returns once it has said it is listening.
-fn start_daemon(ws: &Workspace) -> (Child, std::io::Lines<BufReader<std::process::ChildStderr>>) {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gleaner"))
-        .args([
-            "--config",
-            ws.config().to_str().unwrap(),
-            "--log-format",
-            "json",
-            "daemon",
-        ])
-        .env_remove("GLEANER_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+fn start_daemon(ws: &Workspace) -> (Daemon, std::io::Lines<BufReader<std::process::ChildStderr>>) {
+    let (daemon, mut lines) = Daemon::start(ws);
     for line in lines.by_ref() {
         if line.unwrap().contains("http server listening") {
-            return (child, lines);
+            return (daemon, lines);
         }
     }
-    let status = child.wait().unwrap();
-    panic!("daemon exited ({status}) before listening");
+    panic!("the daemon exited before listening");
 }
 
 /// Whatever the moment of the crash: the database is intact, no post is stored twice,
@@ -118,11 +103,11 @@ fn sigkill_at_random_points_loses_nothing_and_the_next_poll_completes() {
     let mut mid_poll = 0;
     for round in 0..8 {
         let started = chrono::Utc::now().timestamp();
-        let (mut child, _lines) = start_daemon(&ws);
+        let (mut daemon, _lines) = start_daemon(&ws);
         // The kill point is what is random here; nothing waits on it to be correct.
         std::thread::sleep(std::time::Duration::from_millis(rng.u64(0..400)));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        daemon.child.kill().unwrap();
+        daemon.child.wait().unwrap();
         assert_consistent(&ws, round);
         let attempted = ws.sql_count(&format!(
             "SELECT count(*) FROM feeds WHERE last_attempt >= {started}"
@@ -157,7 +142,7 @@ fn sigkill_at_random_points_loses_nothing_and_the_next_poll_completes() {
 fn cli_reads_never_fail_while_the_daemon_writes() {
     let server = FeedServer::start();
     let ws = workspace(&server, "poll_schedule = \"*/1 * * * * *\"");
-    let (mut child, lines) = start_daemon(&ws);
+    let (_daemon, lines) = start_daemon(&ws);
     // The daemon's log says when each poll finishes.
     let (tx, polls) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -184,6 +169,4 @@ fn cli_reads_never_fail_while_the_daemon_writes() {
         finished += polls.try_iter().count();
     }
     assert!(reads >= 3);
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

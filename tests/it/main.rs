@@ -5,4 +5,5 @@ mod cli;
 mod corpora;
 mod crash;
 mod hostile;
+mod review;
 mod util;

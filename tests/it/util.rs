@@ -510,3 +510,42 @@ pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Strin
         .unwrap_or_default();
     (status, body)
 }
+
+/// A daemon started by a test; killed when dropped, so a failing test leaks no process.
+pub struct Daemon {
+    pub child: std::process::Child,
+}
+
+impl Daemon {
+    /// Starts `gleaner daemon` with JSON logs on a pipe.
+    pub fn start(
+        ws: &Workspace,
+    ) -> (
+        Daemon,
+        std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    ) {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gleaner"))
+            .args([
+                "--config",
+                ws.config().to_str().unwrap(),
+                "--log-format",
+                "json",
+                "daemon",
+            ])
+            .env_remove("GLEANER_LOG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        (Daemon { child }, lines)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,226 @@
+//! The editor's workflow from the command line: queue, pick, reject, defer, undo, draft.
+
+use serde_json::Value;
+
+use crate::util::{FeedServer, Item, RULES, Route, Workspace, rss};
+
+fn ids(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
+}
+
+fn id_of(v: &Value, title: &str) -> String {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == title)
+        .unwrap_or_else(|| panic!("{title} not in {v:#}"))["id"]
+        .as_i64()
+        .unwrap()
+        .to_string()
+}
+
+/// Three posts this week, two (published last week) arriving this week and last.
+fn workspace() -> (FeedServer, Workspace) {
+    let server = FeedServer::start();
+    let mut a = Item::new(
+        "a",
+        "https://blog.example/a",
+        "Outage: retry storm",
+        "An incident.",
+    );
+    a.author = Some("Dana Ops");
+    let b = Item::new("b", "https://blog.example/b", "Incident review", "");
+    let c = Item::new(
+        "c",
+        "https://blog.example/c",
+        "Outage <b>report</b> & more",
+        "",
+    );
+    server.route("/f", Route::feed(rss(&[a, b, c])));
+    let ws = Workspace::new("", &[("F", &server.url("/f"), Some("Example Co"))], RULES);
+    ws.ok(&["poll"]);
+    (server, ws)
+}
+
+#[test]
+fn picks_rejects_and_defers_leave_the_queue_and_undo_restores() {
+    let (_server, ws) = workspace();
+    let queue = ws.json(&["queue", "--format", "json"]);
+    assert_eq!(ids(&queue).len(), 3);
+    assert_eq!(queue[0]["state"], "new");
+    assert_eq!(queue[0]["title"], "Outage: retry storm", "best first");
+    let (a, b, c) = (
+        id_of(&queue, "Outage: retry storm"),
+        id_of(&queue, "Incident review"),
+        id_of(&queue, "Outage report & more"),
+    );
+
+    let out = ws.ok(&[
+        "pick",
+        &a,
+        "--note",
+        "Retries made it worse; a clear write-up.",
+    ]);
+    assert!(out.starts_with(&format!("picked #{a} (")), "{out}");
+    ws.ok(&["reject", &b, "--note", "vendor pitch"]);
+    ws.ok(&["defer", &c]);
+    let (code, out, _) = ws.run(&["queue", "--format", "json"]);
+    assert_eq!((code, out.trim()), (1, "[]"), "every candidate decided");
+
+    // Undo the rejection: b is back, undecided.
+    assert_eq!(
+        ws.ok(&["undo", &b]),
+        format!("undid rejected of #{b}; it is new again\n")
+    );
+    assert_eq!(
+        ids(&ws.json(&["queue", "--format", "json"])),
+        [b.parse::<i64>().unwrap()]
+    );
+    // Pick then undo: the earlier decision applies again.
+    ws.ok(&["pick", &c]);
+    assert_eq!(
+        ws.ok(&["undo", &c]),
+        format!("undid picked of #{c}; it is deferred again\n")
+    );
+    let (code, _, err) = ws.run(&["undo", "999999"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("#999999 has no decision to undo"), "{err}");
+    let (code, _, err) = ws.run(&["pick", "999999"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no entry with id 999999"), "{err}");
+
+    let db = rusqlite::Connection::open(ws.db()).unwrap();
+    let (state, note): (String, String) = db
+        .query_row("SELECT state, note FROM decisions WHERE post_id = ?1 AND undone = 0 ORDER BY id DESC LIMIT 1", [&a], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), note.as_str()),
+        ("picked", "Retries made it worse; a clear write-up.")
+    );
+}
+
+#[test]
+fn a_deferred_post_is_carried_over_to_next_weeks_queue() {
+    let (_server, ws) = workspace();
+    let queue = ws.json(&["queue", "--format", "json"]);
+    let c = id_of(&queue, "Incident review");
+    let out = ws.ok(&["defer", &c]);
+    let this_week = queue[0]["week"].as_str().unwrap().to_owned();
+    let next_week = out.split(['(', ')']).nth(1).unwrap().to_owned();
+    assert_ne!(next_week, this_week);
+    assert!(!ids(&ws.json(&["queue", "--format", "json"])).contains(&c.parse().unwrap()));
+    let next = ws.json(&["queue", "--week", &next_week, "--format", "json"]);
+    assert_eq!(ids(&next), [c.parse::<i64>().unwrap()]);
+    assert_eq!(next[0]["carried_over"], true);
+    assert_eq!(next[0]["state"], "deferred");
+    assert!(
+        ws.ok(&["queue", "--week", &next_week])
+            .contains("[carried over]")
+    );
+}
+
+#[test]
+fn a_late_arrival_reaches_this_weeks_queue_once() {
+    let server = FeedServer::start();
+    // Published eight days ago: last week for any day of this week.
+    let mut late = Item::new(
+        "late",
+        "https://blog.example/late",
+        "Outage we wrote up late",
+        "",
+    );
+    late.published = Some((chrono::Utc::now() - chrono::Duration::days(8)).to_rfc2822());
+    let on_time = Item::new("now", "https://blog.example/now", "Incident this week", "");
+    // The feed's first poll only carries the on-time post; the late one appears after.
+    server.route("/f", Route::feed(rss(&[on_time])));
+    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+    ws.ok(&["poll"]);
+    let mut late_again = Item::new(
+        "late",
+        "https://blog.example/late",
+        "Outage we wrote up late",
+        "",
+    );
+    late_again.published = late.published.clone();
+    server.route(
+        "/f",
+        Route::feed(rss(&[
+            Item::new("now", "https://blog.example/now", "Incident this week", ""),
+            late_again,
+        ])),
+    );
+    ws.ok(&["poll"]);
+
+    let this_week = ws.json(&["queue", "--format", "json"]);
+    let titles: Vec<&str> = this_week
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Outage we wrote up late"), "{titles:?}");
+    let late_item = this_week
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == "Outage we wrote up late")
+        .unwrap();
+    assert_eq!(late_item["late"], true);
+    // Last week's queue does not hold it too (it was not there to be seen then).
+    let (_, last, _) = ws.run(&["queue", "--week", "last", "--format", "json"]);
+    assert!(!last.contains("Outage we wrote up late"), "{last}");
+    // Picked from this week's queue, it is in this week's draft.
+    let id = id_of(&this_week, "Outage we wrote up late");
+    ws.ok(&["pick", &id]);
+    assert!(ws.ok(&["draft"]).contains("Outage we wrote up late"));
+}
+
+#[test]
+fn the_draft_lists_picks_in_order_with_blurbs_and_attribution() {
+    let (_server, ws) = workspace();
+    let queue = ws.json(&["queue", "--format", "json"]);
+    let (a, c) = (
+        id_of(&queue, "Outage: retry storm"),
+        id_of(&queue, "Outage report & more"),
+    );
+    let (code, _, _) = ws.run(&["draft"]);
+    assert_eq!(code, 1, "nothing picked yet");
+    ws.ok(&["pick", &c]);
+    ws.ok(&["pick", &a, "--note", "Retries <made> it worse."]);
+
+    let md = ws.ok(&["draft"]);
+    let first = md.find("Outage report").unwrap();
+    let second = md.find("Outage: retry storm").unwrap();
+    assert!(first < second, "in the order picked:\n{md}");
+    assert!(md.contains("## [Outage: retry storm](https://blog.example/a)\n\nRetries \\<made\\> it worse.\n\nDana Ops — Example Co\n"), "{md}");
+    assert!(
+        md.contains("_TODO: blurb_\n\nExample Co\n"),
+        "no note, no author:\n{md}"
+    );
+
+    let by_score = ws.ok(&["draft", "--order", "score"]);
+    assert!(
+        by_score.find("Outage: retry storm").unwrap() < by_score.find("Outage report").unwrap()
+    );
+
+    let html = ws.ok(&["draft", "--format", "html"]);
+    assert!(
+        html.contains("<h2><a href=\"https://blog.example/a\">Outage: retry storm</a></h2>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<p>Retries &lt;made&gt; it worse.</p>"),
+        "{html}"
+    );
+    assert!(html.contains("Outage report &amp; more"), "{html}");
+    assert!(
+        html.contains("<p class=\"attribution\">Dana Ops — Example Co</p>"),
+        "{html}"
+    );
+}
