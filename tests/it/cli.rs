@@ -1,8 +1,5 @@
 //! The CLI and daemon, driven as a user drives them.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 use crate::util::{Daemon, FeedServer, Item, RULES, Route, Workspace, http_get, rss};
 use serde_json::Value;
 
