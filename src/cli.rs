@@ -131,6 +131,38 @@ pub enum Command {
         order: DraftOrder,
     },
 
+    /// Subscribe to a feed, given its URL or a web page that links it; adds a [[feed]]
+    /// to the config file, keeping its comments and layout
+    Add {
+        /// A feed URL, or a page whose <link rel="alternate"> (or a common path) is a feed
+        url: String,
+        /// The feed's name [default: the feed's title]
+        #[arg(long)]
+        name: Option<String>,
+        /// The "Org" in "Author — Org"
+        #[arg(long)]
+        org: Option<String>,
+    },
+
+    /// Subscribe to every feed of an OPML file (nested outlines become tags); feeds
+    /// already subscribed are skipped
+    Import {
+        #[arg(value_name = "FILE.opml")]
+        file: PathBuf,
+    },
+
+    /// Write the subscriptions as OPML 2.0
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Opml)]
+        format: ExportFormat,
+        /// Write here instead of standard output
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+
+    /// Unsubscribe: remove the named [[feed]] from the config file (its stored entries stay)
+    Remove { name: String },
+
     /// Apply the current rules to every stored entry (nothing is re-fetched)
     Rescore,
 
@@ -149,6 +181,11 @@ pub enum ShortlistFormat {
 pub enum TableFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Opml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

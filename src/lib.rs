@@ -22,6 +22,7 @@
 //! | [`normalize`] | feed-rs entry → [`normalize::Entry`]: text, canonical URL, dedupe key | pure |
 //! | [`score`] | entry + rules → [`score::Score`] made of named parts | pure |
 //! | [`store`] | SQLite: schema, migrations, dedupe, feed state | SQL only here |
+//! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML | reads/writes the file |
 //! | [`week`] | ISO weeks in the configured zone; which week an entry belongs to | pure |
 //! | [`shortlist`] | week + store → ranked [`shortlist::Candidate`]s | reads store |
 //! | [`render`] | candidates and feed health → markdown / JSON / CSV / tables | pure |
@@ -55,4 +56,5 @@ pub mod score;
 pub mod server;
 pub mod shortlist;
 pub mod store;
+pub mod subscriptions;
 pub mod week;

@@ -6,4 +6,5 @@ mod corpora;
 mod crash;
 mod hostile;
 mod review;
+mod subscriptions;
 mod util;
