@@ -374,28 +374,8 @@ fn queue(
 ) -> anyhow::Result<Outcome> {
     let mut store = open_store(config, db)?;
     rescore_if_stale(&mut store, config)?;
-    let tz = config.settings.timezone;
-    let week = week.resolve(Utc::now(), tz);
-    let (start, end) = week.bounds(tz);
-    let label = week.to_string();
-    let window = QueueWindow {
-        week: &label,
-        start,
-        end,
-        previous_start: week.previous().bounds(tz).0,
-        min_score: config.settings.min_score,
-        limit: config.settings.shortlist_size.max(50),
-    };
-    let items: Vec<QueueItem> = store
-        .queue(window)?
-        .into_iter()
-        .map(|q| QueueItem {
-            candidate: Candidate::from_post(q.post, config),
-            state: if q.carried_over { "deferred" } else { "new" },
-            carried_over: q.carried_over,
-            late: q.late,
-        })
-        .collect();
+    let week = week.resolve(Utc::now(), config.settings.timezone);
+    let items = queue_items(&store, config, week)?;
     emit(&match format {
         TableFormat::Table => review::queue_table(&items),
         TableFormat::Json => serde_json::to_string_pretty(&items)? + "\n",
@@ -415,24 +395,86 @@ fn decide(
     note: Option<&str>,
 ) -> anyhow::Result<Outcome> {
     let mut store = open_store(config, db)?;
-    let tz = config.settings.timezone;
     let mut outcome = Outcome::Done;
     for &id in ids {
-        let Some(post) = store.post(id)? else {
-            eprintln!("no entry with id {id}; ids are shown by `gleaner queue`");
-            outcome = Outcome::NothingFound;
-            continue;
-        };
-        let current = store.decision(id)?;
-        let week = review::decision_week(verdict, review::queue_week(&post, current.as_ref(), tz));
-        store.decide(id, verdict.state(), note, &week.to_string(), Utc::now())?;
-        emit(&format!(
-            "{} #{id} ({week}): {}\n",
-            verdict.state(),
-            post.title
-        ))?;
+        match decide_one(&mut store, config, verdict, id, note)? {
+            Some((title, week)) => emit(&format!("{} #{id} ({week}): {title}\n", verdict.state()))?,
+            None => {
+                eprintln!("no entry with id {id}; ids are shown by `gleaner queue`");
+                outcome = Outcome::NothingFound;
+            }
+        }
     }
     Ok(outcome)
+}
+
+/// A week's review queue (see [`crate::review`]), best first.
+pub fn queue_items(
+    store: &Store,
+    config: &Config,
+    week: IsoWeek,
+) -> Result<Vec<QueueItem>, StoreError> {
+    let tz = config.settings.timezone;
+    let (start, end) = week.bounds(tz);
+    let label = week.to_string();
+    let window = QueueWindow {
+        week: &label,
+        start,
+        end,
+        previous_start: week.previous().bounds(tz).0,
+        min_score: config.settings.min_score,
+        limit: config.settings.shortlist_size.max(50),
+    };
+    Ok(store
+        .queue(window)?
+        .into_iter()
+        .map(|q| QueueItem {
+            candidate: Candidate::from_post(q.post, config),
+            state: if q.carried_over { "deferred" } else { "new" },
+            carried_over: q.carried_over,
+            late: q.late,
+        })
+        .collect())
+}
+
+/// Records one decision; returns the post's title and the week it was recorded under,
+/// or `None` for an unknown id.
+pub fn decide_one(
+    store: &mut Store,
+    config: &Config,
+    verdict: Verdict,
+    id: i64,
+    note: Option<&str>,
+) -> Result<Option<(String, IsoWeek)>, StoreError> {
+    let Some(post) = store.post(id)? else {
+        return Ok(None);
+    };
+    let current = store.decision(id)?;
+    let queue_week = review::queue_week(&post, current.as_ref(), config.settings.timezone);
+    let week = review::decision_week(verdict, queue_week);
+    store.decide(id, verdict.state(), note, &week.to_string(), Utc::now())?;
+    Ok(Some((post.title, week)))
+}
+
+/// A week's picked posts, in the order picked or by score.
+pub fn draft_items(
+    store: &Store,
+    config: &Config,
+    week: IsoWeek,
+    order: DraftOrder,
+) -> Result<Vec<DraftItem>, StoreError> {
+    let mut items: Vec<DraftItem> = store
+        .picked(&week.to_string())?
+        .into_iter()
+        .map(|(post, decision)| DraftItem {
+            candidate: Candidate::from_post(post, config),
+            note: decision.note,
+        })
+        .collect();
+    if order == DraftOrder::Score {
+        items.sort_by(|a, b| b.candidate.score.total_cmp(&a.candidate.score));
+    }
+    Ok(items)
 }
 
 fn undo(config: &Config, db: &Path, ids: &[i64]) -> anyhow::Result<Outcome> {
@@ -462,17 +504,7 @@ fn draft(
 ) -> anyhow::Result<Outcome> {
     let store = open_store(config, db)?;
     let week = week.resolve(Utc::now(), config.settings.timezone);
-    let mut items: Vec<DraftItem> = store
-        .picked(&week.to_string())?
-        .into_iter()
-        .map(|(post, decision)| DraftItem {
-            candidate: Candidate::from_post(post, config),
-            note: decision.note,
-        })
-        .collect();
-    if order == DraftOrder::Score {
-        items.sort_by(|a, b| b.candidate.score.total_cmp(&a.candidate.score));
-    }
+    let items = draft_items(&store, config, week, order)?;
     emit(&match format {
         DraftFormat::Markdown => review::draft_markdown(week, &items),
         DraftFormat::Html => review::draft_html(week, &items),
