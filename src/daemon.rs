@@ -34,7 +34,7 @@ use crate::store::Store;
 use crate::week::WeekSpec;
 
 struct Daemon {
-    config: Mutex<Arc<Config>>,
+    config: Arc<Mutex<Arc<Config>>>,
     store: Arc<Mutex<Store>>,
     /// Held while a poll runs; a second poll that finds it held is skipped.
     poll_lock: tokio::sync::Mutex<()>,
@@ -89,7 +89,7 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::new());
     let token = config.server.token.clone();
     let daemon = Arc::new(Daemon {
-        config: Mutex::new(Arc::new(config)),
+        config: Arc::new(Mutex::new(Arc::new(config))),
         store: Arc::new(Mutex::new(store)),
         poll_lock: tokio::sync::Mutex::new(()),
         shutdown,
@@ -101,9 +101,11 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         metrics,
         clock,
         store: daemon.store.clone(),
+        config: daemon.config.clone(),
         token,
+        csrf: random_token(),
     }));
-    tracing::info!(addr = %listener.local_addr()?, "http server listening (/metrics, /healthz)");
+    tracing::info!(addr = %listener.local_addr()?, "http server listening (review page, /metrics, /healthz)");
     let http = tokio::spawn({
         let mut stop = daemon.shutdown.clone();
         async move {
@@ -279,6 +281,17 @@ impl Daemon {
             Err(err) => tracing::error!(error = %err, "shortlist task failed"),
         }
     }
+}
+
+/// 128 unpredictable bits, hex: the review page's form token.
+fn random_token() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let from_os = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if from_os.is_err() {
+        bytes = fastrand::u128(..).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it into place.

@@ -13,7 +13,8 @@
 //! |---|---|---|
 //! | [`config`] | `feeds.toml` → validated [`config::Config`], every problem at once with its line | reads the file |
 //! | [`daemon`] | cron schedule (tokio-cron-scheduler), signals, shortlist files | yes |
-//! | [`server`] | the daemon's HTTP listener: `/metrics`, `/healthz` | HTTP server |
+//! | [`server`] | the daemon's HTTP listener: review page, `/metrics`, `/healthz` | HTTP server |
+//! | [`page`] | the review page's HTML | pure |
 //! | [`metrics`] | every exported metric, declared in one place | none |
 //! | [`pipeline`] | one feed's refresh, a poll of many, backoff | through fetch/store |
 //! | [`fetch`] | HTTP: conditional GET, redirects, caps, timeouts, per-host limits | HTTP only here |
@@ -48,6 +49,7 @@ pub mod fetch;
 pub mod html;
 pub mod metrics;
 pub mod normalize;
+pub mod page;
 pub mod parse;
 pub mod pipeline;
 pub mod render;

@@ -1,6 +1,8 @@
 //! The daemon's HTTP listener (`[server] listen`, default 127.0.0.1:8311):
 //! `/metrics` and `/healthz`.
 //!
+//! - `/` (`?week=YYYY-Www`): the review page, the week's queue ([`crate::page`]);
+//!   `/draft`: the week's draft; `POST /decide`: pick, reject, defer or undo.
 //! - `/metrics`: every metric of [`crate::metrics`], OpenMetrics text.
 //! - `/healthz`: 200 `ok: …` while polls finish on schedule and the database answers;
 //!   503 with the reason when the last poll is overdue (its next scheduled slot plus a
@@ -13,15 +15,25 @@
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::extract::{Form, Query};
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
+use axum::response::{Html, Redirect};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 
+use crate::cli::DraftOrder;
+use crate::commands::{decide_one, draft_items, queue_items};
+use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::page::{self, PageAuth};
+use crate::review::Verdict;
+use crate::shortlist::Candidate;
 use crate::store::Store;
+use crate::week::{IsoWeek, WeekSpec};
 
 /// What `/healthz` needs to know about the polls.
 pub struct PollClock {
@@ -93,15 +105,213 @@ pub struct ServerState {
     pub metrics: Arc<Metrics>,
     pub clock: Arc<PollClock>,
     pub store: Arc<Mutex<Store>>,
+    /// The daemon's current config (re-read before each poll).
+    pub config: Arc<Mutex<Arc<Config>>>,
     pub token: Option<String>,
+    /// Random per daemon start; every form carries it back.
+    pub csrf: String,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
     Router::new()
+        .route("/", get(queue_page))
+        .route("/draft", get(draft_page))
+        .route("/decide", post(decide))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct WeekQuery {
+    week: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    id: i64,
+    action: String,
+    week: String,
+    #[serde(default)]
+    pos: usize,
+    #[serde(default)]
+    note: Option<String>,
+    csrf: String,
+}
+
+/// Runs `f` with the store and the current config, off the async threads.
+async fn with_store<T: Send + 'static>(
+    state: &Arc<ServerState>,
+    f: impl FnOnce(&mut Store, &Config) -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let (store, config) = (
+        state.store.clone(),
+        state.config.lock().expect("config lock").clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        f(
+            &mut store.lock().unwrap_or_else(|p| p.into_inner()),
+            &config,
+        )
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r.map_err(|e| e.to_string()))
+    .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response())
+}
+
+fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Response> {
+    let tz = state.config.lock().expect("config lock").settings.timezone;
+    query
+        .unwrap_or("this")
+        .parse::<WeekSpec>()
+        .map(|spec| spec.resolve(Utc::now(), tz))
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response())
+}
+
+fn access_query(state: &ServerState) -> String {
+    state
+        .token
+        .as_deref()
+        .map(|t| {
+            format!(
+                "token={}",
+                url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
+            )
+        })
+        .unwrap_or_default()
+}
+
+async fn queue_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQuery>) -> Response {
+    let week = match week_of(&state, q.week.as_deref()) {
+        Ok(week) => week,
+        Err(response) => return response,
+    };
+    let loaded = with_store(&state, move |store, config| {
+        let items = queue_items(store, config, week)?;
+        let decided = store
+            .decided(&week.to_string(), &week.next().to_string())?
+            .into_iter()
+            .map(|(post, decision)| (Candidate::from_post(post, config), decision))
+            .collect::<Vec<_>>();
+        Ok((items, decided))
+    })
+    .await;
+    match loaded {
+        Ok((items, decided)) => {
+            let access = access_query(&state);
+            let auth = PageAuth {
+                csrf: &state.csrf,
+                access: &access,
+            };
+            Html(page::queue_page(week, &items, &decided, &auth)).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+async fn draft_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQuery>) -> Response {
+    let week = match week_of(&state, q.week.as_deref()) {
+        Ok(week) => week,
+        Err(response) => return response,
+    };
+    match with_store(&state, move |store, config| {
+        draft_items(store, config, week, DraftOrder::Picked)
+    })
+    .await
+    {
+        Ok(items) => {
+            let access = access_query(&state);
+            Html(page::draft_page(
+                week,
+                &items,
+                &PageAuth {
+                    csrf: &state.csrf,
+                    access: &access,
+                },
+            ))
+            .into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// A decision from the page. Refused with 403 when it comes from another site: a
+/// foreign `Origin`, a cross-site fetch, or a missing or wrong CSRF token.
+async fn decide(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if let Some(reason) = cross_site(&headers, &form.csrf, &state.csrf) {
+        return (StatusCode::FORBIDDEN, format!("refused: {reason}\n")).into_response();
+    }
+    let verdict = match form.action.as_str() {
+        "pick" => Some(Verdict::Pick),
+        "reject" => Some(Verdict::Reject),
+        "defer" => Some(Verdict::Defer),
+        "undo" => None,
+        other => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("unknown action `{other}`\n"),
+            )
+                .into_response();
+        }
+    };
+    let note = form
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let id = form.id;
+    let done = with_store(&state, move |store, config| match verdict {
+        Some(verdict) => {
+            decide_one(store, config, verdict, id, note.as_deref()).map(|d| d.is_some())
+        }
+        None => store.undo(id).map(|u| u.is_some()),
+    })
+    .await;
+    match done {
+        Ok(true) => {
+            let access = access_query(&state);
+            let week =
+                url::form_urlencoded::byte_serialize(form.week.as_bytes()).collect::<String>();
+            let query = [format!("week={week}"), access]
+                .into_iter()
+                .filter(|q| !q.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
+            Redirect::to(&format!("/?{query}#{}", form.pos)).into_response()
+        }
+        Ok(false) => (
+            StatusCode::NOT_FOUND,
+            format!("no entry or decision for #{id}\n"),
+        )
+            .into_response(),
+        Err(response) => response,
+    }
+}
+
+/// Why a state-changing request looks cross-site, if it does.
+fn cross_site(headers: &HeaderMap, given: &str, expected: &str) -> Option<&'static str> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|site| site == "cross-site") {
+        return Some("a cross-site request");
+    }
+    if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
+        let same = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            == Some(host);
+        if !same {
+            return Some("a request from another origin");
+        }
+    }
+    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        return Some("a missing or wrong form token; reload the page");
+    }
+    None
 }
 
 async fn healthz(State(state): State<Arc<ServerState>>) -> Response {

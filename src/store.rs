@@ -759,12 +759,38 @@ impl Store {
 
     /// The posts picked in a week's queue, in the order they were picked, with notes.
     pub fn picked(&self, week: &str) -> Result<Vec<(StoredPost, Decision)>> {
+        self.decided_where(
+            "cur.state = 'picked' AND cur.week = ?1",
+            week,
+            "",
+            "cur.decided_at, cur.id",
+        )
+    }
+
+    /// Every decision made in a week's queue (deferrals are recorded under `next_week`),
+    /// latest first.
+    pub fn decided(&self, week: &str, next_week: &str) -> Result<Vec<(StoredPost, Decision)>> {
+        self.decided_where(
+            "(cur.state IN ('picked', 'rejected') AND cur.week = ?1) OR (cur.state = 'deferred' AND cur.week = ?2)",
+            week,
+            next_week,
+            "cur.decided_at DESC, cur.id DESC",
+        )
+    }
+
+    fn decided_where(
+        &self,
+        filter: &str,
+        week: &str,
+        other_week: &str,
+        order: &str,
+    ) -> Result<Vec<(StoredPost, Decision)>> {
         let sql = format!(
             "{POST_SELECT}
              JOIN decisions cur ON cur.post_id = p.id AND cur.undone = 0
                   AND cur.id = (SELECT max(id) FROM decisions WHERE post_id = p.id AND undone = 0)
-             WHERE cur.state = 'picked' AND cur.week = ?1
-             ORDER BY cur.decided_at, cur.id"
+             WHERE ({filter}) AND ?2 = ?2 -- binds ?2 even when the filter does not use it
+             ORDER BY {order}"
         );
         let sql = sql.replacen(
             "SELECT p.id,",
@@ -773,7 +799,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([week], |r| {
+            .query_map([week, other_week], |r| {
                 let decision = Decision {
                     state: r.get(0)?,
                     note: r.get(1)?,

@@ -224,3 +224,146 @@ fn the_draft_lists_picks_in_order_with_blurbs_and_attribution() {
         "{html}"
     );
 }
+
+#[test]
+fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
+    use crate::util::{Daemon, http_get, http_post};
+    let server = FeedServer::start();
+    let mut hostile = Item::new(
+        "h",
+        "javascript:alert(1)",
+        "<script>alert(1)</script>Outage <b>now</b>",
+        "<img src=x onerror=alert(2)>An incident.",
+    );
+    hostile.author = Some("<i>Mallory</i>");
+    server.route(
+        "/f",
+        Route::feed(rss(&[
+            hostile,
+            Item::new("ok", "https://blog.example/ok", "Incident review", ""),
+        ])),
+    );
+    let ws = Workspace::new("", &[("F", &server.url("/f"), Some("Org & Co"))], RULES);
+    let (_daemon, mut lines) = Daemon::start(&ws);
+    let mut addr = String::new();
+    for line in lines.by_ref() {
+        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
+        match event["message"].as_str() {
+            Some(m) if m.starts_with("http server listening") => {
+                addr = event["addr"].as_str().unwrap().to_owned()
+            }
+            Some("poll finished") => break,
+            _ => {}
+        }
+    }
+
+    let (status, html) = http_get(&addr, "/", &[]);
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Outage now") && html.contains("Incident review"),
+        "{html}"
+    );
+    for bad in [
+        "<script>alert",
+        "javascript:",
+        "onerror=",
+        "<i>Mallory",
+        "<b>now",
+    ] {
+        assert!(!html.contains(bad), "{bad} in the page");
+    }
+    assert!(
+        html.contains("Mallory — Org &amp; Co"),
+        "attribution escaped"
+    );
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let id = html
+        .split("data-id=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let week = html
+        .split("name=\"week\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = |token: &str| {
+        vec![
+            ("id", id.clone()),
+            ("action", "pick".into()),
+            ("week", week.clone()),
+            ("pos", "0".into()),
+            ("note", "A clear write-up.".into()),
+            ("csrf", token.to_owned()),
+        ]
+    };
+
+    // Refused: wrong token, foreign origin, cross-site fetch. Nothing changes.
+    let wrong = form("not-the-token");
+    assert_eq!(http_post(&addr, "/decide", &[], &refs(&wrong)).0, 403);
+    let right = form(&csrf);
+    assert_eq!(
+        http_post(
+            &addr,
+            "/decide",
+            &[("Origin", "https://evil.example")],
+            &refs(&right)
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        http_post(
+            &addr,
+            "/decide",
+            &[("Sec-Fetch-Site", "cross-site")],
+            &refs(&right)
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        http_get(&addr, "/decide", &[]).0,
+        405,
+        "decisions are POST only"
+    );
+    assert_eq!(ws.sql_count("SELECT count(*) FROM decisions"), 0);
+
+    // Accepted from the page itself: a redirect back to the queue, and the pick stored.
+    let origin = format!("http://{addr}");
+    let (status, response) = http_post(&addr, "/decide", &[("Origin", &origin)], &refs(&right));
+    assert_eq!(status, 303, "{response}");
+    assert!(
+        response.contains(&format!("location: /?week={week}#0")),
+        "{response}"
+    );
+    assert_eq!(
+        ws.sql_count(
+            "SELECT count(*) FROM decisions WHERE state = 'picked' AND note = 'A clear write-up.'"
+        ),
+        1
+    );
+    let (_, after) = http_get(&addr, "/", &[]);
+    assert!(after.contains("<h2>Decided</h2>"), "{after}");
+    let (status, draft) = http_get(&addr, &format!("/draft?week={week}"), &[]);
+    assert_eq!(status, 200);
+    assert!(draft.contains("A clear write-up."), "{draft}");
+    assert!(!draft.contains("<script>alert"), "{draft}");
+}
+
+fn refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
