@@ -71,9 +71,9 @@ pub fn queue_page(
     if !decided.is_empty() {
         out.push_str("<h2>Decided</h2>\n<ul class=\"decided\">\n");
         for (c, d) in decided {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<li>{} <strong>{}</strong> {} {}</li>\n",
+                "<li>{} <strong>{}</strong> {} {}</li>",
                 html_escape(&d.state),
                 html_escape(&c.title),
                 d.note
@@ -213,9 +213,9 @@ fn nav(out: &mut String, week: IsoWeek, current: &str, auth: &PageAuth<'_>) {
         )
     };
     let path = if current == "draft" { "/draft" } else { "/" };
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<nav><h1>gleaner · {week}</h1>{} {} {} {}</nav>\n",
+        "<nav><h1>gleaner · {week}</h1>{} {} {} {}</nav>",
         link(path, week.previous(), "← previous week"),
         link(path, week.next(), "next week →"),
         link("/", week, "queue"),

@@ -161,13 +161,13 @@ async fn with_store<T: Send + 'static>(
     .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response())
 }
 
-fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Response> {
+fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Box<Response>> {
     let tz = state.config.lock().expect("config lock").settings.timezone;
     query
         .unwrap_or("this")
         .parse::<WeekSpec>()
         .map(|spec| spec.resolve(Utc::now(), tz))
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response())
+        .map_err(|e| Box::new((StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()))
 }
 
 fn access_query(state: &ServerState) -> String {
@@ -186,7 +186,7 @@ fn access_query(state: &ServerState) -> String {
 async fn queue_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQuery>) -> Response {
     let week = match week_of(&state, q.week.as_deref()) {
         Ok(week) => week,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let loaded = with_store(&state, move |store, config| {
         let items = queue_items(store, config, week)?;
@@ -214,7 +214,7 @@ async fn queue_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQ
 async fn draft_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQuery>) -> Response {
     let week = match week_of(&state, q.week.as_deref()) {
         Ok(week) => week,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match with_store(&state, move |store, config| {
         draft_items(store, config, week, DraftOrder::Picked)
