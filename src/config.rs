@@ -33,6 +33,7 @@ pub struct Config {
     pub path: PathBuf,
     pub settings: Settings,
     pub server: ServerConfig,
+    pub notify: NotifyConfig,
     pub feeds: Vec<FeedConfig>,
     pub rules: Vec<RuleConfig>,
 }
@@ -43,6 +44,17 @@ pub struct ServerConfig {
     pub listen: std::net::SocketAddr,
     /// When set, every request must carry it (`Authorization: Bearer …` or `?token=`).
     pub token: Option<String>,
+}
+
+/// `[notify]`: where the daemon posts each weekly shortlist.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    /// A Slack-compatible incoming webhook; none means no notification.
+    pub webhook: Option<Url>,
+    /// The review page's address as the editor reaches it (linked from the message).
+    pub review_url: Option<Url>,
+    /// How many top entries the message lists.
+    pub top: usize,
 }
 
 /// Where the daemon listens unless `[server] listen` says otherwise.
@@ -265,7 +277,8 @@ const SETTINGS_KEYS: &[&str] = &[
 const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "url", "author"];
 const FEED_KEYS: &[&str] = &["name", "url", "org", "boost", "tags"];
 const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
-const TOP_KEYS: &[&str] = &["settings", "server", "feed", "rule"];
+const TOP_KEYS: &[&str] = &["settings", "server", "notify", "feed", "rule"];
+const NOTIFY_KEYS: &[&str] = &["webhook", "review_url", "top"];
 const SERVER_KEYS: &[&str] = &["listen", "token"];
 
 /// Walks the document, collecting problems instead of stopping at the first.
@@ -296,14 +309,54 @@ impl Reader {
         };
         let settings = self.settings(base, settings_table);
         let server = self.server(root.get("server"));
+        let notify = self.notify(root.get("notify"));
         let feeds = self.feeds(root.get("feed"));
         let rules = self.rules(root.get("rule"));
         Config {
             path: path.to_path_buf(),
             settings,
             server,
+            notify,
             feeds,
             rules,
+        }
+    }
+
+    fn notify(&mut self, item: Option<&Item>) -> NotifyConfig {
+        let defaults = NotifyConfig {
+            webhook: None,
+            review_url: None,
+            top: 10,
+        };
+        let Some(item) = item else { return defaults };
+        let Some(t) = item.as_table() else {
+            self.problem(
+                item.span(),
+                "`notify` must be a table",
+                "write it as [notify]",
+            );
+            return defaults;
+        };
+        self.unknown_keys(t, NOTIFY_KEYS, "[notify]");
+        NotifyConfig {
+            webhook: self.optional_http_url(t, "webhook"),
+            review_url: self.optional_http_url(t, "review_url"),
+            top: self.count(t, "top", 10, 1),
+        }
+    }
+
+    fn optional_http_url(&mut self, t: &Table, key: &str) -> Option<Url> {
+        let text = self.string(t, key)?;
+        match Url::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                self.problem(
+                    t.get(key).and_then(Item::span),
+                    &format!("`{key}` must be an http(s) URL, not `{text}`"),
+                    "for example https://hooks.slack.com/services/…",
+                );
+                None
+            }
         }
     }
 

@@ -29,9 +29,11 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::pipeline::Poller;
 use crate::server::{self, PollClock, ServerState};
-use crate::shortlist;
+use crate::shortlist::{self, Candidate};
 use crate::store::Store;
+use crate::week::IsoWeek;
 use crate::week::WeekSpec;
+use std::time::Duration;
 
 struct Daemon {
     config: Arc<Mutex<Arc<Config>>>,
@@ -250,35 +252,64 @@ impl Daemon {
         Ok(config)
     }
 
-    /// Writes this week's and last week's shortlists (markdown) into `shortlist_dir`.
+    /// Writes this week's and last week's shortlists (markdown) into `shortlist_dir`,
+    /// then posts last week's (the finished one) to `[notify] webhook`, if set, in the
+    /// background: a slow or failing webhook never holds up polling.
     async fn write_shortlists(&self) {
         let config = self.config.lock().expect("config lock").clone();
         let store = self.store.clone();
-        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<PathBuf>> {
-            let store = store.lock().unwrap_or_else(|p| p.into_inner());
-            let mut written = Vec::new();
-            for spec in [WeekSpec::Last, WeekSpec::This] {
-                let week = spec.resolve(Utc::now(), config.settings.timezone);
-                let candidates =
-                    shortlist::build(&store, &config, week, config.settings.shortlist_size)?;
-                let text = render_shortlist(week, &config, &candidates, ShortlistFormat::Markdown);
-                let path = config.settings.shortlist_dir.join(format!("{week}.md"));
-                write_atomically(&path, &text)?;
-                written.push(path);
-            }
-            Ok(written)
-        })
+        let c = config.clone();
+        let result = tokio::task::spawn_blocking(
+            move || -> anyhow::Result<(Vec<PathBuf>, IsoWeek, Vec<Candidate>)> {
+                let store = store.lock().unwrap_or_else(|p| p.into_inner());
+                let mut written = Vec::new();
+                let mut finished = None;
+                for spec in [WeekSpec::Last, WeekSpec::This] {
+                    let week = spec.resolve(Utc::now(), c.settings.timezone);
+                    let candidates = shortlist::build(&store, &c, week, c.settings.shortlist_size)?;
+                    let text = render_shortlist(week, &c, &candidates, ShortlistFormat::Markdown);
+                    let path = c.settings.shortlist_dir.join(format!("{week}.md"));
+                    write_atomically(&path, &text)?;
+                    written.push(path);
+                    finished.get_or_insert((week, candidates));
+                }
+                let (week, candidates) = finished.expect("two weeks were written");
+                Ok((written, week, candidates))
+            },
+        )
         .await;
-        match result {
-            Ok(Ok(paths)) => {
+        let (week, candidates) = match result {
+            Ok(Ok((paths, week, candidates))) => {
                 for p in paths {
                     tracing::info!(path = %p.display(), "shortlist written");
                 }
+                (week, candidates)
             }
             Ok(Err(err)) => {
-                tracing::error!(error = %format!("{err:#}"), "cannot write the shortlist")
+                return tracing::error!(error = %format!("{err:#}"), "cannot write the shortlist");
             }
-            Err(err) => tracing::error!(error = %err, "shortlist task failed"),
+            Err(err) => return tracing::error!(error = %err, "shortlist task failed"),
+        };
+        if let Some(webhook) = config.notify.webhook.clone() {
+            let top: Vec<Candidate> = candidates.into_iter().take(config.notify.top).collect();
+            let review = config.notify.review_url.as_ref().map(|u| u.to_string());
+            let message = crate::render::webhook_message(week, &top, review.as_deref());
+            let agent = config.settings.user_agent.clone();
+            tokio::spawn(async move {
+                match crate::fetch::post_json(
+                    webhook.as_str(),
+                    &message,
+                    &agent,
+                    Duration::from_secs(10),
+                )
+                .await
+                {
+                    Ok(status) => tracing::info!(%week, status, "shortlist posted to the webhook"),
+                    Err(err) => {
+                        tracing::error!(%week, error = %err, "cannot post the shortlist to the webhook")
+                    }
+                }
+            });
         }
     }
 }

@@ -272,6 +272,44 @@ impl Fetcher {
     }
 }
 
+/// Posts a JSON body (a webhook), retrying failures after 2 s and 4 s; each attempt has
+/// `timeout` in all. Returns the final HTTP status or why it failed.
+pub async fn post_json(
+    url: &str,
+    body: &serde_json::Value,
+    user_agent: &str,
+    timeout: Duration,
+) -> Result<u16, String> {
+    install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_secs(2u64 << (attempt - 1))).await;
+        }
+        let sent = client
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => {
+                return Ok(response.status().as_u16());
+            }
+            Ok(response) => last = format!("HTTP {}", response.status().as_u16()),
+            Err(err) => last = error_chain(&err),
+        }
+    }
+    Err(format!("{last} (after 3 attempts)"))
+}
+
 /// reqwest is built without a default TLS provider (aws-lc's build is slow); use ring.
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();

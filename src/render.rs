@@ -77,6 +77,42 @@ fn reasons_line(c: &Candidate) -> String {
         .join(", ")
 }
 
+/// The weekly shortlist as a Slack-compatible webhook message: `text` in Slack's mrkdwn
+/// (feed text escaped for it), the top entries linked, and a link to the review page.
+pub fn webhook_message(
+    week: IsoWeek,
+    candidates: &[Candidate],
+    review_url: Option<&str>,
+) -> serde_json::Value {
+    let slack = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut text = format!(
+        "*gleaner shortlist for {week}*: {} candidates",
+        candidates.len()
+    );
+    for (i, c) in candidates.iter().enumerate() {
+        let title = slack(&c.title);
+        let linked = match &c.url {
+            Some(url) => format!("<{}|{title}>", slack(url)),
+            None => title,
+        };
+        let _ = write!(
+            text,
+            "\n{}. {linked} — {} ({:.1})",
+            i + 1,
+            slack(&attribution(c)),
+            c.score
+        );
+    }
+    if let Some(url) = review_url {
+        let _ = write!(text, "\n<{}|Review the queue>", slack(url));
+    }
+    serde_json::json!({ "text": text })
+}
+
 pub fn shortlist_json(candidates: &[Candidate]) -> String {
     serde_json::to_string_pretty(candidates).expect("candidates serialize") + "\n"
 }

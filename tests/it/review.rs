@@ -367,3 +367,54 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
 fn refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
+
+#[test]
+fn the_weekly_shortlist_is_posted_to_the_webhook_without_holding_up_polls() {
+    use crate::util::Daemon;
+    let server = FeedServer::start();
+    let mut last_week = Item::new(
+        "lw",
+        "https://blog.example/lw",
+        "Outage & retries",
+        "An incident.",
+    );
+    last_week.published = Some((chrono::Utc::now() - chrono::Duration::days(7)).to_rfc2822());
+    server.route("/f", Route::feed(rss(&[last_week])));
+    server.route("/hook", Route::status(200));
+    let notify = format!(
+        "{RULES}\n[notify]\nwebhook = \"{}\"\nreview_url = \"http://127.0.0.1:8311/\"\n",
+        server.url("/hook")
+    );
+    let ws = Workspace::new(
+        "poll_schedule = \"*/1 * * * * *\"\nshortlist_schedule = \"*/1 * * * * *\"",
+        &[("F", &server.url("/f"), Some("Example Co"))],
+        &notify,
+    );
+    let (_daemon, lines) = Daemon::start(&ws);
+    let (mut posted, mut polls_after) = (false, 0);
+    for line in lines.map_while(Result::ok) {
+        let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        match event["message"].as_str() {
+            Some("shortlist posted to the webhook") => posted = true,
+            Some("cannot post the shortlist to the webhook") => panic!("{line}"),
+            Some("poll finished") if posted => polls_after += 1,
+            _ => {}
+        }
+        if posted && polls_after >= 1 {
+            break;
+        }
+    }
+    let hooks = server.seen("/hook");
+    assert_eq!(hooks[0].method, "POST");
+    let message: Value = serde_json::from_slice(&hooks[0].body).unwrap();
+    let text = message["text"].as_str().unwrap();
+    assert!(text.starts_with("*gleaner shortlist for "), "{text}");
+    assert!(
+        text.contains("1. <https://blog.example/lw|Outage &amp; retries> — Example Co"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("<http://127.0.0.1:8311/|Review the queue>"),
+        "{text}"
+    );
+}

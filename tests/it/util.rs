@@ -73,6 +73,8 @@ pub struct Seen {
     pub if_modified_since: Option<String>,
     pub user_agent: Option<String>,
     pub status: u16,
+    pub method: String,
+    pub body: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -104,7 +106,13 @@ impl FeedServer {
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 let app = axum::Router::new().fallback(move |req: Request<Body>| {
                     let shared = shared.clone();
-                    async move { answer(&shared, req) }
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = axum::body::to_bytes(body, 1 << 20)
+                            .await
+                            .unwrap_or_default();
+                        answer(&shared, Request::from_parts(parts, ()), body.to_vec())
+                    }
                 });
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async {
@@ -146,7 +154,7 @@ impl FeedServer {
     }
 }
 
-fn answer(state: &Mutex<State>, req: Request<Body>) -> Response<Body> {
+fn answer(state: &Mutex<State>, req: Request<()>, body: Vec<u8>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let headers = req.headers();
     let get = |h: &HeaderMap, n: header::HeaderName| {
@@ -158,6 +166,8 @@ fn answer(state: &Mutex<State>, req: Request<Body>) -> Response<Body> {
         if_modified_since: get(headers, header::IF_MODIFIED_SINCE),
         user_agent: get(headers, header::USER_AGENT),
         status: 404,
+        method: req.method().to_string(),
+        body,
     };
     let mut st = state.lock().unwrap();
     let response = match st.routes.get(&path) {
