@@ -200,7 +200,7 @@ pub fn draft_page(week: IsoWeek, items: &[DraftItem], auth: &PageAuth<'_>) -> St
 fn head(title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>gleaner · {}</title><style>{STYLE}</style></head>\n<body>\n",
+         <title>gleaner · {}</title><style>{STYLE}</style></head>\n<body>\n",
         html_escape(title)
     )
 }

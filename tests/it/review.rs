@@ -418,3 +418,103 @@ fn the_weekly_shortlist_is_posted_to_the_webhook_without_holding_up_polls() {
         "{text}"
     );
 }
+
+/// The review page in headless Chromium: `j` selects the second entry, `p` picks it,
+/// and the database and the draft say so. `GLEANER_SCREENSHOT=path.png` saves what the
+/// browser showed before the pick (the README's screenshot).
+#[test]
+fn in_a_real_browser_the_keyboard_picks_the_selected_entry() {
+    use crate::util::{Browser, Daemon, http_get};
+    let server = FeedServer::start();
+    let mut a = Item::new(
+        "a",
+        "https://blog.example/a",
+        "Outage: how retries took down checkout",
+        "A retry storm, the incident timeline, and what we changed.",
+    );
+    a.author = Some("Dana Ops");
+    let b = Item::new(
+        "b",
+        "https://blog.example/b",
+        "Incident review: the DNS outage",
+        "Our resolvers failed over to a stale zone.",
+    );
+    let c = Item::new(
+        "c",
+        "https://blog.example/c",
+        "On-call retries and backoff",
+        "What our pager taught us about retries.",
+    );
+    server.route("/f", Route::feed(rss(&[a, b, c])));
+    let ws = Workspace::new(
+        "",
+        &[("Example Blog", &server.url("/f"), Some("Example Co"))],
+        RULES,
+    );
+    let (_daemon, mut lines) = Daemon::start(&ws);
+    let mut addr = String::new();
+    for line in lines.by_ref() {
+        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
+        match event["message"].as_str() {
+            Some(m) if m.starts_with("http server listening") => {
+                addr = event["addr"].as_str().unwrap().to_owned()
+            }
+            Some("poll finished") => break,
+            _ => {}
+        }
+    }
+    let (_, html) = http_get(&addr, "/", &[]);
+    let order: Vec<String> = html
+        .split("data-id=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(order.len(), 3, "{html}");
+
+    let browser = Browser::start();
+    browser.goto(&format!("http://{addr}/"));
+    browser.keys("j");
+    if let Ok(path) = std::env::var("GLEANER_SCREENSHOT") {
+        std::fs::write(path, browser.screenshot_png()).unwrap();
+    }
+    browser.keys("p");
+    // The form posts, and the page comes back to the queue at the same position.
+    let back = (0..200).any(|_| {
+        let done = browser.url().ends_with("#1");
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        done
+    });
+    assert!(
+        back,
+        "the browser did not come back to the queue: {} shows {}",
+        browser.url(),
+        browser.call("GET", "/source", None)["value"]
+    );
+
+    let picked = ws.sql_count(&format!(
+        "SELECT count(*) FROM decisions WHERE post_id = {} AND state = 'picked' AND undone = 0",
+        order[1]
+    ));
+    assert_eq!(picked, 1, "the second entry is picked");
+    assert_eq!(
+        ws.sql_count("SELECT count(*) FROM decisions"),
+        1,
+        "and nothing else"
+    );
+    let picked_title = ws.json(&["explain", &order[1], "--format", "json"])["title"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, draft) = http_get(&addr, "/draft", &[]);
+    assert!(
+        draft.contains(&picked_title),
+        "the draft lists {picked_title}:\n{draft}"
+    );
+    let (_, queue) = http_get(&addr, "/", &[]);
+    assert!(
+        !queue.contains(&format!("data-id=\"{}\"", order[1])),
+        "it left the queue"
+    );
+}

@@ -591,3 +591,188 @@ pub fn http_post(
         .unwrap_or(0);
     (status, response)
 }
+
+/// A headless Chromium driven through chromedriver's WebDriver HTTP API (Debian's
+/// `chromium` and `chromium-driver`, which `.ci/run` installs). Killed on drop.
+pub struct Browser {
+    driver: std::process::Child,
+    addr: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub fn start() -> Browser {
+        for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            assert!(
+                Path::new(program).exists(),
+                "{program} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = std::process::Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        // chromedriver is ready once it answers /status.
+        let ready = (0..200).any(|_| {
+            let up = std::net::TcpStream::connect(&addr).is_ok()
+                && webdriver(&addr, "GET", "/status", None)["value"]["ready"] == true;
+            if !up {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            up
+        });
+        assert!(ready, "chromedriver did not start");
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = serde_json::json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1100,900", format!("--user-data-dir={}", profile.path().display())]
+        }}}});
+        let created = webdriver(&addr, "POST", "/session", Some(&capabilities));
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_owned();
+        Browser {
+            driver,
+            addr,
+            session,
+            _profile: profile,
+        }
+    }
+
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> serde_json::Value {
+        webdriver(
+            &self.addr,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body,
+        )
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.call("POST", "/url", Some(&serde_json::json!({ "url": url })));
+    }
+
+    pub fn url(&self) -> String {
+        self.call("GET", "/url", None)["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Presses and releases each key, as a person typing.
+    pub fn keys(&self, keys: &str) {
+        let actions: Vec<serde_json::Value> = keys
+            .chars()
+            .flat_map(|k| {
+                [
+                    serde_json::json!({"type": "keyDown", "value": k.to_string()}),
+                    serde_json::json!({"type": "keyUp", "value": k.to_string()}),
+                ]
+            })
+            .collect();
+        self.call("POST", "/actions", Some(&serde_json::json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})));
+    }
+
+    pub fn screenshot_png(&self) -> Vec<u8> {
+        base64_decode(
+            self.call("GET", "/screenshot", None)["value"]
+                .as_str()
+                .unwrap(),
+        )
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = webdriver(
+            &self.addr,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn webdriver(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return serde_json::Value::Null;
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return serde_json::Value::Null;
+    }
+    // chromedriver keeps connections open: read the headers, then Content-Length bytes.
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => raw.push(byte[0]),
+            _ => return serde_json::Value::Null,
+        }
+    }
+    let head = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    if stream.read_exact(&mut body).is_err() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | (value(c) as u32) << (18 - 6 * i));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    out
+}
