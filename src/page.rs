@@ -8,7 +8,9 @@
 use std::fmt::Write as _;
 
 use crate::render::attribution;
-use crate::review::{DraftItem, QueueItem, draft_html, draft_markdown, html_escape};
+use crate::review::{
+    DraftItem, QueueItem, draft_html, draft_markdown, html_escape, html_title_link,
+};
 use crate::shortlist::Candidate;
 use crate::store::Decision;
 use crate::week::IsoWeek;
@@ -92,18 +94,7 @@ pub fn queue_page(
 
 fn entry(out: &mut String, item: &QueueItem, pos: usize, week: IsoWeek, auth: &PageAuth<'_>) {
     let c = &item.candidate;
-    let title = html_escape(&c.title);
-    let heading = match c
-        .url
-        .as_deref()
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-    {
-        Some(url) => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer\">{title}</a>",
-            html_escape(url)
-        ),
-        None => title,
-    };
+    let heading = html_title_link(&c.title, c.url.as_deref());
     let mark = match (item.carried_over, item.late) {
         (true, _) => " <span class=\"tag\">carried over</span>",
         (_, true) => " <span class=\"tag\">late</span>",

@@ -144,15 +144,7 @@ pub fn draft_html(week: IsoWeek, items: &[DraftItem]) -> String {
     let mut out = format!("<h1>Draft for {week}</h1>\n");
     for item in items {
         let c = &item.candidate;
-        let title = html_escape(&c.title);
-        let heading = match c
-            .url
-            .as_deref()
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-        {
-            Some(url) => format!("<a href=\"{}\">{title}</a>", html_escape(url)),
-            None => title,
-        };
+        let heading = html_title_link(&c.title, c.url.as_deref());
         let blurb = match &item.note {
             Some(note) => html_escape(note),
             None => format!("<em>{BLURB_PLACEHOLDER}</em>"),
@@ -164,6 +156,18 @@ pub fn draft_html(week: IsoWeek, items: &[DraftItem]) -> String {
         );
     }
     out
+}
+
+/// A title, escaped, as a link when its URL is http(s) (never `javascript:` or `data:`).
+pub fn html_title_link(title: &str, url: Option<&str>) -> String {
+    let title = html_escape(title);
+    match url.filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+        Some(url) => format!(
+            "<a href=\"{}\" rel=\"noopener noreferrer\">{title}</a>",
+            html_escape(url)
+        ),
+        None => title,
+    }
 }
 
 pub fn html_escape(text: &str) -> String {

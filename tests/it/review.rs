@@ -211,7 +211,7 @@ fn the_draft_lists_picks_in_order_with_blurbs_and_attribution() {
 
     let html = ws.ok(&["draft", "--format", "html"]);
     assert!(
-        html.contains("<h2><a href=\"https://blog.example/a\">Outage: retry storm</a></h2>"),
+        html.contains("<h2><a href=\"https://blog.example/a\" rel=\"noopener noreferrer\">Outage: retry storm</a></h2>"),
         "{html}"
     );
     assert!(
@@ -244,18 +244,7 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
         ])),
     );
     let ws = Workspace::new("", &[("F", &server.url("/f"), Some("Org & Co"))], RULES);
-    let (_daemon, mut lines) = Daemon::start(&ws);
-    let mut addr = String::new();
-    for line in lines.by_ref() {
-        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
-        match event["message"].as_str() {
-            Some(m) if m.starts_with("http server listening") => {
-                addr = event["addr"].as_str().unwrap().to_owned()
-            }
-            Some("poll finished") => break,
-            _ => {}
-        }
-    }
+    let (_daemon, addr) = Daemon::start_polled(&ws);
 
     let (status, html) = http_get(&addr, "/", &[]);
     assert_eq!(status, 200);
@@ -451,18 +440,7 @@ fn in_a_real_browser_the_keyboard_picks_the_selected_entry() {
         &[("Example Blog", &server.url("/f"), Some("Example Co"))],
         RULES,
     );
-    let (_daemon, mut lines) = Daemon::start(&ws);
-    let mut addr = String::new();
-    for line in lines.by_ref() {
-        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
-        match event["message"].as_str() {
-            Some(m) if m.starts_with("http server listening") => {
-                addr = event["addr"].as_str().unwrap().to_owned()
-            }
-            Some("poll finished") => break,
-            _ => {}
-        }
-    }
+    let (_daemon, addr) = Daemon::start_polled(&ws);
     let (_, html) = http_get(&addr, "/", &[]);
     let order: Vec<String> = html
         .split("data-id=\"")

@@ -553,6 +553,26 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// Starts the daemon and waits until it listens and has finished its first poll;
+    /// returns it with its HTTP address.
+    pub fn start_polled(ws: &Workspace) -> (Daemon, String) {
+        let (daemon, lines) = Daemon::start(ws);
+        let mut addr = String::new();
+        for line in lines.map_while(Result::ok) {
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            match event["message"].as_str() {
+                Some(m) if m.starts_with("http server listening") => {
+                    addr = event["addr"].as_str().unwrap().to_owned()
+                }
+                Some("poll finished") => return (daemon, addr),
+                _ => {}
+            }
+        }
+        panic!("the daemon exited before its first poll finished");
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
