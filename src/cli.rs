@@ -163,6 +163,15 @@ pub enum Command {
     /// Unsubscribe: remove the named [[feed]] from the config file (its stored entries stay)
     Remove { name: String },
 
+    /// Measure how well the current rules rank picked posts above the others, on a
+    /// labels file (one JSON object a line: title, summary, url, label, issue or week)
+    Backtest {
+        #[arg(long, value_name = "FILE.jsonl")]
+        labels: PathBuf,
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
+
     /// Apply the current rules to every stored entry (nothing is re-fetched)
     Rescore,
 

@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             output,
         } => export(&config, output.as_deref()),
         Command::Remove { name } => remove(&config, &name),
+        Command::Backtest { labels, format } => backtest(&config, &labels, format),
         Command::Daemon => daemon::run(config, db).map(|()| Outcome::Done),
         Command::Poll { feeds, force } => poll(config, &db, &feeds, force),
         Command::Shortlist {
@@ -601,6 +602,33 @@ fn export(config: &Config, output: Option<&Path>) -> anyhow::Result<Outcome> {
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => emit(&opml)?,
     }
+    Ok(Outcome::Done)
+}
+
+fn backtest(config: &Config, labels: &Path, format: TableFormat) -> anyhow::Result<Outcome> {
+    let text = std::fs::read_to_string(labels)
+        .with_context(|| format!("cannot read {}", labels.display()))?;
+    let labelled = crate::backtest::parse_labels(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", labels.display()))?;
+    if labelled.is_empty() {
+        eprintln!("{} holds no labelled entries", labels.display());
+        return Ok(Outcome::NothingFound);
+    }
+    let boosts: HashMap<&str, f64> = config
+        .feeds
+        .iter()
+        .filter_map(|f| Some((f.org.as_deref()?, f.boost)))
+        .collect();
+    let report = crate::backtest::run(
+        &labelled,
+        &Scorer::new(config),
+        |org| boosts.get(org).copied().unwrap_or(0.0),
+        config.settings.shortlist_size,
+    );
+    emit(&match format {
+        TableFormat::Table => crate::backtest::report_text(&report),
+        TableFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+    })?;
     Ok(Outcome::Done)
 }
 

@@ -28,6 +28,7 @@
 //! | [`shortlist`] | week + store → ranked [`shortlist::Candidate`]s | reads store |
 //! | [`render`] | candidates and feed health → markdown / JSON / CSV / tables | pure |
 //! | [`review`] | the editor's queue (pick, reject, defer, undo) and the draft | pure |
+//! | [`backtest`] | ranking quality of the rules on labelled entries | pure |
 //! | [`cli`], [`commands`] | flags → validated calls → printed output and exit status | yes |
 //!
 //! # Invariants
@@ -41,6 +42,7 @@
 //! - An entry belongs to the ISO week (configured zone) of its published date, or of
 //!   when it was first seen if that date is missing, in the future or implausible.
 
+pub mod backtest;
 pub mod cli;
 pub mod commands;
 pub mod config;

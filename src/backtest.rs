@@ -1,0 +1,346 @@
+//! Backtest: how well the current rules rank posts an editor picked above the ones
+//! they did not. Pure functions over labelled entries scored by the real scorer.
+//!
+//! Entries are ranked by score, best first, and **ties rank pessimistically**: among
+//! equal scores the not-picked entries come first, so a rule set cannot look good by
+//! giving everything the same score. Per group (a newsletter issue or week) and over
+//! all entries pooled, it reports
+//! - R-precision: the share of picked entries among the top R, R = number picked;
+//! - average precision: the mean of the precision at each picked entry's rank;
+//! - recall at k: the share of picked entries in the top k (k = `shortlist_size`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::{Entry, canonical_url};
+use crate::score::Scorer;
+
+/// One line of a labels file (the shape of `../shared/eval/dev.jsonl`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LabelRow {
+    pub label: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub org: Option<String>,
+    #[serde(default)]
+    pub issue: Option<i64>,
+    #[serde(default)]
+    pub week_of: Option<String>,
+    #[serde(default)]
+    pub week_of_estimated: Option<String>,
+    #[serde(default)]
+    pub week: Option<String>,
+}
+
+/// A labelled entry, ready to score.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub group: String,
+    pub picked: bool,
+    pub entry: Entry,
+    pub org: Option<String>,
+}
+
+/// Reads a labels file: one JSON object a line; a bad line is an error naming it.
+pub fn parse_labels(text: &str) -> Result<Vec<Labelled>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: LabelRow =
+            serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let picked = match row.label.as_str() {
+            "picked" => true,
+            "not_picked" | "rejected" => false,
+            other => {
+                return Err(format!(
+                    "line {}: label `{other}` is neither picked nor not_picked",
+                    i + 1
+                ));
+            }
+        };
+        // By week, so picked and not-picked posts of the same week meet; the issue
+        // number only where no week is known.
+        let group = match (
+            row.week.or(row.week_of).or(row.week_of_estimated),
+            row.issue,
+        ) {
+            (Some(week), _) => week,
+            (None, Some(issue)) => format!("issue {issue}"),
+            (None, None) => "unknown".into(),
+        };
+        // The same path as a polled entry: markup and entities become plain text.
+        let entry = Entry {
+            item_key: String::new(),
+            url: row.url.as_deref().and_then(canonical_url),
+            title: crate::html::to_text(
+                row.title.as_deref().unwrap_or(""),
+                crate::normalize::MAX_TITLE,
+            ),
+            summary: crate::html::to_text(
+                row.summary.as_deref().unwrap_or(""),
+                crate::normalize::MAX_SUMMARY,
+            ),
+            content: String::new(),
+            author: row.author.filter(|a| !a.trim().is_empty()),
+            published: None,
+            updated: None,
+        };
+        out.push(Labelled {
+            group,
+            picked,
+            entry,
+            org: row.org,
+        });
+    }
+    Ok(out)
+}
+
+/// Ranking quality of one group (or of everything pooled).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quality {
+    pub group: String,
+    pub entries: usize,
+    pub picked: usize,
+    pub r_precision: f64,
+    pub average_precision: f64,
+    pub recall_at_k: f64,
+}
+
+/// A picked entry and where it ranked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Miss {
+    pub group: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub score: f64,
+    /// 1-based rank among all entries, and their number.
+    pub rank: usize,
+    pub of: usize,
+    pub reasons: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub k: usize,
+    pub overall: Quality,
+    /// Means over the groups that hold at least one picked entry.
+    pub mean_r_precision: f64,
+    pub mean_average_precision: f64,
+    pub mean_recall_at_k: f64,
+    pub groups: Vec<Quality>,
+    /// The five picked entries ranked lowest overall, with their reasons.
+    pub lowest_picked: Vec<Miss>,
+}
+
+/// `picked` flags in ranked order, ties pessimistic: score descending, and among equal
+/// scores the not-picked first.
+pub fn rank(scored: &mut [(f64, bool)]) {
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+}
+
+/// R-precision, average precision and recall at `k` of a ranked list of picked flags.
+pub fn quality(group: &str, ranked: &[bool], k: usize) -> Quality {
+    let picked = ranked.iter().filter(|&&p| p).count();
+    let (r_precision, average_precision, recall_at_k) = if picked == 0 {
+        (0.0, 0.0, 0.0)
+    } else {
+        let rp = ranked[..picked].iter().filter(|&&p| p).count() as f64 / picked as f64;
+        let mut hits = 0;
+        let mut sum = 0.0;
+        for (i, &p) in ranked.iter().enumerate() {
+            if p {
+                hits += 1;
+                sum += hits as f64 / (i + 1) as f64;
+            }
+        }
+        let recall = ranked.iter().take(k).filter(|&&p| p).count() as f64 / picked as f64;
+        (rp, sum / picked as f64, recall)
+    };
+    Quality {
+        group: group.to_owned(),
+        entries: ranked.len(),
+        picked,
+        r_precision,
+        average_precision,
+        recall_at_k,
+    }
+}
+
+/// Scores every labelled entry (with the boost of a configured feed of the same org)
+/// and reports ranking quality per group and pooled.
+pub fn run(
+    labelled: &[Labelled],
+    scorer: &Scorer,
+    boost_of_org: impl Fn(&str) -> f64,
+    k: usize,
+) -> Report {
+    let scored: Vec<(usize, crate::score::Score)> = labelled
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                i,
+                scorer.score(&l.entry, l.org.as_deref().map_or(0.0, &boost_of_org)),
+            )
+        })
+        .collect();
+    let mut groups: Vec<String> = labelled.iter().map(|l| l.group.clone()).collect();
+    groups.sort();
+    groups.dedup();
+    let mut qualities = Vec::new();
+    let mut misses = Vec::new();
+    for group in &groups {
+        let mut members: Vec<(f64, bool, usize)> = scored
+            .iter()
+            .filter(|(i, _)| &labelled[*i].group == group)
+            .map(|(i, s)| (s.total, labelled[*i].picked, *i))
+            .collect();
+        members.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let flags: Vec<bool> = members.iter().map(|m| m.1).collect();
+        qualities.push(quality(group, &flags, k));
+        for (rank, (score, picked, i)) in members.iter().enumerate() {
+            if *picked {
+                let entry = &labelled[*i].entry;
+                misses.push(Miss {
+                    group: group.clone(),
+                    title: if entry.title.is_empty() {
+                        "(untitled)".into()
+                    } else {
+                        entry.title.clone()
+                    },
+                    url: entry.url.clone(),
+                    score: *score,
+                    rank: rank + 1,
+                    of: members.len(),
+                    reasons: scored[*i].1.summary_line(),
+                });
+            }
+        }
+    }
+    let mut pooled: Vec<(f64, bool)> = scored
+        .iter()
+        .map(|(i, s)| (s.total, labelled[*i].picked))
+        .collect();
+    rank(&mut pooled);
+    let flags: Vec<bool> = pooled.iter().map(|p| p.1).collect();
+    let overall = quality("all", &flags, k);
+    // Where each picked entry sits among all entries (ties pessimistic, as above).
+    for miss in &mut misses {
+        miss.of = pooled.len();
+        miss.rank = pooled
+            .iter()
+            .filter(|(s, p)| *s > miss.score || (*s == miss.score && !p))
+            .count()
+            + 1;
+    }
+    let with_picks: Vec<&Quality> = qualities.iter().filter(|q| q.picked > 0).collect();
+    let mean = |f: fn(&Quality) -> f64| {
+        if with_picks.is_empty() {
+            0.0
+        } else {
+            with_picks.iter().map(|q| f(q)).sum::<f64>() / with_picks.len() as f64
+        }
+    };
+    misses.sort_by_key(|m| std::cmp::Reverse(m.rank));
+    misses.truncate(5);
+    Report {
+        k,
+        mean_r_precision: mean(|q| q.r_precision),
+        mean_average_precision: mean(|q| q.average_precision),
+        mean_recall_at_k: mean(|q| q.recall_at_k),
+        overall,
+        groups: qualities,
+        lowest_picked: misses,
+    }
+}
+
+/// The report as text: overall, per group with picks, the lowest-ranked picks.
+pub fn report_text(r: &Report) -> String {
+    let mut out = format!(
+        "overall ({} entries, {} picked): R-precision {:.3}, average precision {:.3}, recall@{} {:.3}\n\
+         mean over {} groups with picks: R-precision {:.3}, average precision {:.3}, recall@{} {:.3}\n\ngroups:\n",
+        r.overall.entries,
+        r.overall.picked,
+        r.overall.r_precision,
+        r.overall.average_precision,
+        r.k,
+        r.overall.recall_at_k,
+        r.groups.iter().filter(|q| q.picked > 0).count(),
+        r.mean_r_precision,
+        r.mean_average_precision,
+        r.k,
+        r.mean_recall_at_k
+    );
+    for q in r.groups.iter().filter(|q| q.picked > 0) {
+        out.push_str(&format!(
+            "  {:<14} {:>3} entries {:>2} picked  R-prec {:.2}  AP {:.2}  recall@{} {:.2}\n",
+            q.group, q.entries, q.picked, q.r_precision, q.average_precision, r.k, q.recall_at_k
+        ));
+    }
+    out.push_str("\npicked entries ranked lowest:\n");
+    for m in &r.lowest_picked {
+        out.push_str(&format!(
+            "  #{} of {} ({}): {} (score {:.2}: {})\n",
+            m.rank, m.of, m.group, m.title, m.score, m.reasons
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_of_known_rankings() {
+        // picked at ranks 1 and 3 of 4.
+        let q = quality("g", &[true, false, true, false], 2);
+        assert_eq!(q.r_precision, 0.5);
+        assert!((q.average_precision - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert_eq!(q.recall_at_k, 0.5);
+        let perfect = quality("g", &[true, true, false], 2);
+        assert_eq!(
+            (
+                perfect.r_precision,
+                perfect.average_precision,
+                perfect.recall_at_k
+            ),
+            (1.0, 1.0, 1.0)
+        );
+        assert_eq!(quality("g", &[false, false], 2).average_precision, 0.0);
+    }
+
+    #[test]
+    fn ties_do_not_flatter() {
+        let mut all_equal = vec![(1.0, true), (1.0, false), (1.0, false)];
+        rank(&mut all_equal);
+        let flags: Vec<bool> = all_equal.iter().map(|x| x.1).collect();
+        assert_eq!(flags, [false, false, true]);
+        assert_eq!(quality("g", &flags, 1).r_precision, 0.0);
+    }
+
+    #[test]
+    fn label_lines_are_checked() {
+        let ok = parse_labels("{\"label\":\"picked\",\"title\":\"A &amp; <b>B</b>\",\"issue\":3}\n\n{\"label\":\"not_picked\",\"week_of\":\"2024-01-07\"}\n").unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[0].entry.title, "A & B");
+        assert_eq!(
+            (ok[0].group.as_str(), ok[1].group.as_str()),
+            ("issue 3", "2024-01-07")
+        );
+        assert!(
+            parse_labels("{\"label\":\"maybe\"}")
+                .unwrap_err()
+                .starts_with("line 1:")
+        );
+        assert!(parse_labels("not json").unwrap_err().starts_with("line 1:"));
+    }
+}
