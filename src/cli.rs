@@ -36,8 +36,9 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the long-lived daemon: poll at start and on `poll_schedule`, write each
-    /// week's shortlist to `shortlist_dir` on `shortlist_schedule`; stop with Ctrl-C or
+    /// Run the long-lived daemon: serve the review page, /metrics and /healthz on
+    /// `[server] listen`; poll at start and on `poll_schedule`; write (and post to
+    /// `[notify] webhook`) the shortlists on `shortlist_schedule`; stop with Ctrl-C or
     /// SIGTERM (in-flight writes finish first)
     Daemon,
 
