@@ -62,7 +62,8 @@ pub enum FetchOutcome {
     Failed(FetchError),
 }
 
-/// What kind of failure, for metrics and backoff.
+/// What kind of failure: `Gone` changes how long the feed waits, `Timeout` how the
+/// message reads; the rest classify for the log and future use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
     Dns,

@@ -318,11 +318,11 @@ async fn healthz(State(state): State<Arc<ServerState>>) -> Response {
     let store = state.store.clone();
     let db = tokio::task::spawn_blocking(move || {
         let store = store.lock().unwrap_or_else(|p| p.into_inner());
-        store.post_count()
+        store.ping()
     })
     .await;
     let db_problem = match db {
-        Ok(Ok(_)) => None,
+        Ok(Ok(())) => None,
         Ok(Err(err)) => Some(format!("database unusable: {err}")),
         Err(err) => Some(format!("database check failed: {err}")),
     };

@@ -140,7 +140,6 @@ pub struct FeedState {
     pub last_modified: Option<String>,
     pub consecutive_failures: u32,
     pub next_poll: Option<DateTime<Utc>>,
-    pub has_succeeded: bool,
 }
 
 /// A feed's health, as `gleaner feeds` shows it.
@@ -409,8 +408,7 @@ impl Store {
         params: impl rusqlite::Params,
     ) -> Result<Vec<FeedState>> {
         let sql = format!(
-            "SELECT id, name, url, etag, last_modified, consecutive_failures, next_poll,
-                    first_success IS NOT NULL
+            "SELECT id, name, url, etag, last_modified, consecutive_failures, next_poll
              FROM feeds {filter}"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
@@ -424,7 +422,6 @@ impl Store {
                     last_modified: r.get(4)?,
                     consecutive_failures: r.get(5)?,
                     next_poll: r.get::<_, Option<i64>>(6)?.and_then(from_unix),
-                    has_succeeded: r.get(7)?,
                 })
             })
             .map_err(|e| sql_err(&self.path, e))?;
@@ -433,7 +430,7 @@ impl Store {
     }
 
     /// Stores a fetched feed's entries (each with its score) and the fetch outcome, in
-    /// one transaction.
+    /// one savepoint: all or nothing, alone or inside a group (see `begin_group`).
     pub fn record_fetched(
         &mut self,
         feed_id: i64,
@@ -635,7 +632,7 @@ impl Store {
             .map_err(|e| sql_err(&self.path, e))
     }
 
-    /// Replaces scores, in one transaction; returns how many changed.
+    /// Replaces scores, in one savepoint; returns how many changed.
     pub fn update_scores(&mut self, scores: &[(i64, Score)]) -> Result<usize> {
         let path = self.path.clone();
         let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
@@ -847,6 +844,14 @@ impl Store {
     pub fn checkpoint(&mut self) -> Result<()> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether the database answers: reads its schema, touching no table rows (the
+    /// health check's probe, cheap at any size).
+    pub fn ping(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA schema_version", [], |_| Ok(()))
             .map_err(|e| self.err(e))
     }
 

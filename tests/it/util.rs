@@ -499,13 +499,23 @@ pub fn feed<'v>(feeds: &'v serde_json::Value, name: &str) -> &'v serde_json::Val
 
 /// A plain HTTP/1.1 GET to `addr` (host:port); returns (status, body).
 pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
     request.push_str("\r\n");
+    let (status, response) = exchange(addr, &request);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Sends a whole request on a new connection; returns (status, the raw response).
+fn exchange(addr: &str, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
@@ -514,11 +524,7 @@ pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Strin
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    (status, response)
 }
 
 /// A daemon started by a test; killed when dropped, so a failing test leaks no process.
@@ -587,11 +593,9 @@ pub fn http_post(
     headers: &[(&str, &str)],
     form: &[(&str, &str)],
 ) -> (u16, String) {
-    use std::io::{Read, Write};
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
     let mut request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
         body.len()
@@ -601,15 +605,7 @@ pub fn http_post(
     }
     request.push_str("\r\n");
     request.push_str(&body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, response)
+    exchange(addr, &request)
 }
 
 /// A headless Chromium driven through chromedriver's WebDriver HTTP API (Debian's
