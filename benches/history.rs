@@ -57,7 +57,9 @@ fn main() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         let week = IsoWeek::containing(now, config.settings.timezone);
         let shortlist = median(|| {
-            let list = gleaner::shortlist::build(&store, &config, week, 20).unwrap();
+            // As `gleaner shortlist` does: load the ranker (training on decisions), build.
+            let ranker = gleaner::shortlist::Ranker::load(&store, &config).unwrap();
+            let list = gleaner::shortlist::build(&store, &ranker, week, 20).unwrap();
             assert!(!list.is_empty());
         });
         let names: Vec<&str> = names.iter().map(|(a, _)| a.as_str()).collect();

@@ -1,6 +1,12 @@
 //! Backtest: how well the current rules rank posts an editor picked above the ones
 //! they did not. Pure functions over labelled entries scored by the real scorer.
 //!
+//! Labelled entries come from a labels file (`--labels`, the shape of
+//! `../shared/eval/dev.jsonl`) or from the editor's own decisions in the store (picked
+//! vs rejected, grouped by the week decided in). On decisions, [`time_split`] also
+//! compares rules alone with rules + the learned part, training for each later week
+//! only on the weeks before it, as the part would have been in use.
+//!
 //! Entries are ranked by score, best first, and **ties rank pessimistically**: among
 //! equal scores the not-picked entries come first, so a rule set cannot look good by
 //! giving everything the same score. Per group (a newsletter issue or week) and over
@@ -12,7 +18,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{Entry, canonical_url};
-use crate::score::Scorer;
+use crate::score::{Score, Scorer};
+use crate::store::{Decision, StoredPost};
 
 /// One line of a labels file (the shape of `../shared/eval/dev.jsonl`).
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +110,144 @@ pub fn parse_labels(text: &str) -> Result<Vec<Labelled>, String> {
     Ok(out)
 }
 
+/// A decided post as a labelled entry of the week it was decided in.
+pub fn labelled_decision(post: &StoredPost, decision: &Decision) -> Labelled {
+    Labelled {
+        group: decision.week.clone(),
+        picked: decision.state == "picked",
+        entry: Entry {
+            url: post.url.clone(),
+            title: post.title.clone(),
+            summary: post.summary.clone(),
+            content: post.content.clone(),
+            author: post.author.clone(),
+            ..Entry::default()
+        },
+        org: None,
+    }
+}
+
+/// Rules alone and rules + learned, on the latest weeks of decisions.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitReport {
+    /// Weeks only trained on, and weeks tested (each also trained on before it).
+    pub train_weeks: Vec<String>,
+    pub test_weeks: Vec<String>,
+    pub rules: Report,
+    pub rules_and_learned: Report,
+    /// Test weeks in which the learned part was in use (enough decisions before them).
+    pub weeks_learned_active: usize,
+}
+
+/// Compares rules alone with rules + learned on a time split of decided posts: for
+/// each test week, the model is trained on the decisions of all earlier weeks only.
+/// `rule_score(i)` is entry `i`'s score under the rules (stored-score parts included);
+/// `learned(i, model)` its learned part under a model.
+pub fn time_split(
+    labelled: &[Labelled],
+    rule_scores: &[Score],
+    examples: &[crate::learn::Example],
+    learning: &crate::config::LearningConfig,
+    test_weeks: Option<usize>,
+    learned: impl Fn(usize, &crate::learn::Model) -> Option<crate::score::Reason>,
+    k: usize,
+) -> Option<SplitReport> {
+    let mut weeks: Vec<&str> = labelled.iter().map(|l| l.group.as_str()).collect();
+    weeks.sort();
+    weeks.dedup();
+    if weeks.len() < 2 {
+        return None;
+    }
+    // By default the last third is tested: enough weeks before it to learn from.
+    let test_weeks = test_weeks
+        .unwrap_or(weeks.len() / 3)
+        .clamp(1, weeks.len() - 1);
+    let (train, test) = weeks.split_at(weeks.len() - test_weeks);
+    let mut tested = Vec::new();
+    let mut rules = Vec::new();
+    let mut combined = Vec::new();
+    let mut weeks_learned_active = 0;
+    for week in test {
+        let history: Vec<crate::learn::Example> = labelled
+            .iter()
+            .zip(examples)
+            .filter(|(l, _)| l.group.as_str() < *week)
+            .map(|(_, e)| e.clone())
+            .collect();
+        let (_, model) = crate::learn::train(&history, learning);
+        weeks_learned_active += usize::from(model.is_some());
+        for (i, l) in labelled
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.group == *week)
+        {
+            let mut score = rule_scores[i].clone();
+            tested.push(l.clone());
+            rules.push(score.clone());
+            if let Some(part) = model.as_ref().and_then(|m| learned(i, m)) {
+                score.reasons.push(part);
+                score.total = crate::score::round2(score.reasons.iter().map(|r| r.points).sum());
+            }
+            combined.push(score);
+        }
+    }
+    Some(SplitReport {
+        train_weeks: train.iter().map(|w| w.to_string()).collect(),
+        test_weeks: test.iter().map(|w| w.to_string()).collect(),
+        rules: run(&tested, &rules, k),
+        rules_and_learned: run(&tested, &combined, k),
+        weeks_learned_active,
+    })
+}
+
+/// The time split as text: both rankings' figures side by side, and the change.
+pub fn split_text(r: &SplitReport) -> String {
+    let row = |name: &str, q: &Report| {
+        format!(
+            "  {name:<16} {:>11.3} {:>17.3} {:>9.3}   {:>11.3} {:>17.3}\n",
+            q.mean_r_precision,
+            q.mean_average_precision,
+            q.mean_recall_at_k,
+            q.overall.r_precision,
+            q.overall.average_precision
+        )
+    };
+    let (a, b) = (&r.rules, &r.rules_and_learned);
+    let mut out = format!(
+        "time split: {} weeks trained on only ({} … {}), {} weeks tested ({} … {}),\n\
+         each test week scored by a model trained on the weeks before it (learned part in use in {} of them)\n\
+         test set: {} decided posts, {} picked\n\n\
+         {:<18} {:>11} {:>17} {:>9}   {:>11} {:>17}\n",
+        r.train_weeks.len(),
+        r.train_weeks.first().map_or("-", String::as_str),
+        r.train_weeks.last().map_or("-", String::as_str),
+        r.test_weeks.len(),
+        r.test_weeks.first().map_or("-", String::as_str),
+        r.test_weeks.last().map_or("-", String::as_str),
+        r.weeks_learned_active,
+        a.overall.entries,
+        a.overall.picked,
+        "mean per week:",
+        "R-precision",
+        "average precision",
+        format!("recall@{}", a.k),
+        "pooled R-prec",
+        "pooled avg prec",
+    );
+    out.push_str(&row("rules", a));
+    out.push_str(&row("rules + learned", b));
+    out.push_str(&format!(
+        "  {:<16} {:>+11.3} {:>+17.3} {:>+9.3}   {:>+11.3} {:>+17.3}\n",
+        "change",
+        b.mean_r_precision - a.mean_r_precision,
+        b.mean_average_precision - a.mean_average_precision,
+        b.mean_recall_at_k - a.mean_recall_at_k,
+        b.overall.r_precision - a.overall.r_precision,
+        b.overall.average_precision - a.overall.average_precision,
+    ));
+    out
+}
+
 /// Ranking quality of one group (or of everything pooled).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Quality {
@@ -174,24 +319,25 @@ pub fn quality(group: &str, ranked: &[bool], k: usize) -> Quality {
     }
 }
 
-/// Scores every labelled entry (with the boost of a configured feed of the same org)
-/// and reports ranking quality per group and pooled.
-pub fn run(
+/// Scores every labelled entry of a labels file (with the boost of a configured feed
+/// of the same org) and reports ranking quality per group and pooled.
+pub fn run_labels(
     labelled: &[Labelled],
     scorer: &Scorer,
     boost_of_org: impl Fn(&str) -> f64,
     k: usize,
 ) -> Report {
-    let scored: Vec<(usize, crate::score::Score)> = labelled
+    let scores: Vec<Score> = labelled
         .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            (
-                i,
-                scorer.score(&l.entry, l.org.as_deref().map_or(0.0, &boost_of_org)),
-            )
-        })
+        .map(|l| scorer.score(&l.entry, l.org.as_deref().map_or(0.0, &boost_of_org)))
         .collect();
+    run(labelled, &scores, k)
+}
+
+/// Ranking quality of `labelled` entries scored `scores` (same order), per group and
+/// pooled.
+pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
+    let scored: Vec<(usize, &Score)> = scores.iter().enumerate().collect();
     let mut groups: Vec<String> = labelled.iter().map(|l| l.group.clone()).collect();
     groups.sort();
     groups.dedup();

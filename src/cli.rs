@@ -164,11 +164,21 @@ pub enum Command {
     /// Unsubscribe: remove the named [[feed]] from the config file (its stored entries stay)
     Remove { name: String },
 
-    /// Measure how well the current rules rank picked posts above the others, on a
-    /// labels file (one JSON object a line: title, summary, url, label, issue or week)
+    /// Measure how well the current rules rank picked posts above the others: on the
+    /// editor's stored decisions (picked vs rejected), or on a labels file
     Backtest {
-        #[arg(long, value_name = "FILE.jsonl")]
-        labels: PathBuf,
+        /// A labels file instead of the stored decisions (one JSON object a line:
+        /// title, summary, url, label, issue or week)
+        #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["decisions", "test_weeks"])]
+        labels: Option<PathBuf>,
+        /// Compare rules alone with rules + the learned part on a time split of the
+        /// stored decisions: each later week scored by a model trained on the weeks
+        /// before it
+        #[arg(long)]
+        decisions: bool,
+        /// With --decisions: how many of the latest weeks to test (default: a third)
+        #[arg(long, value_name = "N", requires = "decisions", value_parser = clap::value_parser!(u32).range(1..))]
+        test_weeks: Option<u32>,
         #[arg(long, value_enum, default_value_t = TableFormat::Table)]
         format: TableFormat,
     },

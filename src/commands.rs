@@ -19,7 +19,7 @@ use crate::pipeline::{FeedResult, PollReport, Poller};
 use crate::render::{self, FeedView};
 use crate::review::{self, DraftItem, QueueItem, Verdict};
 use crate::score::{Score, Scorer};
-use crate::shortlist::{self, Candidate};
+use crate::shortlist::{self, Candidate, Ranker};
 use crate::store::{QueueWindow, RescoreRow, Store, StoreError};
 use crate::subscriptions::{self, FeedsFile, NewFeed, Refusal};
 use crate::week::{IsoWeek, WeekSpec};
@@ -53,7 +53,23 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             output,
         } => export(&config, output.as_deref()),
         Command::Remove { name } => remove(&config, &name),
-        Command::Backtest { labels, format } => backtest(&config, &labels, format),
+        Command::Backtest {
+            labels: Some(labels),
+            format,
+            ..
+        } => backtest_labels(&config, &labels, format),
+        Command::Backtest {
+            labels: None,
+            decisions,
+            test_weeks,
+            format,
+        } => backtest_decisions(
+            &config,
+            &db,
+            decisions,
+            test_weeks.map(|n| n as usize),
+            format,
+        ),
         Command::Daemon => daemon::run(config, db).map(|()| Outcome::Done),
         Command::Poll { feeds, force } => poll(config, &db, &feeds, force),
         Command::Shortlist {
@@ -284,7 +300,8 @@ fn shortlist(
     rescore_if_stale(&mut store, config)?;
     let week = week.resolve(Utc::now(), config.settings.timezone);
     let limit = limit.unwrap_or(config.settings.shortlist_size);
-    let candidates = shortlist::build(&store, config, week, limit)?;
+    let ranker = Ranker::load(&store, config)?;
+    let candidates = shortlist::build(&store, &ranker, week, limit)?;
     emit(&render_shortlist(week, config, &candidates, format))?;
     if candidates.is_empty() {
         eprintln!(
@@ -359,7 +376,7 @@ fn explain(config: &Config, db: &Path, id: i64, format: ExplainFormat) -> anyhow
         eprintln!("no entry with id {id}; ids are shown by `gleaner shortlist`");
         return Ok(Outcome::NothingFound);
     };
-    let candidate = Candidate::from_post(post, config);
+    let candidate = Ranker::load(&store, config)?.candidate(post);
     emit(&match format {
         ExplainFormat::Text => render::explain_text(&candidate),
         ExplainFormat::Json => serde_json::to_string_pretty(&candidate)? + "\n",
@@ -376,7 +393,7 @@ fn queue(
     let mut store = open_store(config, db)?;
     rescore_if_stale(&mut store, config)?;
     let week = week.resolve(Utc::now(), config.settings.timezone);
-    let items = queue_items(&store, config, week)?;
+    let items = queue_items(&store, &Ranker::load(&store, config)?, week)?;
     emit(&match format {
         TableFormat::Table => review::queue_table(&items),
         TableFormat::Json => serde_json::to_string_pretty(&items)? + "\n",
@@ -412,9 +429,10 @@ fn decide(
 /// A week's review queue (see [`crate::review`]), best first.
 pub fn queue_items(
     store: &Store,
-    config: &Config,
+    ranker: &Ranker<'_>,
     week: IsoWeek,
 ) -> Result<Vec<QueueItem>, StoreError> {
+    let config = ranker.config();
     let tz = config.settings.timezone;
     let (start, end) = week.bounds(tz);
     let label = week.to_string();
@@ -423,19 +441,20 @@ pub fn queue_items(
         start,
         end,
         previous_start: week.previous().bounds(tz).0,
-        min_score: config.settings.min_score,
-        limit: config.settings.shortlist_size.max(50),
+        min_score: ranker.stored_floor(),
     };
-    Ok(store
-        .queue(window)?
-        .into_iter()
-        .map(|q| QueueItem {
-            candidate: Candidate::from_post(q.post, config),
+    let mut selection = ranker.selection(config.settings.shortlist_size.max(50));
+    store.each_queued(window, |q| {
+        let stored = q.post.score.total;
+        let item = QueueItem {
+            candidate: ranker.candidate(q.post),
             state: if q.carried_over { "deferred" } else { "new" },
             carried_over: q.carried_over,
             late: q.late,
-        })
-        .collect())
+        };
+        selection.offer(stored, item)
+    })?;
+    Ok(selection.finish())
 }
 
 /// Records one decision; returns the post's title and the week it was recorded under,
@@ -460,7 +479,7 @@ pub fn decide_one(
 /// A week's picked posts, in the order picked or by score.
 pub fn draft_items(
     store: &Store,
-    config: &Config,
+    ranker: &Ranker<'_>,
     week: IsoWeek,
     order: DraftOrder,
 ) -> Result<Vec<DraftItem>, StoreError> {
@@ -468,7 +487,7 @@ pub fn draft_items(
         .picked(&week.to_string())?
         .into_iter()
         .map(|(post, decision)| DraftItem {
-            candidate: Candidate::from_post(post, config),
+            candidate: ranker.candidate(post),
             note: decision.note,
         })
         .collect();
@@ -505,7 +524,7 @@ fn draft(
 ) -> anyhow::Result<Outcome> {
     let store = open_store(config, db)?;
     let week = week.resolve(Utc::now(), config.settings.timezone);
-    let items = draft_items(&store, config, week, order)?;
+    let items = draft_items(&store, &Ranker::load(&store, config)?, week, order)?;
     emit(&match format {
         DraftFormat::Markdown => review::draft_markdown(week, &items),
         DraftFormat::Html => review::draft_html(week, &items),
@@ -605,7 +624,7 @@ fn export(config: &Config, output: Option<&Path>) -> anyhow::Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-fn backtest(config: &Config, labels: &Path, format: TableFormat) -> anyhow::Result<Outcome> {
+fn backtest_labels(config: &Config, labels: &Path, format: TableFormat) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(labels)
         .with_context(|| format!("cannot read {}", labels.display()))?;
     let labelled = crate::backtest::parse_labels(&text)
@@ -619,7 +638,7 @@ fn backtest(config: &Config, labels: &Path, format: TableFormat) -> anyhow::Resu
         .iter()
         .filter_map(|f| Some((f.org.as_deref()?, f.boost)))
         .collect();
-    let report = crate::backtest::run(
+    let report = crate::backtest::run_labels(
         &labelled,
         &Scorer::new(config),
         |org| boosts.get(org).copied().unwrap_or(0.0),
@@ -628,6 +647,79 @@ fn backtest(config: &Config, labels: &Path, format: TableFormat) -> anyhow::Resu
     emit(&match format {
         TableFormat::Table => crate::backtest::report_text(&report),
         TableFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+    })?;
+    Ok(Outcome::Done)
+}
+
+/// Backtests the current config's rules on the stored decisions, scoring the stored
+/// text afresh (so a changed `feeds.toml` can be previewed before it is kept; nothing
+/// is written); with `time_split`, rules alone against rules + learned.
+fn backtest_decisions(
+    config: &Config,
+    db: &Path,
+    time_split: bool,
+    test_weeks: Option<usize>,
+    format: TableFormat,
+) -> anyhow::Result<Outcome> {
+    let store = open_store(config, db)?;
+    let decided = store.decided_all()?;
+    if decided.is_empty() {
+        eprintln!(
+            "{} holds no picked or rejected posts yet; decide some with `gleaner pick`/`reject` or pass --labels FILE",
+            db.display()
+        );
+        return Ok(Outcome::NothingFound);
+    }
+    // Rules (fresh from this config) plus the `sources` part, as the shortlist ranks.
+    let rules_only = Ranker::with_model(config, None);
+    let scorer = Scorer::new(config);
+    let mut labelled = Vec::new();
+    let mut rule_scores = Vec::new();
+    let mut examples = Vec::new();
+    for (mut post, decision) in decided {
+        labelled.push(crate::backtest::labelled_decision(&post, &decision));
+        let boost = config.feed(&post.feed).map_or(0.0, |f| f.boost);
+        post.score = scorer.score(&labelled.last().expect("pushed").entry, boost);
+        examples.push(crate::learn::Example {
+            feed: post.feed.clone(),
+            title: post.title.clone(),
+            summary: post.summary.clone(),
+            picked: decision.state == "picked",
+        });
+        let candidate = rules_only.candidate(post);
+        rule_scores.push(Score {
+            total: candidate.score,
+            reasons: candidate.reasons,
+        });
+    }
+    let k = config.settings.shortlist_size;
+    if !time_split {
+        let report = crate::backtest::run(&labelled, &rule_scores, k);
+        emit(&match format {
+            TableFormat::Table => crate::backtest::report_text(&report),
+            TableFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        })?;
+        return Ok(Outcome::Done);
+    }
+    let split = crate::backtest::time_split(
+        &labelled,
+        &rule_scores,
+        &examples,
+        &config.learning,
+        test_weeks,
+        |i, model| {
+            let e = &examples[i];
+            model.part(&e.feed, &e.title, &e.summary)
+        },
+        k,
+    );
+    let Some(split) = split else {
+        eprintln!("decisions span a single week; a time split needs at least two");
+        return Ok(Outcome::NothingFound);
+    };
+    emit(&match format {
+        TableFormat::Table => crate::backtest::split_text(&split),
+        TableFormat::Json => serde_json::to_string_pretty(&split)? + "\n",
     })?;
     Ok(Outcome::Done)
 }

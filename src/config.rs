@@ -34,6 +34,7 @@ pub struct Config {
     pub settings: Settings,
     pub server: ServerConfig,
     pub notify: NotifyConfig,
+    pub learning: LearningConfig,
     pub feeds: Vec<FeedConfig>,
     pub rules: Vec<RuleConfig>,
 }
@@ -57,8 +58,31 @@ pub struct NotifyConfig {
     pub top: usize,
 }
 
+/// `[learning]`: the score part learned from the editor's decisions (see `learn`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearningConfig {
+    pub enabled: bool,
+    /// Picked and rejected posts needed, each, before the part is used.
+    pub min_each: usize,
+    /// The most the part adds or removes.
+    pub max_points: f64,
+}
+
+impl Default for LearningConfig {
+    fn default() -> Self {
+        LearningConfig {
+            enabled: true,
+            min_each: 15,
+            max_points: 3.0,
+        }
+    }
+}
+
 /// Where the daemon listens unless `[server] listen` says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8311";
+
+/// Feeds beyond the first that `source_points` counts for a story.
+pub const MAX_COUNTED_SOURCES: usize = 3;
 
 /// `[settings]`: every value has a default, documented in the README.
 #[derive(Debug, Clone)]
@@ -77,6 +101,11 @@ pub struct Settings {
     pub shortlist_size: usize,
     /// Entries scoring below this are not candidates.
     pub min_score: f64,
+    /// Most entries one feed may have in a shortlist or queue (0: no limit).
+    pub max_per_feed: usize,
+    /// Points for each feed beyond the first that carried a story (counted up to
+    /// [`MAX_COUNTED_SOURCES`]).
+    pub source_points: f64,
     /// Feeds fetched at once across all hosts.
     pub concurrency: usize,
     /// Feeds fetched at once from one host.
@@ -263,6 +292,8 @@ const SETTINGS_KEYS: &[&str] = &[
     "timezone",
     "shortlist_size",
     "min_score",
+    "max_per_feed",
+    "source_points",
     "concurrency",
     "per_host_concurrency",
     "connect_timeout_secs",
@@ -277,7 +308,8 @@ const SETTINGS_KEYS: &[&str] = &[
 const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "url", "author"];
 const FEED_KEYS: &[&str] = &["name", "url", "org", "boost", "tags"];
 const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
-const TOP_KEYS: &[&str] = &["settings", "server", "notify", "feed", "rule"];
+const TOP_KEYS: &[&str] = &["settings", "server", "notify", "learning", "feed", "rule"];
+const LEARNING_KEYS: &[&str] = &["enabled", "min_each", "max_points"];
 const NOTIFY_KEYS: &[&str] = &["webhook", "review_url", "top"];
 const SERVER_KEYS: &[&str] = &["listen", "token"];
 
@@ -310,6 +342,7 @@ impl Reader {
         let settings = self.settings(base, settings_table);
         let server = self.server(root.get("server"));
         let notify = self.notify(root.get("notify"));
+        let learning = self.learning(root.get("learning"));
         let feeds = self.feeds(root.get("feed"));
         let rules = self.rules(root.get("rule"));
         Config {
@@ -317,8 +350,36 @@ impl Reader {
             settings,
             server,
             notify,
+            learning,
             feeds,
             rules,
+        }
+    }
+
+    fn learning(&mut self, item: Option<&Item>) -> LearningConfig {
+        let defaults = LearningConfig::default();
+        let Some(item) = item else { return defaults };
+        let Some(t) = item.as_table() else {
+            self.problem(
+                item.span(),
+                "`learning` must be a table",
+                "write it as [learning]",
+            );
+            return defaults;
+        };
+        self.unknown_keys(t, LEARNING_KEYS, "[learning]");
+        let max_points = self.number(t, "max_points").unwrap_or(defaults.max_points);
+        if !(0.0..=100.0).contains(&max_points) {
+            self.problem(
+                t.get("max_points").and_then(Item::span),
+                &format!("`max_points` must be between 0 and 100, not {max_points}"),
+                "the learned part is bounded so the rules still matter; 3 is the default",
+            );
+        }
+        LearningConfig {
+            enabled: self.boolean(t, "enabled", defaults.enabled),
+            min_each: self.count(t, "min_each", defaults.min_each, 1),
+            max_points: max_points.clamp(0.0, 100.0),
         }
     }
 
@@ -425,6 +486,8 @@ impl Reader {
             timezone,
             shortlist_size: self.count(t, "shortlist_size", 20, 1),
             min_score: self.number(t, "min_score").unwrap_or(1.0),
+            max_per_feed: self.count(t, "max_per_feed", 3, 0),
+            source_points: self.number(t, "source_points").unwrap_or(0.5),
             concurrency: self.count(t, "concurrency", 16, 1),
             per_host_concurrency: self.count(t, "per_host_concurrency", 2, 1),
             connect_timeout: Duration::from_secs(

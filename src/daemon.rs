@@ -264,9 +264,11 @@ impl Daemon {
                 let store = store.lock().unwrap_or_else(|p| p.into_inner());
                 let mut written = Vec::new();
                 let mut finished = None;
+                let ranker = shortlist::Ranker::load(&store, &c)?;
                 for spec in [WeekSpec::Last, WeekSpec::This] {
                     let week = spec.resolve(Utc::now(), c.settings.timezone);
-                    let candidates = shortlist::build(&store, &c, week, c.settings.shortlist_size)?;
+                    let candidates =
+                        shortlist::build(&store, &ranker, week, c.settings.shortlist_size)?;
                     let text = render_shortlist(week, &c, &candidates, ShortlistFormat::Markdown);
                     let path = c.settings.shortlist_dir.join(format!("{week}.md"));
                     write_atomically(&path, &text)?;

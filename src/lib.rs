@@ -25,10 +25,11 @@
 //! | [`store`] | SQLite: schema, migrations, dedupe, feed state | SQL only here |
 //! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML | reads/writes the file |
 //! | [`week`] | ISO weeks in the configured zone; which week an entry belongs to | pure |
-//! | [`shortlist`] | week + store → ranked [`shortlist::Candidate`]s | reads store |
+//! | [`shortlist`] | week + store → ranked [`shortlist::Candidate`]s: one per story, per-feed cap, read-time `sources` and `learned` parts | reads store |
+//! | [`learn`] | the editor's decisions → a bounded, explained score part (naive Bayes) | pure |
 //! | [`render`] | candidates and feed health → markdown / JSON / CSV / tables | pure |
 //! | [`review`] | the editor's queue (pick, reject, defer, undo) and the draft | pure |
-//! | [`backtest`] | ranking quality of the rules on labelled entries | pure |
+//! | [`backtest`] | ranking quality on labelled entries or stored decisions; rules vs rules + learned on a time split | pure |
 //! | [`cli`], [`commands`] | flags → validated calls → printed output and exit status | yes |
 //!
 //! # Invariants
@@ -49,6 +50,7 @@ pub mod config;
 pub mod daemon;
 pub mod fetch;
 pub mod html;
+pub mod learn;
 pub mod metrics;
 pub mod normalize;
 pub mod page;

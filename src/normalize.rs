@@ -57,6 +57,27 @@ impl Entry {
         }
         hex16(&h.finalize())
     }
+
+    /// See [`title_key`].
+    pub fn title_key(&self) -> Option<String> {
+        title_key(&self.title)
+    }
+}
+
+/// Fewest words a title needs before two posts sharing it count as one story: short
+/// titles ("Weekly update", "Incident report") are shared by unrelated posts.
+pub const STORY_TITLE_MIN_WORDS: usize = 4;
+
+/// A title reduced to what survives syndication: lower-case letters and digits, words
+/// separated by one space (case, punctuation, curly quotes and dashes differ between a
+/// company blog and its Medium copy). `None` for titles too short to identify a story.
+pub fn title_key(title: &str) -> Option<String> {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    (words.len() >= STORY_TITLE_MIN_WORDS).then(|| words.join(" "))
 }
 
 /// Normalizes every entry of a parsed feed (at most [`MAX_ENTRIES_PER_FEED`]).

@@ -391,6 +391,9 @@ mod tests {
             first_seen: DateTime::parse_from_rfc3339("2026-11-24T11:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            effective_at: DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
             week: "2026-W48".into(),
             score: 6.0,
             reasons: vec![Reason {
@@ -399,6 +402,8 @@ mod tests {
                 points: 6.0,
             }],
             also_in: vec!["Y".into()],
+            sources: 2,
+            copies: vec![],
             excerpt: "We broke it.".into(),
         }
     }

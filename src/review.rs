@@ -80,6 +80,12 @@ pub struct QueueItem {
     pub late: bool,
 }
 
+impl crate::shortlist::Ranked for QueueItem {
+    fn candidate(&self) -> &Candidate {
+        &self.candidate
+    }
+}
+
 pub fn queue_table(items: &[QueueItem]) -> String {
     let mut out = String::new();
     for item in items {
@@ -209,6 +215,7 @@ mod tests {
             effective_at: utc(published),
             score: Default::default(),
             also_in: vec![],
+            copies: vec![],
         }
     }
 

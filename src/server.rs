@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::page::{self, PageAuth};
 use crate::review::Verdict;
-use crate::shortlist::Candidate;
+use crate::shortlist::Ranker;
 use crate::store::Store;
 use crate::week::{IsoWeek, WeekSpec};
 
@@ -189,11 +189,12 @@ async fn queue_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQ
         Err(response) => return *response,
     };
     let loaded = with_store(&state, move |store, config| {
-        let items = queue_items(store, config, week)?;
+        let ranker = Ranker::load(store, config)?;
+        let items = queue_items(store, &ranker, week)?;
         let decided = store
             .decided(&week.to_string(), &week.next().to_string())?
             .into_iter()
-            .map(|(post, decision)| (Candidate::from_post(post, config), decision))
+            .map(|(post, decision)| (ranker.candidate(post), decision))
             .collect::<Vec<_>>();
         Ok((items, decided))
     })
@@ -217,7 +218,12 @@ async fn draft_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQ
         Err(response) => return *response,
     };
     match with_store(&state, move |store, config| {
-        draft_items(store, config, week, DraftOrder::Picked)
+        draft_items(
+            store,
+            &Ranker::load(store, config)?,
+            week,
+            DraftOrder::Picked,
+        )
     })
     .await
     {

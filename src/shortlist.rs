@@ -1,14 +1,24 @@
 //! Shortlist: a week + the store → ranked [`Candidate`]s, best first.
 //!
-//! Candidates are the posts whose week (see [`crate::week`]) is the asked one and whose
-//! score reaches `min_score`, ordered by score, then newest first. Feed metadata that can
-//! change in `feeds.toml` without re-polling (the org) is joined here from the config.
+//! Candidates are the stories (a post and its copies in other feeds) whose week (see
+//! [`crate::week`]) is the asked one and whose score reaches `min_score`, ordered by
+//! score, then newest first, with at most `max_per_feed` from one feed. A candidate's
+//! score is its stored rule score plus two parts that depend on more than the post and
+//! are added when it is read (by the [`Ranker`]): `sources` (how many feeds carried the
+//! story) and `learned` (the editor's decisions, see [`crate::learn`]). Both are
+//! bounded, which is what lets selection stop reading the week's posts early. Feed
+//! metadata that can change in `feeds.toml` without re-polling (the org) is joined here
+//! from the config.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::score::Reason;
+use crate::config::{Config, MAX_COUNTED_SOURCES};
+use crate::learn::{self, Model, Status};
+use crate::score::{Reason, round2};
 use crate::store::{Store, StoreError, StoredPost};
 use crate::week::IsoWeek;
 
@@ -28,10 +38,17 @@ pub struct Candidate {
     pub published: Option<DateTime<Utc>>,
     #[serde(serialize_with = "rfc3339")]
     pub first_seen: DateTime<Utc>,
+    /// The date its week is reckoned from (see [`crate::week::effective_time`]).
+    #[serde(skip)]
+    pub effective_at: DateTime<Utc>,
     pub week: String,
     pub score: f64,
     pub reasons: Vec<Reason>,
     pub also_in: Vec<String>,
+    /// Feeds that carried the story: 1 + `also_in`.
+    pub sources: usize,
+    /// The story's copies under other URLs.
+    pub copies: Vec<String>,
     pub excerpt: String,
 }
 
@@ -42,6 +59,7 @@ impl Candidate {
             .and_then(|f| f.org.clone())
             .unwrap_or_else(|| post.feed.clone());
         let excerpt = excerpt(&post);
+        let sources = post.sources();
         Candidate {
             id: post.id,
             url: post.url,
@@ -55,10 +73,13 @@ impl Candidate {
             author: post.author,
             published: post.published,
             first_seen: post.first_seen,
+            effective_at: post.effective_at,
             week: IsoWeek::containing(post.effective_at, config.settings.timezone).to_string(),
             score: post.score.total,
             reasons: post.score.reasons,
+            sources,
             also_in: post.also_in,
+            copies: post.copies,
             excerpt,
         }
     }
@@ -77,19 +98,204 @@ fn excerpt(post: &StoredPost) -> String {
     }
 }
 
+/// Turns stored posts into candidates with their read-time parts, and selects the
+/// best of a week.
+pub struct Ranker<'a> {
+    config: &'a Config,
+    model: Option<Model>,
+    status: Status,
+}
+
+impl<'a> Ranker<'a> {
+    /// Rules, sources and, when `[learning]` allows, the part learned from every
+    /// decision in the store.
+    pub fn load(store: &Store, config: &'a Config) -> Result<Ranker<'a>, StoreError> {
+        let examples = store.training_examples()?;
+        let (status, model) = learn::train(&examples, &config.learning);
+        Ok(Ranker {
+            config,
+            model,
+            status,
+        })
+    }
+
+    /// With a given model (or none: rules and sources only).
+    pub fn with_model(config: &'a Config, model: Option<Model>) -> Ranker<'a> {
+        let status = match &model {
+            Some(_) => Status::Active {
+                picked: 0,
+                rejected: 0,
+            },
+            None => Status::Disabled,
+        };
+        Ranker {
+            config,
+            model,
+            status,
+        }
+    }
+
+    pub fn config(&self) -> &'a Config {
+        self.config
+    }
+
+    pub fn learning_status(&self) -> &Status {
+        &self.status
+    }
+
+    /// The most the read-time parts can move a post's stored score up or down.
+    fn reach(&self) -> f64 {
+        let sources = self.config.settings.source_points.abs() * MAX_COUNTED_SOURCES as f64;
+        sources + self.model.as_ref().map_or(0.0, Model::max_points)
+    }
+
+    /// The post as a candidate, its read-time parts added to its score.
+    pub fn candidate(&self, post: StoredPost) -> Candidate {
+        let mut parts = self.read_time_parts(&post);
+        let mut c = Candidate::from_post(post, self.config);
+        if !parts.is_empty() {
+            c.reasons.append(&mut parts);
+            c.score = round2(c.reasons.iter().map(|r| r.points).sum());
+        }
+        c
+    }
+
+    fn read_time_parts(&self, post: &StoredPost) -> Vec<Reason> {
+        let mut parts = Vec::new();
+        let extra = (post.sources() - 1).min(MAX_COUNTED_SOURCES);
+        let points = round2(self.config.settings.source_points * extra as f64);
+        if points != 0.0 {
+            parts.push(Reason {
+                rule: "sources".into(),
+                field: format!("{} feeds", post.sources()),
+                points,
+            });
+        }
+        if let Some(model) = &self.model {
+            parts.extend(model.part(&post.feed, &post.title, &post.summary));
+        }
+        parts
+    }
+
+    /// A selection of at most `limit` of the week's best, at most `max_per_feed` each.
+    pub fn selection<T: Ranked>(&self, limit: usize) -> Selection<T> {
+        Selection {
+            limit,
+            max_per_feed: self.config.settings.max_per_feed,
+            min_score: self.config.settings.min_score,
+            reach: self.reach(),
+            pool: Vec::new(),
+            threshold: f64::NEG_INFINITY,
+            checked_at: 0,
+        }
+    }
+
+    /// The lowest stored score a post can have and still reach `min_score`.
+    pub fn stored_floor(&self) -> f64 {
+        self.config.settings.min_score - self.reach()
+    }
+}
+
+/// What a selection ranks: a candidate, possibly with more about it.
+pub trait Ranked {
+    fn candidate(&self) -> &Candidate;
+}
+
+impl Ranked for Candidate {
+    fn candidate(&self) -> &Candidate {
+        self
+    }
+}
+
+/// Picks the best `limit` items, at most `max_per_feed` from one feed, from items
+/// offered in descending order of *stored* score. An item's final score is within
+/// `reach` of its stored score, so once an offered stored score plus `reach` falls
+/// below the current selection's last final score, nothing later can enter and
+/// [`Selection::offer`] says to stop.
+pub struct Selection<T> {
+    limit: usize,
+    max_per_feed: usize,
+    min_score: f64,
+    reach: f64,
+    pool: Vec<T>,
+    /// The last selected item's final score at the latest check (it only rises).
+    threshold: f64,
+    checked_at: usize,
+}
+
+impl<T: Ranked> Selection<T> {
+    /// Offers an item whose stored score is `stored`; `Break` when no later item
+    /// (stored score ≤ `stored`) can be selected.
+    pub fn offer(&mut self, stored: f64, item: T) -> ControlFlow<()> {
+        if stored + self.reach < self.threshold {
+            return ControlFlow::Break(());
+        }
+        if item.candidate().score >= self.min_score {
+            self.pool.push(item);
+        }
+        // Re-checked every `limit` items: a stale threshold is lower than the true one,
+        // so it only ever reads a little further, never stops early.
+        if self.pool.len() >= self.checked_at + self.limit.max(1) {
+            self.checked_at = self.pool.len();
+            let selected = self.select_in_place();
+            if selected == self.limit && selected > 0 {
+                self.threshold = self.pool[selected - 1].candidate().score;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Sorts the pool best first and moves the selected items to its front; returns
+    /// how many were selected.
+    fn select_in_place(&mut self) -> usize {
+        self.pool.sort_by(|a, b| {
+            let (a, b) = (a.candidate(), b.candidate());
+            b.score
+                .total_cmp(&a.score)
+                .then(b.effective_at.cmp(&a.effective_at))
+                .then(a.id.cmp(&b.id))
+        });
+        let mut per_feed: HashMap<String, usize> = HashMap::new();
+        let mut selected = Vec::with_capacity(self.limit);
+        let mut rest = Vec::new();
+        for item in self.pool.drain(..) {
+            let taken = per_feed.entry(item.candidate().feed.clone()).or_default();
+            if selected.len() < self.limit && (self.max_per_feed == 0 || *taken < self.max_per_feed)
+            {
+                *taken += 1;
+                selected.push(item);
+            } else {
+                rest.push(item);
+            }
+        }
+        let count = selected.len();
+        self.pool = selected;
+        self.pool.append(&mut rest);
+        count
+    }
+
+    /// The selection, best first.
+    pub fn finish(mut self) -> Vec<T> {
+        let selected = self.select_in_place();
+        self.pool.truncate(selected);
+        self.pool
+    }
+}
+
 /// The week's candidates, at most `limit`.
 pub fn build(
     store: &Store,
-    config: &Config,
+    ranker: &Ranker<'_>,
     week: IsoWeek,
     limit: usize,
 ) -> Result<Vec<Candidate>, StoreError> {
-    let (start, end) = week.bounds(config.settings.timezone);
-    let posts = store.candidates(start, end, config.settings.min_score, limit)?;
-    Ok(posts
-        .into_iter()
-        .map(|p| Candidate::from_post(p, config))
-        .collect())
+    let (start, end) = week.bounds(ranker.config.settings.timezone);
+    let mut selection = ranker.selection(limit);
+    store.each_candidate(start, end, ranker.stored_floor(), |post| {
+        let stored = post.score.total;
+        selection.offer(stored, ranker.candidate(post))
+    })?;
+    Ok(selection.finish())
 }
 
 fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

@@ -22,6 +22,7 @@
 //! transaction; inside a group (see `begin_group`) it is all-or-nothing within the
 //! group's commit. Either way a crash never leaves half a batch.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -99,7 +100,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX decisions_by_post ON decisions(post_id, undone);
     CREATE INDEX decisions_by_week ON decisions(week, state);",
+    // 5: the same story under different URLs (syndicated to Medium, a press release
+    // carried by several outlets): `title_key` finds the copies, `story_of` points a
+    // copy at the story's first post, which stands for the story everywhere.
+    "ALTER TABLE posts ADD COLUMN title_key TEXT;
+    ALTER TABLE posts ADD COLUMN story_of INTEGER REFERENCES posts(id);
+    CREATE INDEX posts_by_title_key ON posts(title_key) WHERE title_key IS NOT NULL;
+    CREATE INDEX posts_by_story ON posts(story_of) WHERE story_of IS NOT NULL;",
 ];
+
+/// Schema version that introduced `title_key`; older files get their keys computed.
+const STORY_SCHEMA: i64 = 5;
+
+/// How far apart two copies of one story may be dated.
+const STORY_WINDOW_SECS: i64 = 14 * 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -211,8 +225,17 @@ pub struct StoredPost {
     pub first_seen: DateTime<Utc>,
     pub effective_at: DateTime<Utc>,
     pub score: Score,
-    /// Other feeds that carried the same post.
+    /// Other feeds that carried the same post, or a copy of it under another URL.
     pub also_in: Vec<String>,
+    /// The URLs of copies of the story under other URLs (see `title_key`).
+    pub copies: Vec<String>,
+}
+
+impl StoredPost {
+    /// How many feeds carried the story: its own and every other.
+    pub fn sources(&self) -> usize {
+        1 + self.also_in.len()
+    }
 }
 
 /// The editor's current decision on a post.
@@ -245,7 +268,6 @@ pub struct QueueWindow<'a> {
     /// Start of the week before: its posts first seen this week are late arrivals.
     pub previous_start: DateTime<Utc>,
     pub min_score: f64,
-    pub limit: usize,
 }
 
 /// A post's text and feed, for re-scoring.
@@ -341,7 +363,34 @@ impl Store {
                     source,
                 })?;
         }
+        if found > 0 && found < STORY_SCHEMA {
+            self.backfill_stories()?;
+        }
         Ok(())
+    }
+
+    /// Computes the title keys of posts stored before schema 5 and links their copies,
+    /// oldest first, as ingesting them would have.
+    fn backfill_stories(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let rows: Vec<(i64, i64, String, i64)> = tx
+            .prepare("SELECT id, feed_id, title, effective_at FROM posts ORDER BY id")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .map_err(|e| sql_err(&path, e))?;
+        for (id, feed_id, title, effective_at) in rows {
+            let key = crate::normalize::title_key(&title);
+            tx.execute(
+                "UPDATE posts SET title_key = ?2 WHERE id = ?1",
+                params![id, key],
+            )
+            .and_then(|_| link_story(&tx, id, feed_id, key.as_deref(), effective_at))
+            .map_err(|e| sql_err(&path, e))?;
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))
     }
 
     /// Makes sure every configured feed has a row; a feed whose configured URL changed
@@ -568,30 +617,34 @@ impl Store {
         Ok(out)
     }
 
-    /// The week's candidates: posts whose `effective_at` is in `[start, end)` scoring at
-    /// least `min_score`, best first. Back-catalogue posts without a date (first seen on
-    /// their feed's first poll) are never candidates.
-    pub fn candidates(
+    /// Visits the week's candidates best first: posts whose `effective_at` is in
+    /// `[start, end)` scoring at least `min_score`, one post per story (copies under
+    /// other URLs are listed in the first post's `also_in`). Back-catalogue posts without
+    /// a date (first seen on their feed's first poll) are never candidates. The visitor
+    /// returns `Break` when it has seen enough; rows are read lazily until then.
+    pub fn each_candidate(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
         min_score: f64,
-        limit: usize,
-    ) -> Result<Vec<StoredPost>> {
+        mut visit: impl FnMut(StoredPost) -> ControlFlow<()>,
+    ) -> Result<()> {
         let sql = format!(
             "{POST_SELECT} WHERE p.effective_at >= ?1 AND p.effective_at < ?2 AND p.score >= ?3
-               AND p.backfill = 0
-             ORDER BY p.score DESC, p.effective_at DESC, p.id LIMIT ?4"
+               AND p.backfill = 0 AND p.story_of IS NULL
+             ORDER BY p.score DESC, p.effective_at DESC, p.id"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(
-                params![start.timestamp(), end.timestamp(), min_score, limit as i64],
-                post_from_row,
-            )
-            .map_err(|e| sql_err(&self.path, e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| sql_err(&self.path, e))
+        let mut rows = stmt
+            .query(params![start.timestamp(), end.timestamp(), min_score])
+            .map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| sql_err(&self.path, e))? {
+            let post = post_from_row(row).map_err(|e| sql_err(&self.path, e))?;
+            if visit(post).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     pub fn post(&self, id: i64) -> Result<Option<StoredPost>> {
@@ -708,19 +761,24 @@ impl Store {
     /// A week's review queue, best first: the week's undecided candidates seen in time,
     /// last week's posts first seen this week (late arrivals, which reach this queue
     /// and no other), and posts deferred to this week or earlier and still undecided.
-    pub fn queue(&self, w: QueueWindow<'_>) -> Result<Vec<QueuedPost>> {
+    /// Posts are visited lazily, like [`Store::each_candidate`].
+    pub fn each_queued(
+        &self,
+        w: QueueWindow<'_>,
+        mut visit: impl FnMut(QueuedPost) -> ControlFlow<()>,
+    ) -> Result<()> {
         let sql = format!(
             "{POST_SELECT}
              LEFT JOIN (SELECT post_id, state, week FROM decisions d
                         WHERE undone = 0 AND id = (SELECT max(id) FROM decisions
                                                    WHERE post_id = d.post_id AND undone = 0)) cur
                     ON cur.post_id = p.id
-             WHERE p.backfill = 0 AND p.score >= ?5 AND (
+             WHERE p.backfill = 0 AND p.story_of IS NULL AND p.score >= ?5 AND (
                    (cur.state IS NULL AND p.effective_at >= ?1 AND p.effective_at < ?2 AND p.first_seen < ?2)
                 OR (cur.state IS NULL AND p.effective_at >= ?3 AND p.effective_at < ?1
                     AND p.first_seen >= ?1 AND p.first_seen < ?2)
                 OR (cur.state = 'deferred' AND cur.week <= ?4))
-             ORDER BY p.score DESC, p.effective_at DESC, p.id LIMIT ?6"
+             ORDER BY p.score DESC, p.effective_at DESC, p.id"
         );
         let sql = sql.replacen(
             "SELECT p.id,",
@@ -728,30 +786,32 @@ impl Store {
             1,
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(
-                params![
-                    w.start.timestamp(),
-                    w.end.timestamp(),
-                    w.previous_start.timestamp(),
-                    w.week,
-                    w.min_score,
-                    w.limit as i64
-                ],
-                |r| {
-                    let carried_over: Option<bool> = r.get(0)?;
-                    let carried_over = carried_over.unwrap_or(false);
-                    let late: bool = r.get(1)?;
-                    Ok(QueuedPost {
-                        post: post_from_row_at(r, 2)?,
-                        carried_over,
-                        late: late && !carried_over,
-                    })
-                },
-            )
+        let mut rows = stmt
+            .query(params![
+                w.start.timestamp(),
+                w.end.timestamp(),
+                w.previous_start.timestamp(),
+                w.week,
+                w.min_score,
+            ])
+            .map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| sql_err(&self.path, e))? {
+            let queued = (|| -> rusqlite::Result<QueuedPost> {
+                let carried_over: Option<bool> = r.get(0)?;
+                let carried_over = carried_over.unwrap_or(false);
+                let late: bool = r.get(1)?;
+                Ok(QueuedPost {
+                    post: post_from_row_at(r, 2)?,
+                    carried_over,
+                    late: late && !carried_over,
+                })
+            })()
             .map_err(|e| sql_err(&self.path, e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| sql_err(&self.path, e))
+            if visit(queued).is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The posts picked in a week's queue, in the order they were picked, with notes.
@@ -773,6 +833,43 @@ impl Store {
             next_week,
             "cur.decided_at DESC, cur.id DESC",
         )
+    }
+
+    /// Every post whose current decision is picked or rejected, in the order decided.
+    pub fn decided_all(&self) -> Result<Vec<(StoredPost, Decision)>> {
+        self.decided_where(
+            "cur.state IN ('picked', 'rejected') AND ?1 = ?1",
+            "",
+            "",
+            "cur.decided_at, cur.id",
+        )
+    }
+
+    /// What the learned score part trains on: feed, title, summary and whether it was
+    /// picked, for every post currently picked or rejected.
+    pub fn training_examples(&self) -> Result<Vec<crate::learn::Example>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT f.name, p.title, p.summary, cur.state = 'picked'
+                 FROM decisions cur JOIN posts p ON p.id = cur.post_id JOIN feeds f ON f.id = p.feed_id
+                 WHERE cur.undone = 0 AND cur.state IN ('picked', 'rejected')
+                   AND cur.id = (SELECT max(id) FROM decisions WHERE post_id = cur.post_id AND undone = 0)
+                 ORDER BY cur.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(crate::learn::Example {
+                    feed: r.get(0)?,
+                    title: r.get(1)?,
+                    summary: r.get(2)?,
+                    picked: r.get(3)?,
+                })
+            })
+            .map_err(|e| sql_err(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| sql_err(&self.path, e))
     }
 
     fn decided_where(
@@ -895,7 +992,10 @@ const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, p.summary, p.con
         p.published, p.first_seen, p.effective_at, p.score, p.reasons,
         (SELECT group_concat(name, char(31)) FROM (
             SELECT DISTINCT f2.name AS name FROM sightings s JOIN feeds f2 ON f2.id = s.feed_id
-            WHERE s.post_id = p.id AND s.feed_id != p.feed_id ORDER BY f2.name))
+            WHERE (s.post_id = p.id OR s.post_id IN (SELECT id FROM posts c WHERE c.story_of = p.id))
+              AND s.feed_id != p.feed_id ORDER BY f2.name)),
+        (SELECT group_concat(c.url, char(31)) FROM posts c
+            WHERE c.story_of = p.id AND c.url IS NOT NULL)
     FROM posts p JOIN feeds f ON f.id = p.feed_id";
 
 fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
@@ -906,6 +1006,11 @@ fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
 fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredPost> {
     let reasons: String = r.get(at + 11)?;
     let also_in: Option<String> = r.get(at + 12)?;
+    let copies: Option<String> = r.get(at + 13)?;
+    let split = |s: Option<String>| -> Vec<String> {
+        s.map(|s| s.split('\u{1f}').map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
     Ok(StoredPost {
         id: r.get(at)?,
         feed: r.get(at + 1)?,
@@ -921,9 +1026,8 @@ fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Stored
             total: r.get(at + 10)?,
             reasons: serde_json::from_str::<Vec<Reason>>(&reasons).unwrap_or_default(),
         },
-        also_in: also_in
-            .map(|s| s.split('\u{1f}').map(str::to_owned).collect())
-            .unwrap_or_default(),
+        also_in: split(also_in),
+        copies: split(copies),
     })
 }
 
@@ -958,6 +1062,14 @@ fn upsert_entry(
     let Some(post_id) = post_id else {
         let post_id = insert_post(tx, feed_id, entry, score, now, first_success)?;
         add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+        let effective = week::effective_time(entry.published, now).timestamp();
+        link_story(
+            tx,
+            post_id,
+            feed_id,
+            entry.title_key().as_deref(),
+            effective,
+        )?;
         return Ok(Upsert::New);
     };
     if seen.is_none() {
@@ -1043,6 +1155,36 @@ fn insert_post(
     Ok(tx.last_insert_rowid())
 }
 
+/// Makes a new post a copy of an earlier post from another feed with the same title
+/// key, dated within [`STORY_WINDOW_SECS`]: the earlier post (or the story it belongs
+/// to) stands for both.
+fn link_story(
+    tx: &Connection,
+    post_id: i64,
+    feed_id: i64,
+    title_key: Option<&str>,
+    effective_at: i64,
+) -> rusqlite::Result<()> {
+    let Some(key) = title_key else {
+        return Ok(());
+    };
+    let story: Option<i64> = tx
+        .prepare_cached(
+            "SELECT coalesce(story_of, id) FROM posts
+             WHERE title_key = ?1 AND feed_id != ?2 AND id < ?3
+               AND effective_at BETWEEN ?4 - ?5 AND ?4 + ?5
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row(
+            params![key, feed_id, post_id, effective_at, STORY_WINDOW_SECS],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.prepare_cached("UPDATE posts SET title_key = ?2, story_of = ?3 WHERE id = ?1")?
+        .execute(params![post_id, key, story])
+        .map(drop)
+}
+
 fn add_sighting(
     tx: &Connection,
     feed_id: i64,
@@ -1115,6 +1257,16 @@ mod tests {
         ])
         .unwrap();
         (dir, s)
+    }
+
+    fn candidates(s: &Store, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<StoredPost> {
+        let mut out = Vec::new();
+        s.each_candidate(start, end, 0.0, |p| {
+            out.push(p);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        out
     }
 
     fn ingest(s: &mut Store, feed: &str, entries: Vec<Entry>) -> IngestCounts {
@@ -1192,7 +1344,7 @@ mod tests {
             now() - chrono::Duration::days(1),
             now() + chrono::Duration::days(1),
         );
-        let posts = s.candidates(start, end, 0.0, 10).unwrap();
+        let posts = candidates(&s, start, end);
         assert_eq!(posts.len(), 1);
         assert_eq!(posts[0].title, "Post v2");
         assert_eq!(posts[0].feed, "a");
@@ -1212,9 +1364,7 @@ mod tests {
             now() - chrono::Duration::days(1),
             now() + chrono::Duration::days(1),
         );
-        let titles: Vec<String> = s
-            .candidates(start, end, 0.0, 10)
-            .unwrap()
+        let titles: Vec<String> = candidates(&s, start, end)
             .into_iter()
             .map(|p| p.title)
             .collect();

@@ -72,10 +72,13 @@ fn outputs(entries: &[Entry], scorer: &Scorer, config: &Config) -> String {
             author: e.author.clone(),
             published: e.published,
             first_seen: chrono::Utc::now(),
+            effective_at: chrono::Utc::now(),
             week: week.to_string(),
             score: scorer.score(e, 0.0).total,
             reasons: scorer.score(e, 0.0).reasons,
             also_in: vec![],
+            sources: 1,
+            copies: vec![],
             excerpt: e.summary.clone(),
         })
         .collect();
