@@ -695,8 +695,12 @@ fn backtest_decisions(
     let k = config.settings.shortlist_size;
     if !time_split {
         let report = crate::backtest::run(&labelled, &rule_scores, k);
+        let status = Ranker::load(&store, config)?.learning_status().to_string();
         emit(&match format {
-            TableFormat::Table => crate::backtest::report_text(&report),
+            TableFormat::Table => format!(
+                "{}\nlearned part: {status} (compare with `gleaner backtest --decisions`)\n",
+                crate::backtest::report_text(&report)
+            ),
             TableFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         })?;
         return Ok(Outcome::Done);

@@ -160,6 +160,9 @@ pub fn explain_text(c: &Candidate) -> String {
         let _ = write!(feed, " (also in: {})", c.also_in.join(", "));
     }
     let _ = writeln!(out, "  feed:      {feed}");
+    if !c.copies.is_empty() {
+        let _ = writeln!(out, "  copies:    {}", c.copies.join(", "));
+    }
     let _ = writeln!(out, "  by:        {}", attribution(c));
     let _ = writeln!(
         out,
@@ -181,11 +184,13 @@ pub fn explain_text(c: &Candidate) -> String {
         .max()
         .unwrap_or(0);
     for r in &c.reasons {
-        let _ = writeln!(
-            out,
-            "    {:+7.2}  {:width$}  in {}",
-            r.points, r.rule, r.field
-        );
+        // Rules match in a field; the read-time parts say what they come from.
+        let place = match r.rule.as_str() {
+            "learned" => format!("from words: {}", r.field),
+            "sources" => format!("carried by {}", r.field),
+            _ => format!("in {}", r.field),
+        };
+        let _ = writeln!(out, "    {:+7.2}  {:width$}  {place}", r.points, r.rule);
     }
     out
 }

@@ -1155,9 +1155,11 @@ fn insert_post(
     Ok(tx.last_insert_rowid())
 }
 
-/// Makes a new post a copy of an earlier post from another feed with the same title
-/// key, dated within [`STORY_WINDOW_SECS`]: the earlier post (or the story it belongs
-/// to) stands for both.
+/// Makes a new post part of the story of an earlier post from another feed with the
+/// same title key, dated within [`STORY_WINDOW_SECS`]. The story's first post stands
+/// for it, except that a copy from a feed subscribed earlier (the company blog listed
+/// above the aggregator) takes its place while nobody has decided on the story yet:
+/// which feed stands for a story must not depend on which fetch finished first.
 fn link_story(
     tx: &Connection,
     post_id: i64,
@@ -1168,20 +1170,31 @@ fn link_story(
     let Some(key) = title_key else {
         return Ok(());
     };
-    let story: Option<i64> = tx
+    let head: Option<(i64, i64, bool)> = tx
         .prepare_cached(
-            "SELECT coalesce(story_of, id) FROM posts
-             WHERE title_key = ?1 AND feed_id != ?2 AND id < ?3
-               AND effective_at BETWEEN ?4 - ?5 AND ?4 + ?5
-             ORDER BY id LIMIT 1",
+            "SELECT h.id, h.feed_id, EXISTS (SELECT 1 FROM decisions d WHERE d.post_id = h.id)
+             FROM posts h WHERE h.id = (
+                SELECT coalesce(story_of, id) FROM posts
+                WHERE title_key = ?1 AND feed_id != ?2 AND id < ?3
+                  AND effective_at BETWEEN ?4 - ?5 AND ?4 + ?5
+                ORDER BY id LIMIT 1)",
         )?
         .query_row(
             params![key, feed_id, post_id, effective_at, STORY_WINDOW_SECS],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
+    let story_of = match head {
+        Some((head, head_feed, decided)) if feed_id < head_feed && !decided => {
+            tx.prepare_cached("UPDATE posts SET story_of = ?2 WHERE id = ?1 OR story_of = ?1")?
+                .execute(params![head, post_id])?;
+            None
+        }
+        Some((head, ..)) => Some(head),
+        None => None,
+    };
     tx.prepare_cached("UPDATE posts SET title_key = ?2, story_of = ?3 WHERE id = ?1")?
-        .execute(params![post_id, key, story])
+        .execute(params![post_id, key, story_of])
         .map(drop)
 }
 
@@ -1414,6 +1427,106 @@ mod tests {
         let health = store.feed_health(&["a"]).unwrap();
         assert_eq!(health[0].url, "https://a.example/f");
         assert_eq!(health[0].moved_from, None);
+    }
+
+    #[test]
+    fn copies_of_a_story_are_one_candidate_led_by_the_feed_subscribed_first() {
+        let (_d, mut s) = store();
+        let title = "How we rebuilt our outage runbooks";
+        // The aggregator's copy (feed b) is fetched first, the company blog's second.
+        ingest(
+            &mut s,
+            "b",
+            vec![entry("g:1", Some("https://b.example/1"), title)],
+        );
+        ingest(
+            &mut s,
+            "a",
+            vec![entry(
+                "g:2",
+                Some("https://a.example/2"),
+                &title.to_uppercase(),
+            )],
+        );
+        let window = (
+            now() - chrono::Duration::days(1),
+            now() + chrono::Duration::days(1),
+        );
+        let found = candidates(&s, window.0, window.1);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].url.as_deref(), Some("https://a.example/2"));
+        assert_eq!(found[0].also_in, ["b"]);
+        assert_eq!(found[0].copies, ["https://b.example/1"]);
+        assert_eq!(found[0].sources(), 2);
+
+        // Once the editor decided on a story, a new copy never takes its place.
+        let title = "Retries considered harmful at scale";
+        ingest(
+            &mut s,
+            "b",
+            vec![entry("g:3", Some("https://b.example/3"), title)],
+        );
+        let decided = candidates(&s, window.0, window.1)
+            .into_iter()
+            .find(|p| p.title == title)
+            .unwrap();
+        s.decide(decided.id, "rejected", None, "2026-W48", now())
+            .unwrap();
+        ingest(
+            &mut s,
+            "a",
+            vec![entry("g:4", Some("https://a.example/4"), title)],
+        );
+        let led: Vec<_> = candidates(&s, window.0, window.1)
+            .into_iter()
+            .filter(|p| p.title == title)
+            .collect();
+        assert_eq!(led.len(), 1);
+        assert_eq!(led[0].id, decided.id);
+        // Short titles are not enough to call two posts one story.
+        ingest(
+            &mut s,
+            "a",
+            vec![entry("g:5", Some("https://a.example/5"), "Weekly update")],
+        );
+        ingest(
+            &mut s,
+            "b",
+            vec![entry("g:6", Some("https://b.example/6"), "Weekly update")],
+        );
+        assert_eq!(
+            candidates(&s, window.0, window.1)
+                .iter()
+                .filter(|p| p.title == "Weekly update")
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_schema_4_file_gets_its_stories_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..4] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute_batch(
+                "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
+                 INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
+                 VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
+                        (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let story_of: Option<i64> = store
+            .conn
+            .query_row("SELECT story_of FROM posts WHERE id = 2", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(story_of, Some(1));
     }
 
     #[test]

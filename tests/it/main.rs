@@ -5,6 +5,7 @@ mod cli;
 mod corpora;
 mod crash;
 mod hostile;
+mod ranking;
 mod review;
 mod subscriptions;
 mod util;
