@@ -259,7 +259,7 @@ pub struct Quality {
     pub recall_at_k: f64,
 }
 
-/// A picked entry and where it ranked.
+/// An entry and where it ranked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Miss {
     pub group: String,
@@ -283,6 +283,8 @@ pub struct Report {
     pub groups: Vec<Quality>,
     /// The five picked entries ranked lowest overall, with their reasons.
     pub lowest_picked: Vec<Miss>,
+    /// The five not-picked entries ranked highest overall: what the rules over-rate.
+    pub highest_not_picked: Vec<Miss>,
 }
 
 /// `picked` flags in ranked order, ties pessimistic: score descending, and among equal
@@ -343,6 +345,7 @@ pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
     groups.dedup();
     let mut qualities = Vec::new();
     let mut misses = Vec::new();
+    let mut false_alarms = Vec::new();
     for group in &groups {
         let mut members: Vec<(f64, bool, usize)> = scored
             .iter()
@@ -353,9 +356,14 @@ pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
         let flags: Vec<bool> = members.iter().map(|m| m.1).collect();
         qualities.push(quality(group, &flags, k));
         for (rank, (score, picked, i)) in members.iter().enumerate() {
-            if *picked {
+            {
                 let entry = &labelled[*i].entry;
-                misses.push(Miss {
+                let list = if *picked {
+                    &mut misses
+                } else {
+                    &mut false_alarms
+                };
+                list.push(Miss {
                     group: group.clone(),
                     title: if entry.title.is_empty() {
                         "(untitled)".into()
@@ -378,7 +386,8 @@ pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
     rank(&mut pooled);
     let flags: Vec<bool> = pooled.iter().map(|p| p.1).collect();
     let overall = quality("all", &flags, k);
-    // Where each picked entry sits among all entries (ties pessimistic, as above).
+    // Where each entry sits among all entries (ties pessimistic, as above: among equal
+    // scores the not-picked come first).
     for miss in &mut misses {
         miss.of = pooled.len();
         miss.rank = pooled
@@ -386,6 +395,10 @@ pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
             .filter(|(s, p)| *s > miss.score || (*s == miss.score && !p))
             .count()
             + 1;
+    }
+    for alarm in &mut false_alarms {
+        alarm.of = pooled.len();
+        alarm.rank = pooled.iter().filter(|(s, _)| *s > alarm.score).count() + 1;
     }
     let with_picks: Vec<&Quality> = qualities.iter().filter(|q| q.picked > 0).collect();
     let mean = |f: fn(&Quality) -> f64| {
@@ -397,6 +410,8 @@ pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
     };
     misses.sort_by_key(|m| std::cmp::Reverse(m.rank));
     misses.truncate(5);
+    false_alarms.sort_by_key(|m| m.rank);
+    false_alarms.truncate(5);
     Report {
         k,
         mean_r_precision: mean(|q| q.r_precision),
@@ -405,6 +420,7 @@ pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
         overall,
         groups: qualities,
         lowest_picked: misses,
+        highest_not_picked: false_alarms,
     }
 }
 
@@ -431,12 +447,17 @@ pub fn report_text(r: &Report) -> String {
             q.group, q.entries, q.picked, q.r_precision, q.average_precision, r.k, q.recall_at_k
         ));
     }
-    out.push_str("\npicked entries ranked lowest:\n");
-    for m in &r.lowest_picked {
-        out.push_str(&format!(
-            "  #{} of {} ({}): {} (score {:.2}: {})\n",
-            m.rank, m.of, m.group, m.title, m.score, m.reasons
-        ));
+    for (heading, list) in [
+        ("picked entries ranked lowest", &r.lowest_picked),
+        ("not-picked entries ranked highest", &r.highest_not_picked),
+    ] {
+        out.push_str(&format!("\n{heading}:\n"));
+        for m in list {
+            out.push_str(&format!(
+                "  #{} of {} ({}): {} (score {:.2}: {})\n",
+                m.rank, m.of, m.group, m.title, m.score, m.reasons
+            ));
+        }
     }
     out
 }
