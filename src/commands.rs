@@ -117,6 +117,7 @@ fn config_path(flag: Option<&Path>) -> PathBuf {
 /// Opens the store and makes sure every configured feed has its row.
 pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
     let mut store = Store::open(db)?;
+    store.use_zone(config.settings.timezone)?;
     store.sync_feeds(
         config
             .feeds

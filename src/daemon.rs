@@ -245,6 +245,7 @@ impl Daemon {
         let (store, c) = (self.store.clone(), config.clone());
         tokio::task::spawn_blocking(move || {
             let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            store.use_zone(c.settings.timezone)?;
             store.sync_feeds(c.feeds.iter().map(|f| (f.name.as_str(), f.url.as_str())))?;
             rescore_if_stale(&mut store, &c)
         })

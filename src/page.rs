@@ -101,14 +101,11 @@ fn entry(out: &mut String, item: &QueueItem, pos: usize, week: IsoWeek, auth: &P
         _ => "",
     };
     let date = c.published.unwrap_or(c.first_seen).format("%Y-%m-%d");
-    let why = if c.reasons.is_empty() {
-        "no rule matched".to_owned()
+    let why = crate::score::reasons_line(&c.reasons);
+    let feed = if c.also_in.is_empty() {
+        c.feed.clone()
     } else {
-        c.reasons
-            .iter()
-            .map(|r| format!("{} ({}) {:+.2}", r.rule, r.field, r.points))
-            .collect::<Vec<_>>()
-            .join(", ")
+        format!("{} (also in {})", c.feed, c.also_in.join(", "))
     };
     let _ = write!(
         out,
@@ -117,7 +114,7 @@ fn entry(out: &mut String, item: &QueueItem, pos: usize, week: IsoWeek, auth: &P
          <div class=\"why\">why: {why}</div>\n<p class=\"excerpt\">{excerpt}</p>\n<div class=\"actions\">\n",
         id = c.id,
         by = html_escape(&attribution(c)),
-        feed = html_escape(&c.feed),
+        feed = html_escape(&feed),
         score = c.score,
         why = html_escape(&why),
         excerpt = html_escape(&c.excerpt),

@@ -67,14 +67,7 @@ pub fn attribution(c: &Candidate) -> String {
 }
 
 fn reasons_line(c: &Candidate) -> String {
-    if c.reasons.is_empty() {
-        return "no rule matched".into();
-    }
-    c.reasons
-        .iter()
-        .map(|r| format!("{} ({}) {:+.2}", r.rule, r.field, r.points))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::score::reasons_line(&c.reasons)
 }
 
 /// The weekly shortlist as a Slack-compatible webhook message: `text` in Slack's mrkdwn

@@ -81,7 +81,9 @@ impl fmt::Display for Field {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     pub rule: String,
-    /// `title`, `summary`, `content`, `url`, `author`, or `feed` for a boost.
+    /// Where a rule matched: `title`, `summary`, `content`, `url`, `author`, or `feed`
+    /// for a boost. Parts added when a list is read say what they come from instead:
+    /// `3 feeds` for `sources`, the deciding words for `learned` (see `shortlist`).
     pub field: String,
     pub points: f64,
 }
@@ -102,15 +104,20 @@ impl Score {
 
     /// `incident (title) +6.00, boost (feed) +1.00`
     pub fn summary_line(&self) -> String {
-        if self.reasons.is_empty() {
-            return "no rule matched".into();
-        }
-        self.reasons
-            .iter()
-            .map(|r| format!("{} ({}) {:+.2}", r.rule, r.field, r.points))
-            .collect::<Vec<_>>()
-            .join(", ")
+        reasons_line(&self.reasons)
     }
+}
+
+/// Parts on one line, as every output shows them: `incident (title) +6.00, …`.
+pub fn reasons_line(reasons: &[Reason]) -> String {
+    if reasons.is_empty() {
+        return "no rule matched".into();
+    }
+    reasons
+        .iter()
+        .map(|r| format!("{} ({}) {:+.2}", r.rule, r.field, r.points))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn round2(x: f64) -> f64 {

@@ -289,9 +289,8 @@ pub fn build(
     week: IsoWeek,
     limit: usize,
 ) -> Result<Vec<Candidate>, StoreError> {
-    let (start, end) = week.bounds(ranker.config.settings.timezone);
     let mut selection = ranker.selection(limit);
-    store.each_candidate(start, end, ranker.stored_floor(), |post| {
+    store.each_candidate(week, ranker.stored_floor(), |post| {
         let stored = post.score.total;
         selection.offer(stored, ranker.candidate(post))
     })?;

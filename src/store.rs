@@ -107,7 +107,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE posts ADD COLUMN story_of INTEGER REFERENCES posts(id);
     CREATE INDEX posts_by_title_key ON posts(title_key) WHERE title_key IS NOT NULL;
     CREATE INDEX posts_by_story ON posts(story_of) WHERE story_of IS NOT NULL;",
+    // 6: the week a post belongs to (`IsoWeek::key` in the configured zone) and an
+    // index in shortlist order, so a week's best are read without touching the rest of
+    // the week (or of history). Weeks are computed in Rust: see `Store::use_zone`.
+    "ALTER TABLE posts ADD COLUMN week INTEGER;
+    CREATE INDEX posts_by_week_rank ON posts(week, score DESC, effective_at DESC, id)
+        WHERE backfill = 0 AND story_of IS NULL;
+    DELETE FROM meta WHERE key = 'week_zone';",
 ];
+
+/// Meta key naming the zone the stored `week` column was computed in.
+const WEEK_ZONE: &str = "week_zone";
 
 /// Schema version that introduced `title_key`; older files get their keys computed.
 const STORY_SCHEMA: i64 = 5;
@@ -280,6 +290,8 @@ pub struct RescoreRow {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The zone stored weeks are computed in (see [`Store::use_zone`]).
+    zone: chrono_tz::Tz,
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -301,10 +313,58 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            zone: chrono_tz::UTC,
         };
         store.configure().map_err(|e| store.err(e))?;
         store.migrate()?;
+        match store.meta(WEEK_ZONE)?.and_then(|z| z.parse().ok()) {
+            Some(zone) => store.zone = zone,
+            None => store.recompute_weeks(chrono_tz::UTC)?,
+        }
         Ok(store)
+    }
+
+    /// Makes stored weeks (and the weeks of posts stored from now on) those of `zone`,
+    /// recomputing every post's week when the zone changed: ISO weeks start at local
+    /// midnight, so the zone decides which week a Sunday-night post is in.
+    pub fn use_zone(&mut self, zone: chrono_tz::Tz) -> Result<()> {
+        if zone == self.zone {
+            return Ok(());
+        }
+        self.recompute_weeks(zone)
+    }
+
+    fn recompute_weeks(&mut self, zone: chrono_tz::Tz) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        {
+            let mut read = tx
+                .prepare("SELECT id, effective_at FROM posts")
+                .map_err(|e| sql_err(&path, e))?;
+            let mut write = tx
+                .prepare("UPDATE posts SET week = ?2 WHERE id = ?1 AND week IS NOT ?2")
+                .map_err(|e| sql_err(&path, e))?;
+            let mut rows = read.query([]).map_err(|e| sql_err(&path, e))?;
+            while let Some(row) = rows.next().map_err(|e| sql_err(&path, e))? {
+                let (id, at): (i64, i64) = (
+                    row.get(0).map_err(|e| sql_err(&path, e))?,
+                    row.get(1).map_err(|e| sql_err(&path, e))?,
+                );
+                let week = week_key(from_unix(at).unwrap_or_default(), zone);
+                write
+                    .execute(params![id, week])
+                    .map_err(|e| sql_err(&path, e))?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![WEEK_ZONE, zone.name()],
+        )
+        .map_err(|e| sql_err(&path, e))?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        self.zone = zone;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -498,7 +558,7 @@ impl Store {
             .map_err(|e| sql_err(&path, e))?;
         let mut counts = IngestCounts::default();
         for (entry, score) in entries {
-            let outcome = upsert_entry(&tx, feed_id, entry, score, now, first_success)
+            let outcome = upsert_entry(&tx, feed_id, entry, score, now, first_success, self.zone)
                 .map_err(|e| sql_err(&path, e))?;
             match outcome {
                 Upsert::New => counts.new += 1,
@@ -617,26 +677,26 @@ impl Store {
         Ok(out)
     }
 
-    /// Visits the week's candidates best first: posts whose `effective_at` is in
-    /// `[start, end)` scoring at least `min_score`, one post per story (copies under
-    /// other URLs are listed in the first post's `also_in`). Back-catalogue posts without
-    /// a date (first seen on their feed's first poll) are never candidates. The visitor
-    /// returns `Break` when it has seen enough; rows are read lazily until then.
+    /// Visits the week's candidates best first: posts of ISO week `week` (in the zone
+    /// of [`Store::use_zone`]) scoring at least `min_score`, one post per story (copies
+    /// under other URLs are listed in the first post's `also_in`). Back-catalogue posts
+    /// without a date (first seen on their feed's first poll) are never candidates. The
+    /// visitor returns `Break` when it has seen enough: rows come lazily, in the order
+    /// of the `posts_by_week_rank` index, so that is all that is read.
     pub fn each_candidate(
         &self,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        week: week::IsoWeek,
         min_score: f64,
         mut visit: impl FnMut(StoredPost) -> ControlFlow<()>,
     ) -> Result<()> {
         let sql = format!(
-            "{POST_SELECT} WHERE p.effective_at >= ?1 AND p.effective_at < ?2 AND p.score >= ?3
+            "{POST_SELECT} WHERE p.week = ?1 AND p.score >= ?2
                AND p.backfill = 0 AND p.story_of IS NULL
              ORDER BY p.score DESC, p.effective_at DESC, p.id"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut rows = stmt
-            .query(params![start.timestamp(), end.timestamp(), min_score])
+            .query(params![week.key(), min_score])
             .map_err(|e| self.err(e))?;
         while let Some(row) = rows.next().map_err(|e| sql_err(&self.path, e))? {
             let post = post_from_row(row).map_err(|e| sql_err(&self.path, e))?;
@@ -1044,6 +1104,7 @@ fn upsert_entry(
     score: &Score,
     now: DateTime<Utc>,
     first_success: bool,
+    zone: chrono_tz::Tz,
 ) -> rusqlite::Result<Upsert> {
     let seen: Option<i64> = tx
         .prepare_cached("SELECT post_id FROM sightings WHERE feed_id = ?1 AND item_key = ?2")?
@@ -1060,7 +1121,7 @@ fn upsert_entry(
         },
     };
     let Some(post_id) = post_id else {
-        let post_id = insert_post(tx, feed_id, entry, score, now, first_success)?;
+        let post_id = insert_post(tx, feed_id, entry, score, now, first_success, zone)?;
         add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
         let effective = week::effective_time(entry.published, now).timestamp();
         link_story(
@@ -1099,7 +1160,8 @@ fn upsert_entry(
             url = CASE WHEN ?2 IS NULL OR EXISTS (SELECT 1 FROM posts o WHERE o.url = ?2 AND o.id != ?1)
                   THEN url ELSE ?2 END,
             title = ?3, summary = ?4, content = ?5, author = ?6, published = ?7, updated = ?8,
-            changed_at = ?9, effective_at = ?10, content_hash = ?11, score = ?12, reasons = ?13
+            changed_at = ?9, effective_at = ?10, content_hash = ?11, score = ?12, reasons = ?13,
+            week = ?14
          WHERE id = ?1",
     )?
     .execute(params![
@@ -1116,6 +1178,7 @@ fn upsert_entry(
         hash,
         score.total,
         reasons_json(&score.reasons),
+        week_key(effective, zone),
     ])?;
     Ok(Upsert::Updated)
 }
@@ -1127,13 +1190,14 @@ fn insert_post(
     score: &Score,
     now: DateTime<Utc>,
     first_success: bool,
+    zone: chrono_tz::Tz,
 ) -> rusqlite::Result<i64> {
     let dated = entry.published.is_some_and(|p| week::is_plausible(p, now));
     let effective = week::effective_time(entry.published, now);
     tx.prepare_cached(
         "INSERT INTO posts (feed_id, url, title, summary, content, author, published, updated,
-            first_seen, effective_at, backfill, content_hash, score, reasons)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            first_seen, effective_at, backfill, content_hash, score, reasons, week)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         feed_id,
@@ -1151,6 +1215,7 @@ fn insert_post(
         entry.content_hash(),
         score.total,
         reasons_json(&score.reasons),
+        week_key(effective, zone),
     ])?;
     Ok(tx.last_insert_rowid())
 }
@@ -1226,6 +1291,10 @@ fn record_move(
     .map(drop)
 }
 
+fn week_key(at: DateTime<Utc>, zone: chrono_tz::Tz) -> i64 {
+    week::IsoWeek::containing(at, zone).key()
+}
+
 fn reasons_json(reasons: &[Reason]) -> String {
     serde_json::to_string(reasons).expect("reasons serialize")
 }
@@ -1272,9 +1341,10 @@ mod tests {
         (dir, s)
     }
 
-    fn candidates(s: &Store, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<StoredPost> {
+    /// The candidates of the week of `now()` (in UTC, the store's default zone).
+    fn candidates(s: &Store) -> Vec<StoredPost> {
         let mut out = Vec::new();
-        s.each_candidate(start, end, 0.0, |p| {
+        s.each_candidate(week::IsoWeek::containing(now(), chrono_tz::UTC), 0.0, |p| {
             out.push(p);
             ControlFlow::Continue(())
         })
@@ -1353,11 +1423,7 @@ mod tests {
             1
         );
         assert_eq!(s.post_count().unwrap(), 1);
-        let (start, end) = (
-            now() - chrono::Duration::days(1),
-            now() + chrono::Duration::days(1),
-        );
-        let posts = candidates(&s, start, end);
+        let posts = candidates(&s);
         assert_eq!(posts.len(), 1);
         assert_eq!(posts[0].title, "Post v2");
         assert_eq!(posts[0].feed, "a");
@@ -1373,11 +1439,7 @@ mod tests {
         let mut new = entry("g:new", Some("https://x.example/new"), "New");
         new.published = None;
         ingest(&mut s, "a", vec![new]);
-        let (start, end) = (
-            now() - chrono::Duration::days(1),
-            now() + chrono::Duration::days(1),
-        );
-        let titles: Vec<String> = candidates(&s, start, end)
+        let titles: Vec<String> = candidates(&s)
             .into_iter()
             .map(|p| p.title)
             .collect();
@@ -1448,11 +1510,7 @@ mod tests {
                 &title.to_uppercase(),
             )],
         );
-        let window = (
-            now() - chrono::Duration::days(1),
-            now() + chrono::Duration::days(1),
-        );
-        let found = candidates(&s, window.0, window.1);
+        let found = candidates(&s);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].url.as_deref(), Some("https://a.example/2"));
         assert_eq!(found[0].also_in, ["b"]);
@@ -1466,7 +1524,7 @@ mod tests {
             "b",
             vec![entry("g:3", Some("https://b.example/3"), title)],
         );
-        let decided = candidates(&s, window.0, window.1)
+        let decided = candidates(&s)
             .into_iter()
             .find(|p| p.title == title)
             .unwrap();
@@ -1477,7 +1535,7 @@ mod tests {
             "a",
             vec![entry("g:4", Some("https://a.example/4"), title)],
         );
-        let led: Vec<_> = candidates(&s, window.0, window.1)
+        let led: Vec<_> = candidates(&s)
             .into_iter()
             .filter(|p| p.title == title)
             .collect();
@@ -1495,12 +1553,40 @@ mod tests {
             vec![entry("g:6", Some("https://b.example/6"), "Weekly update")],
         );
         assert_eq!(
-            candidates(&s, window.0, window.1)
+            candidates(&s)
                 .iter()
                 .filter(|p| p.title == "Weekly update")
                 .count(),
             2
         );
+    }
+
+    #[test]
+    fn weeks_follow_the_configured_zone_even_when_it_changes() {
+        let (_d, mut s) = store();
+        // Monday 02:00 UTC is still Sunday evening in New York.
+        let mut e = entry("g:1", Some("https://a.example/1"), "Late Sunday post");
+        e.published = Some(now() - chrono::Duration::hours(10));
+        ingest(&mut s, "a", vec![e]);
+        let monday_week = week::IsoWeek::containing(now(), chrono_tz::UTC);
+        let titles = |s: &Store, w: week::IsoWeek| {
+            let mut out = Vec::new();
+            s.each_candidate(w, 0.0, |p| {
+                out.push(p.title);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            out
+        };
+        assert_eq!(titles(&s, monday_week), ["Late Sunday post"]);
+        s.use_zone(chrono_tz::America::New_York).unwrap();
+        assert!(titles(&s, monday_week).is_empty());
+        assert_eq!(titles(&s, monday_week.previous()), ["Late Sunday post"]);
+        // The zone is remembered with the weeks computed in it.
+        let path = s.path().to_path_buf();
+        drop(s);
+        let reopened = Store::open(&path).unwrap();
+        assert_eq!(titles(&reopened, monday_week.previous()), ["Late Sunday post"]);
     }
 
     #[test]
