@@ -118,6 +118,7 @@ fn config_path(flag: Option<&Path>) -> PathBuf {
 pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
     let mut store = Store::open(db)?;
     store.use_zone(config.settings.timezone)?;
+    store.use_source_points(config.settings.source_points);
     store.sync_feeds(
         config
             .feeds
@@ -142,7 +143,12 @@ pub fn rescore(store: &mut Store, config: &Config) -> Result<(usize, usize), Sto
         let Some(last) = rows.last() else { break };
         after = last.id;
         scanned += rows.len();
-        changed += store.update_scores(&score_in_parallel(&rows, &scorer, &boosts))?;
+        changed += store.update_scores(&score_in_parallel(
+            &rows,
+            &scorer,
+            &boosts,
+            config.settings.source_points,
+        ))?;
     }
     store.set_meta(RULES_FINGERPRINT, &Scorer::fingerprint(config))?;
     Ok((scanned, changed))
@@ -153,6 +159,7 @@ fn score_in_parallel(
     rows: &[RescoreRow],
     scorer: &Scorer,
     boosts: &HashMap<&str, f64>,
+    source_points: f64,
 ) -> Vec<(i64, Score)> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = rows.len().div_ceil(cores).max(1);
@@ -164,7 +171,8 @@ fn score_in_parallel(
                     part.iter()
                         .map(|row| {
                             let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
-                            (row.id, scorer.score(&row.entry, boost))
+                            let score = scorer.score(&row.entry, boost);
+                            (row.id, score.with_sources(row.sources, source_points))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -674,13 +682,16 @@ fn backtest_decisions(
     // Rules (fresh from this config) plus the `sources` part, as the shortlist ranks.
     let rules_only = Ranker::with_model(config, None);
     let scorer = Scorer::new(config);
+    let source_points = config.settings.source_points;
     let mut labelled = Vec::new();
     let mut rule_scores = Vec::new();
     let mut examples = Vec::new();
     for (mut post, decision) in decided {
         labelled.push(crate::backtest::labelled_decision(&post, &decision));
         let boost = config.feed(&post.feed).map_or(0.0, |f| f.boost);
-        post.score = scorer.score(&labelled.last().expect("pushed").entry, boost);
+        post.score = scorer
+            .score(&labelled.last().expect("pushed").entry, boost)
+            .with_sources(post.sources(), source_points);
         examples.push(crate::learn::Example {
             feed: post.feed.clone(),
             title: post.title.clone(),

@@ -246,6 +246,7 @@ impl Daemon {
         tokio::task::spawn_blocking(move || {
             let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
             store.use_zone(c.settings.timezone)?;
+            store.use_source_points(c.settings.source_points);
             store.sync_feeds(c.feeds.iter().map(|f| (f.name.as_str(), f.url.as_str())))?;
             rescore_if_stale(&mut store, &c)
         })

@@ -10,7 +10,10 @@
 //!    title match is worth 2×, a summary match 1×, a content match 0.5×).
 //! 3. Negative weights subtract the same way (launches, webinars, hiring…).
 //! 4. The feed's `boost`, when non-zero, is one more part (`rule = "boost"`, `field = "feed"`).
-//! 5. The total is the sum of the parts; nothing else contributes, so every number shown
+//! 5. A story carried by several feeds gets a `sources` part (see [`sources_part`]); the
+//!    store adds it, as only the store knows how many feeds carried a story.
+//! 6. The total is the sum of the parts (lists add one more, the bounded `learned` part
+//!    of [`crate::learn`], itself a named part); nothing else contributes, so every number shown
 //!    to the editor is explained by its parts.
 //!
 //! Patterns are compiled once per config into one `RegexSet` per field, so scoring an
@@ -105,6 +108,38 @@ impl Score {
     /// `incident (title) +6.00, boost (feed) +1.00`
     pub fn summary_line(&self) -> String {
         reasons_line(&self.reasons)
+    }
+}
+
+/// The `sources` part of a story carried by `sources` feeds: `points` for each feed
+/// beyond the first, counting at most [`crate::config::MAX_COUNTED_SOURCES`] of them.
+pub fn sources_part(sources: usize, points: f64) -> Option<Reason> {
+    let extra = sources
+        .saturating_sub(1)
+        .min(crate::config::MAX_COUNTED_SOURCES);
+    let points = round2(points * extra as f64);
+    (points != 0.0).then(|| Reason {
+        rule: SOURCES_RULE.into(),
+        field: format!("{sources} feeds"),
+        points,
+    })
+}
+
+/// The name of the [`sources_part`].
+pub const SOURCES_RULE: &str = "sources";
+
+impl Score {
+    /// This score with its `sources` part for a story carried by `sources` feeds (any
+    /// previous `sources` part replaced).
+    pub fn with_sources(&self, sources: usize, points: f64) -> Score {
+        let mut reasons: Vec<Reason> = self
+            .reasons
+            .iter()
+            .filter(|r| r.rule != SOURCES_RULE)
+            .cloned()
+            .collect();
+        reasons.extend(sources_part(sources, points));
+        Score::from_reasons(reasons)
     }
 }
 
@@ -252,6 +287,7 @@ impl Scorer {
             h.update(format!("{}\0{}\n", f.name, f.boost));
         }
         h.update(format!("{:?}", config.settings.field_weights));
+        h.update(format!("sources {}", config.settings.source_points));
         format!("{:x}", h.finalize())[..16].to_owned()
     }
 }

@@ -3,12 +3,11 @@
 //! Candidates are the stories (a post and its copies in other feeds) whose week (see
 //! [`crate::week`]) is the asked one and whose score reaches `min_score`, ordered by
 //! score, then newest first, with at most `max_per_feed` from one feed. A candidate's
-//! score is its stored rule score plus two parts that depend on more than the post and
-//! are added when it is read (by the [`Ranker`]): `sources` (how many feeds carried the
-//! story) and `learned` (the editor's decisions, see [`crate::learn`]). Both are
-//! bounded, which is what lets selection stop reading the week's posts early. Feed
-//! metadata that can change in `feeds.toml` without re-polling (the org) is joined here
-//! from the config.
+//! score is its stored score (rules, boost, sources) plus the `learned` part, which
+//! follows the editor's every decision and so is added when a list is read (by the
+//! [`Ranker`], see [`crate::learn`]). The part is bounded, which is what lets a
+//! selection stop reading the week's posts early. Feed metadata that can change in
+//! `feeds.toml` without re-polling (the org) is joined here from the config.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -16,7 +15,7 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::{Config, MAX_COUNTED_SOURCES};
+use crate::config::Config;
 use crate::learn::{self, Model, Status};
 use crate::score::{Reason, round2};
 use crate::store::{Store, StoreError, StoredPost};
@@ -143,38 +142,23 @@ impl<'a> Ranker<'a> {
         &self.status
     }
 
-    /// The most the read-time parts can move a post's stored score up or down.
+    /// The most the read-time part can move a post's stored score up or down.
     fn reach(&self) -> f64 {
-        let sources = self.config.settings.source_points.abs() * MAX_COUNTED_SOURCES as f64;
-        sources + self.model.as_ref().map_or(0.0, Model::max_points)
+        self.model.as_ref().map_or(0.0, Model::max_points)
     }
 
-    /// The post as a candidate, its read-time parts added to its score.
+    /// The post as a candidate, its learned part added to its stored score.
     pub fn candidate(&self, post: StoredPost) -> Candidate {
-        let mut parts = self.read_time_parts(&post);
+        let part = self
+            .model
+            .as_ref()
+            .and_then(|m| m.part(&post.feed, &post.title, &post.summary));
         let mut c = Candidate::from_post(post, self.config);
-        if !parts.is_empty() {
-            c.reasons.append(&mut parts);
+        if let Some(part) = part {
+            c.reasons.push(part);
             c.score = round2(c.reasons.iter().map(|r| r.points).sum());
         }
         c
-    }
-
-    fn read_time_parts(&self, post: &StoredPost) -> Vec<Reason> {
-        let mut parts = Vec::new();
-        let extra = (post.sources() - 1).min(MAX_COUNTED_SOURCES);
-        let points = round2(self.config.settings.source_points * extra as f64);
-        if points != 0.0 {
-            parts.push(Reason {
-                rule: "sources".into(),
-                field: format!("{} feeds", post.sources()),
-                points,
-            });
-        }
-        if let Some(model) = &self.model {
-            parts.extend(model.part(&post.feed, &post.title, &post.summary));
-        }
-        parts
     }
 
     /// A selection of at most `limit` of the week's best, at most `max_per_feed` each.
@@ -227,7 +211,15 @@ impl<T: Ranked> Selection<T> {
     /// Offers an item whose stored score is `stored`; `Break` when no later item
     /// (stored score ≤ `stored`) can be selected.
     pub fn offer(&mut self, stored: f64, item: T) -> ControlFlow<()> {
-        if stored + self.reach < self.threshold {
+        // Without a read-time part, an item tied with the last selected one comes after
+        // it in the store's order too, which is the selection's tie order: it cannot
+        // enter either.
+        let beyond_reach = if self.reach == 0.0 {
+            stored <= self.threshold
+        } else {
+            stored + self.reach < self.threshold
+        };
+        if beyond_reach {
             return ControlFlow::Break(());
         }
         if item.candidate().score >= self.min_score {
@@ -338,7 +330,9 @@ mod tests {
     fn early_stop_selects_what_a_full_sort_would() {
         let mut rng = fastrand::Rng::with_seed(1);
         for round in 0..300 {
-            let (limit, max_per_feed, reach) = (rng.usize(1..8), rng.usize(0..3), rng.f64() * 3.0);
+            let (limit, max_per_feed) = (rng.usize(1..8), rng.usize(0..3));
+            // No learned part (reach 0) stops at ties; a learned part reads further.
+            let reach = if rng.bool() { 0.0 } else { rng.f64() * 3.0 };
             let mut items: Vec<(f64, Candidate)> = (0..rng.usize(0..60))
                 .map(|i| {
                     let stored = f64::from(rng.u8(0..10));

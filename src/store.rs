@@ -110,7 +110,17 @@ const MIGRATIONS: &[&str] = &[
     // 6: the week a post belongs to (`IsoWeek::key` in the configured zone) and an
     // index in shortlist order, so a week's best are read without touching the rest of
     // the week (or of history). Weeks are computed in Rust: see `Store::use_zone`.
+    // `sources`: how many feeds carried a story, kept on its first post, whose stored
+    // score includes the `sources` part from then on (a rules fingerprint change
+    // re-scores older files).
     "ALTER TABLE posts ADD COLUMN week INTEGER;
+    ALTER TABLE posts ADD COLUMN sources INTEGER NOT NULL DEFAULT 1;
+    UPDATE posts SET sources = (
+        SELECT count(DISTINCT s.feed_id) FROM sightings s
+        WHERE s.post_id = posts.id OR s.post_id IN (SELECT c.id FROM posts c WHERE c.story_of = posts.id))
+    WHERE story_of IS NULL AND (
+        EXISTS (SELECT 1 FROM posts c WHERE c.story_of = posts.id)
+        OR (SELECT count(*) FROM sightings s WHERE s.post_id = posts.id) > 1);
     CREATE INDEX posts_by_week_rank ON posts(week, score DESC, effective_at DESC, id)
         WHERE backfill = 0 AND story_of IS NULL;
     DELETE FROM meta WHERE key = 'week_zone';",
@@ -285,6 +295,8 @@ pub struct RescoreRow {
     pub id: i64,
     pub feed: String,
     pub entry: Entry,
+    /// Feeds that carried the story (for the `sources` part).
+    pub sources: usize,
 }
 
 pub struct Store {
@@ -292,6 +304,9 @@ pub struct Store {
     path: PathBuf,
     /// The zone stored weeks are computed in (see [`Store::use_zone`]).
     zone: chrono_tz::Tz,
+    /// Points per extra source (`[settings] source_points`), for the `sources` part the
+    /// store adds when a story gains a feed.
+    source_points: f64,
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -314,6 +329,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             zone: chrono_tz::UTC,
+            source_points: 0.0,
         };
         store.configure().map_err(|e| store.err(e))?;
         store.migrate()?;
@@ -322,6 +338,12 @@ impl Store {
             None => store.recompute_weeks(chrono_tz::UTC)?,
         }
         Ok(store)
+    }
+
+    /// Sets the points per extra feed of the `sources` part added from now on (stored
+    /// scores change with it through a rescore: it is part of the rules fingerprint).
+    pub fn use_source_points(&mut self, points: f64) {
+        self.source_points = points;
     }
 
     /// Makes stored weeks (and the weeks of posts stored from now on) those of `zone`,
@@ -556,10 +578,16 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(|e| sql_err(&path, e))?;
+        let batch = Batch {
+            now,
+            first_success,
+            zone: self.zone,
+            source_points: self.source_points,
+        };
         let mut counts = IngestCounts::default();
         for (entry, score) in entries {
-            let outcome = upsert_entry(&tx, feed_id, entry, score, now, first_success, self.zone)
-                .map_err(|e| sql_err(&path, e))?;
+            let outcome =
+                upsert_entry(&tx, feed_id, entry, score, &batch).map_err(|e| sql_err(&path, e))?;
             match outcome {
                 Upsert::New => counts.new += 1,
                 Upsert::Updated => counts.updated += 1,
@@ -720,7 +748,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author
+                "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author, p.sources
                  FROM posts p JOIN feeds f ON f.id = p.feed_id
                  WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
             )
@@ -738,6 +766,7 @@ impl Store {
                         author: r.get(6)?,
                         ..Entry::default()
                     },
+                    sources: r.get::<_, i64>(7)?.max(1) as usize,
                 })
             })
             .map_err(|e| sql_err(&self.path, e))?;
@@ -1097,15 +1126,23 @@ enum Upsert {
     Unchanged,
 }
 
+/// What every entry of one fetched feed is stored with.
+struct Batch {
+    now: DateTime<Utc>,
+    /// The feed's first successful fetch: undated entries are back catalogue.
+    first_success: bool,
+    zone: chrono_tz::Tz,
+    source_points: f64,
+}
+
 fn upsert_entry(
     tx: &Connection,
     feed_id: i64,
     entry: &Entry,
     score: &Score,
-    now: DateTime<Utc>,
-    first_success: bool,
-    zone: chrono_tz::Tz,
+    batch: &Batch,
 ) -> rusqlite::Result<Upsert> {
+    let (now, source_points) = (batch.now, batch.source_points);
     let seen: Option<i64> = tx
         .prepare_cached("SELECT post_id FROM sightings WHERE feed_id = ?1 AND item_key = ?2")?
         .query_row(params![feed_id, entry.item_key], |r| r.get(0))
@@ -1121,24 +1158,29 @@ fn upsert_entry(
         },
     };
     let Some(post_id) = post_id else {
-        let post_id = insert_post(tx, feed_id, entry, score, now, first_success, zone)?;
+        let post_id = insert_post(tx, feed_id, entry, score, batch)?;
         add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
         let effective = week::effective_time(entry.published, now).timestamp();
-        link_story(
-            tx,
-            post_id,
-            feed_id,
-            entry.title_key().as_deref(),
-            effective,
-        )?;
+        let title_key = entry.title_key();
+        if let Some(head) = link_story(tx, post_id, feed_id, title_key.as_deref(), effective)? {
+            refresh_sources(tx, head, source_points)?;
+        }
         return Ok(Upsert::New);
     };
     if seen.is_none() {
         add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+        let head: i64 = tx
+            .prepare_cached("SELECT coalesce(story_of, id) FROM posts WHERE id = ?1")?
+            .query_row([post_id], |r| r.get(0))?;
+        refresh_sources(tx, head, source_points)?;
     }
-    let (primary_feed, old_hash, first_seen): (i64, String, i64) = tx
-        .prepare_cached("SELECT feed_id, content_hash, first_seen FROM posts WHERE id = ?1")?
-        .query_row([post_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let (primary_feed, old_hash, first_seen, sources): (i64, String, i64, i64) = tx
+        .prepare_cached(
+            "SELECT feed_id, content_hash, first_seen, sources FROM posts WHERE id = ?1",
+        )?
+        .query_row([post_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
     // The feed subscribed first owns a post carried by several, whatever order their
     // fetches finish in; only the owner's copy updates the text.
     if feed_id > primary_feed {
@@ -1154,6 +1196,7 @@ fn upsert_entry(
     }
     let first_seen = from_unix(first_seen).unwrap_or(now);
     let effective = week::effective_time(entry.published, first_seen);
+    let score = score.with_sources(sources as usize, source_points);
     // The URL is only moved when no other post already owns the new one.
     tx.prepare_cached(
         "UPDATE posts SET
@@ -1178,7 +1221,7 @@ fn upsert_entry(
         hash,
         score.total,
         reasons_json(&score.reasons),
-        week_key(effective, zone),
+        week_key(effective, batch.zone),
     ])?;
     Ok(Upsert::Updated)
 }
@@ -1188,10 +1231,9 @@ fn insert_post(
     feed_id: i64,
     entry: &Entry,
     score: &Score,
-    now: DateTime<Utc>,
-    first_success: bool,
-    zone: chrono_tz::Tz,
+    batch: &Batch,
 ) -> rusqlite::Result<i64> {
+    let now = batch.now;
     let dated = entry.published.is_some_and(|p| week::is_plausible(p, now));
     let effective = week::effective_time(entry.published, now);
     tx.prepare_cached(
@@ -1211,11 +1253,11 @@ fn insert_post(
         now.timestamp(),
         effective.timestamp(),
         // An undated entry on a feed's first poll is back catalogue of unknown age.
-        first_success && !dated,
+        batch.first_success && !dated,
         entry.content_hash(),
         score.total,
         reasons_json(&score.reasons),
-        week_key(effective, zone),
+        week_key(effective, batch.zone),
     ])?;
     Ok(tx.last_insert_rowid())
 }
@@ -1231,9 +1273,9 @@ fn link_story(
     feed_id: i64,
     title_key: Option<&str>,
     effective_at: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Option<i64>> {
     let Some(key) = title_key else {
-        return Ok(());
+        return Ok(None);
     };
     let head: Option<(i64, i64, bool)> = tx
         .prepare_cached(
@@ -1259,7 +1301,37 @@ fn link_story(
         None => None,
     };
     tx.prepare_cached("UPDATE posts SET title_key = ?2, story_of = ?3 WHERE id = ?1")?
-        .execute(params![post_id, key, story_of])
+        .execute(params![post_id, key, story_of])?;
+    // The post now leading the story, when it is one.
+    Ok(head.map(|_| story_of.unwrap_or(post_id)))
+}
+
+/// Recounts the feeds that carried the story led by `head` and, when the count
+/// changed, stores it with the `sources` part of the head's score.
+fn refresh_sources(tx: &Connection, head: i64, points: f64) -> rusqlite::Result<()> {
+    let (count, stored, reasons, total): (i64, i64, String, f64) = tx
+        .prepare_cached(
+            "SELECT (SELECT count(DISTINCT s.feed_id) FROM sightings s
+                     WHERE s.post_id = p.id OR s.post_id IN (SELECT c.id FROM posts c WHERE c.story_of = p.id)),
+                    p.sources, p.reasons, p.score
+             FROM posts p WHERE p.id = ?1",
+        )?
+        .query_row([head], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    if count == stored {
+        return Ok(());
+    }
+    let score = Score {
+        total,
+        reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+    }
+    .with_sources(count.max(1) as usize, points);
+    tx.prepare_cached("UPDATE posts SET sources = ?2, score = ?3, reasons = ?4 WHERE id = ?1")?
+        .execute(params![
+            head,
+            count,
+            score.total,
+            reasons_json(&score.reasons)
+        ])
         .map(drop)
 }
 
@@ -1439,10 +1511,7 @@ mod tests {
         let mut new = entry("g:new", Some("https://x.example/new"), "New");
         new.published = None;
         ingest(&mut s, "a", vec![new]);
-        let titles: Vec<String> = candidates(&s)
-            .into_iter()
-            .map(|p| p.title)
-            .collect();
+        let titles: Vec<String> = candidates(&s).into_iter().map(|p| p.title).collect();
         assert_eq!(titles, ["New"]);
     }
 
@@ -1586,7 +1655,10 @@ mod tests {
         let path = s.path().to_path_buf();
         drop(s);
         let reopened = Store::open(&path).unwrap();
-        assert_eq!(titles(&reopened, monday_week.previous()), ["Late Sunday post"]);
+        assert_eq!(
+            titles(&reopened, monday_week.previous()),
+            ["Late Sunday post"]
+        );
     }
 
     #[test]

@@ -555,8 +555,14 @@ fn the_shipped_rules_rank_the_dev_set_better_than_chance() {
         "{overall}"
     );
     // And no worse than the tuned defaults measured (README): AP 0.789, R-prec 0.769.
-    assert!(overall["average_precision"].as_f64().unwrap() >= 0.78, "{overall}");
-    assert!(overall["r_precision"].as_f64().unwrap() >= 0.76, "{overall}");
+    assert!(
+        overall["average_precision"].as_f64().unwrap() >= 0.78,
+        "{overall}"
+    );
+    assert!(
+        overall["r_precision"].as_f64().unwrap() >= 0.76,
+        "{overall}"
+    );
 }
 
 /// `gleaner backtest --labels FILE` (relative to the repository) with ./feeds.toml.
