@@ -37,6 +37,8 @@ fn main() {
     );
     for &n in &sizes {
         let dir = tempfile::tempdir().unwrap();
+        // GLEANER_BENCH_KEEP=1 keeps each database (and prints where) for inspection.
+        let keep = std::env::var_os("GLEANER_BENCH_KEEP").is_some();
         let mut store = Store::open(&dir.path().join("history.db")).unwrap();
         let names: Vec<(String, String)> = (0..FEEDS)
             .map(|i| {
@@ -79,6 +81,9 @@ fn main() {
             ms(explain)
         );
         shortlist_times.push((n, shortlist));
+        if keep {
+            println!("kept {}", dir.keep().join("history.db").display());
+        }
     }
     if let [(small, a), .., (large, b)] = shortlist_times[..] {
         println!(
@@ -88,8 +93,9 @@ fn main() {
     }
 }
 
-/// `n` entries, evenly over two years up to 2026-11-23, round-robin over the feeds,
-/// a third of them about reliability, in batches of one feed's 500 entries.
+/// `n` entries, evenly over two years up to 2026-11-23, round-robin over the feeds (so
+/// a week holds posts of many feeds, as it does for a real editor), a third of them
+/// about reliability, stored one feed's batch of up to 500 entries at a time.
 fn fill(store: &mut Store, scorer: &Scorer, n: usize) {
     let end = Utc
         .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
@@ -104,42 +110,38 @@ fn fill(store: &mut Store, scorer: &Scorer, n: usize) {
         "Design systems at",
     ];
     let body = "We saw elevated latency and errors while the deploy rolled out; the on-call engineer rolled back. ".repeat(8);
-    let mut i = 0;
-    while i < n {
-        let feed = (i / BATCH) % FEEDS;
-        let id = store
-            .feed_state(&format!("feed {feed}"))
-            .unwrap()
-            .unwrap()
-            .id;
-        let batch: Vec<_> = (i..(i + BATCH).min(n))
-            .map(|k| {
-                let published = Utc
-                    .timestamp_opt(end - span + (k as i64 * span / n as i64), 0)
-                    .unwrap();
-                let entry = Entry {
-                    item_key: format!("g:{k}"),
-                    url: Some(format!("https://blog{feed}.example.com/posts/{k}")),
-                    title: format!("{} service {k}", topics[k % topics.len()]),
-                    summary: body[..300].to_owned(),
-                    content: body.clone(),
-                    author: Some(format!("Author {}", k % 50)),
-                    published: Some(published),
-                    updated: None,
-                };
-                let score = scorer.score(&entry, 0.0);
-                (entry, score)
-            })
-            .collect();
-        store
-            .record_fetched(
-                id,
-                &FetchRecord::default(),
-                &batch,
-                Utc.timestamp_opt(end, 0).unwrap(),
-            )
+    let ids: Vec<i64> = (0..FEEDS)
+        .map(|f| store.feed_state(&format!("feed {f}")).unwrap().unwrap().id)
+        .collect();
+    let mut pending: Vec<Vec<(Entry, gleaner::score::Score)>> = vec![Vec::new(); FEEDS];
+    for k in 0..n {
+        let feed = k % FEEDS;
+        let published = Utc
+            .timestamp_opt(end - span + (k as i64 * span / n as i64), 0)
             .unwrap();
-        i += BATCH;
+        let entry = Entry {
+            item_key: format!("g:{k}"),
+            url: Some(format!("https://blog{feed}.example.com/posts/{k}")),
+            title: format!("{} service {k}", topics[k % topics.len()]),
+            summary: body[..300].to_owned(),
+            content: body.clone(),
+            author: Some(format!("Author {}", k % 50)),
+            published: Some(published),
+            updated: None,
+        };
+        let score = scorer.score(&entry, 0.0);
+        pending[feed].push((entry, score));
+        if pending[feed].len() == BATCH || k + FEEDS >= n {
+            let batch = std::mem::take(&mut pending[feed]);
+            store
+                .record_fetched(
+                    ids[feed],
+                    &FetchRecord::default(),
+                    &batch,
+                    Utc.timestamp_opt(end, 0).unwrap(),
+                )
+                .unwrap();
+        }
     }
     store.checkpoint().unwrap();
 }

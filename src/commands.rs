@@ -154,13 +154,14 @@ pub fn rescore(store: &mut Store, config: &Config) -> Result<(usize, usize), Sto
     Ok((scanned, changed))
 }
 
-/// Scores rows on every core: scoring is pure, and the bulk of a rescore's time.
+/// Scores rows on every core (scoring is pure, and the bulk of a rescore's time) and
+/// keeps those whose total or reasons differ from what is stored, ready to write.
 fn score_in_parallel(
     rows: &[RescoreRow],
     scorer: &Scorer,
     boosts: &HashMap<&str, f64>,
     source_points: f64,
-) -> Vec<(i64, Score)> {
+) -> Vec<(i64, f64, String)> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = rows.len().div_ceil(cores).max(1);
     std::thread::scope(|scope| {
@@ -169,10 +170,14 @@ fn score_in_parallel(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|row| {
+                        .filter_map(|row| {
                             let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
-                            let score = scorer.score(&row.entry, boost);
-                            (row.id, score.with_sources(row.sources, source_points))
+                            let score = scorer
+                                .score(&row.entry, boost)
+                                .with_sources(row.sources, source_points);
+                            let reasons = Store::reasons_json(&score.reasons);
+                            let unchanged = score.total == row.stored.0 && reasons == row.stored.1;
+                            (!unchanged).then_some((row.id, score.total, reasons))
                         })
                         .collect::<Vec<_>>()
                 })

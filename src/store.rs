@@ -109,11 +109,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX posts_by_story ON posts(story_of) WHERE story_of IS NOT NULL;",
     // 6: the week a post belongs to (`IsoWeek::key` in the configured zone) and an
     // index in shortlist order, so a week's best are read without touching the rest of
-    // the week (or of history). Weeks are computed in Rust: see `Store::use_zone`.
+    // the week (or of history). Weeks are computed in Rust: see `Store::use_zone`. The
+    // queue's time ranges use `posts_by_time`; the old (effective_at, score) index only
+    // made every re-score update two indexes.
     // `sources`: how many feeds carried a story, kept on its first post, whose stored
     // score includes the `sources` part from then on (a rules fingerprint change
     // re-scores older files).
-    "ALTER TABLE posts ADD COLUMN week INTEGER;
+    "DROP INDEX posts_by_week;
+    CREATE INDEX posts_by_time ON posts(effective_at);
+    ALTER TABLE posts ADD COLUMN week INTEGER;
     ALTER TABLE posts ADD COLUMN sources INTEGER NOT NULL DEFAULT 1;
     UPDATE posts SET sources = (
         SELECT count(DISTINCT s.feed_id) FROM sightings s
@@ -297,6 +301,8 @@ pub struct RescoreRow {
     pub entry: Entry,
     /// Feeds that carried the story (for the `sources` part).
     pub sources: usize,
+    /// The stored total and reasons (JSON), to write only what changed.
+    pub stored: (f64, String),
 }
 
 pub struct Store {
@@ -748,7 +754,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author, p.sources
+                "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author, p.sources,
+                        p.score, p.reasons
                  FROM posts p JOIN feeds f ON f.id = p.feed_id
                  WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
             )
@@ -767,6 +774,7 @@ impl Store {
                         ..Entry::default()
                     },
                     sources: r.get::<_, i64>(7)?.max(1) as usize,
+                    stored: (r.get(8)?, r.get(9)?),
                 })
             })
             .map_err(|e| sql_err(&self.path, e))?;
@@ -774,26 +782,27 @@ impl Store {
             .map_err(|e| sql_err(&self.path, e))
     }
 
-    /// Replaces scores, in one savepoint; returns how many changed.
-    pub fn update_scores(&mut self, scores: &[(i64, Score)]) -> Result<usize> {
+    /// Replaces scores, in one savepoint; returns how many it wrote. Callers pass only
+    /// the scores that changed (see [`RescoreRow::stored`]).
+    pub fn update_scores(&mut self, scores: &[(i64, f64, String)]) -> Result<usize> {
         let path = self.path.clone();
         let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
-        let mut changed = 0;
         {
             let mut stmt = tx
-                .prepare_cached(
-                    "UPDATE posts SET score = ?2, reasons = ?3
-                     WHERE id = ?1 AND (score != ?2 OR reasons != ?3)",
-                )
+                .prepare_cached("UPDATE posts SET score = ?2, reasons = ?3 WHERE id = ?1")
                 .map_err(|e| sql_err(&path, e))?;
-            for (id, score) in scores {
-                changed += stmt
-                    .execute(params![id, score.total, reasons_json(&score.reasons)])
+            for (id, total, reasons) in scores {
+                stmt.execute(params![id, total, reasons])
                     .map_err(|e| sql_err(&path, e))?;
             }
         }
         tx.commit().map_err(|e| sql_err(&path, e))?;
-        Ok(changed)
+        Ok(scores.len())
+    }
+
+    /// `reasons` as stored: the JSON a [`RescoreRow::stored`] holds.
+    pub fn reasons_json(reasons: &[Reason]) -> String {
+        reasons_json(reasons)
     }
 
     /// Records a decision on a post.
