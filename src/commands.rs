@@ -137,19 +137,24 @@ pub fn rescore(store: &mut Store, config: &Config) -> Result<(usize, usize), Sto
         .iter()
         .map(|f| (f.name.as_str(), f.boost))
         .collect();
-    let (mut scanned, mut changed, mut after) = (0, 0, 0);
-    loop {
-        let rows = store.posts_for_rescore(after, BATCH)?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        scanned += rows.len();
-        changed += store.update_scores(&score_in_parallel(
-            &rows,
-            &scorer,
-            &boosts,
-            config.settings.source_points,
-        ))?;
-    }
+    store.begin_bulk_update()?;
+    let mut rescore_all = || -> Result<(usize, usize), StoreError> {
+        let (mut scanned, mut changed, mut after) = (0, 0, 0);
+        loop {
+            let rows = store.posts_for_rescore(after, BATCH)?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            scanned += rows.len();
+            let source_points = config.settings.source_points;
+            changed +=
+                store.update_scores(&score_in_parallel(&rows, &scorer, &boosts, source_points))?;
+        }
+        Ok((scanned, changed))
+    };
+    let result = rescore_all();
+    // The connection's normal settings come back even when a batch failed.
+    store.end_bulk_update()?;
+    let (scanned, changed) = result?;
     store.set_meta(RULES_FINGERPRINT, &Scorer::fingerprint(config))?;
     Ok((scanned, changed))
 }

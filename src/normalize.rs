@@ -58,9 +58,9 @@ impl Entry {
         hex16(&h.finalize())
     }
 
-    /// See [`title_key`].
-    pub fn title_key(&self) -> Option<String> {
-        title_key(&self.title)
+    /// See [`title_hash`].
+    pub fn title_hash(&self) -> Option<i64> {
+        title_hash(&self.title)
     }
 }
 
@@ -78,6 +78,15 @@ pub fn title_key(title: &str) -> Option<String> {
         .map(str::to_lowercase)
         .collect();
     (words.len() >= STORY_TITLE_MIN_WORDS).then(|| words.join(" "))
+}
+
+/// The [`title_key`] as the store indexes it: its first 8 bytes of SHA-256 (stable
+/// across versions, unlike std's hasher; a collision would need the same 64 bits in
+/// two feeds within two weeks).
+pub fn title_hash(title: &str) -> Option<i64> {
+    let key = title_key(title)?;
+    let digest = Sha256::digest(key.as_bytes());
+    Some(i64::from_be_bytes(digest[..8].try_into().expect("8 bytes")))
 }
 
 /// Normalizes every entry of a parsed feed (at most [`MAX_ENTRIES_PER_FEED`]).

@@ -101,22 +101,27 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX decisions_by_post ON decisions(post_id, undone);
     CREATE INDEX decisions_by_week ON decisions(week, state);",
     // 5: the same story under different URLs (syndicated to Medium, a press release
-    // carried by several outlets): `title_key` finds the copies, `story_of` points a
+    // carried by several outlets): `title_hash` finds the copies, `story_of` points a
     // copy at the story's first post, which stands for the story everywhere.
-    "ALTER TABLE posts ADD COLUMN title_key TEXT;
+    "ALTER TABLE posts ADD COLUMN title_hash INTEGER;
     ALTER TABLE posts ADD COLUMN story_of INTEGER REFERENCES posts(id);
-    CREATE INDEX posts_by_title_key ON posts(title_key) WHERE title_key IS NOT NULL;
-    CREATE INDEX posts_by_story ON posts(story_of) WHERE story_of IS NOT NULL;",
+    CREATE INDEX posts_by_title_hash ON posts(title_hash);
+    CREATE INDEX posts_by_story ON posts(story_of);",
     // 6: the week a post belongs to (`IsoWeek::key` in the configured zone) and an
     // index in shortlist order, so a week's best are read without touching the rest of
     // the week (or of history). Weeks are computed in Rust: see `Store::use_zone`. The
     // queue's time ranges use `posts_by_time`; the old (effective_at, score) index only
-    // made every re-score update two indexes.
+    // made every re-score update two indexes. Posts get no partial indexes: the
+    // filters they saved are cheap per row read, and plain indexes keep SQLite's plans
+    // parameter-independent (`posts_by_url` holds NULLs fine: a unique index allows
+    // any number of them).
     // `sources`: how many feeds carried a story, kept on its first post, whose stored
     // score includes the `sources` part from then on (a rules fingerprint change
     // re-scores older files).
     "DROP INDEX posts_by_week;
     CREATE INDEX posts_by_time ON posts(effective_at);
+    DROP INDEX posts_by_url;
+    CREATE UNIQUE INDEX posts_by_url ON posts(url);
     ALTER TABLE posts ADD COLUMN week INTEGER;
     ALTER TABLE posts ADD COLUMN sources INTEGER NOT NULL DEFAULT 1;
     UPDATE posts SET sources = (
@@ -125,15 +130,14 @@ const MIGRATIONS: &[&str] = &[
     WHERE story_of IS NULL AND (
         EXISTS (SELECT 1 FROM posts c WHERE c.story_of = posts.id)
         OR (SELECT count(*) FROM sightings s WHERE s.post_id = posts.id) > 1);
-    CREATE INDEX posts_by_week_rank ON posts(week, score DESC, effective_at DESC, id)
-        WHERE backfill = 0 AND story_of IS NULL;
+    CREATE INDEX posts_by_week_rank ON posts(week, score DESC, effective_at DESC, id);
     DELETE FROM meta WHERE key = 'week_zone';",
 ];
 
 /// Meta key naming the zone the stored `week` column was computed in.
 const WEEK_ZONE: &str = "week_zone";
 
-/// Schema version that introduced `title_key`; older files get their keys computed.
+/// Schema version that introduced `title_hash`; older files get theirs computed.
 const STORY_SCHEMA: i64 = 5;
 
 /// How far apart two copies of one story may be dated.
@@ -251,7 +255,7 @@ pub struct StoredPost {
     pub score: Score,
     /// Other feeds that carried the same post, or a copy of it under another URL.
     pub also_in: Vec<String>,
-    /// The URLs of copies of the story under other URLs (see `title_key`).
+    /// The URLs of copies of the story under other URLs (see `normalize::title_key`).
     pub copies: Vec<String>,
 }
 
@@ -316,6 +320,9 @@ pub struct Store {
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// The WAL size (in pages) at which SQLite checkpoints on its own (see `configure`).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16384;
 
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
@@ -420,10 +427,10 @@ impl Store {
         // A checkpoint every 1,000 pages (the default) rewrote the same index pages
         // over and over during a poll (10% of a cold poll's time); polls checkpoint
         // once at their end instead, and this bound only caps the WAL (~64 MiB).
-        self.conn.execute_batch(
+        self.conn.execute_batch(&format!(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
-             PRAGMA wal_autocheckpoint = 16384;",
-        )
+             PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+        ))
     }
 
     fn migrate(&mut self) -> Result<()> {
@@ -470,12 +477,12 @@ impl Store {
             })
             .map_err(|e| sql_err(&path, e))?;
         for (id, feed_id, title, effective_at) in rows {
-            let key = crate::normalize::title_key(&title);
+            let key = crate::normalize::title_hash(&title);
             tx.execute(
-                "UPDATE posts SET title_key = ?2 WHERE id = ?1",
+                "UPDATE posts SET title_hash = ?2 WHERE id = ?1",
                 params![id, key],
             )
-            .and_then(|_| link_story(&tx, id, feed_id, key.as_deref(), effective_at))
+            .and_then(|_| link_story(&tx, id, feed_id, key, effective_at))
             .map_err(|e| sql_err(&path, e))?;
         }
         tx.commit().map_err(|e| sql_err(&path, e))
@@ -798,6 +805,25 @@ impl Store {
         }
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok(scores.len())
+    }
+
+    /// Readies the connection for rewriting many rows: a page cache large enough to
+    /// hold what a batch touches (64 MiB; the default 2 MiB spilled dirty pages to the
+    /// WAL mid-batch and re-read them) and no automatic checkpoint until
+    /// [`Store::end_bulk_update`], which checkpoints once.
+    pub fn begin_bulk_update(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;")
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn end_bulk_update(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch(&format!(
+                "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+            ))
+            .map_err(|e| self.err(e))?;
+        self.checkpoint()
     }
 
     /// `reasons` as stored: the JSON a [`RescoreRow::stored`] holds.
@@ -1170,8 +1196,7 @@ fn upsert_entry(
         let post_id = insert_post(tx, feed_id, entry, score, batch)?;
         add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
         let effective = week::effective_time(entry.published, now).timestamp();
-        let title_key = entry.title_key();
-        if let Some(head) = link_story(tx, post_id, feed_id, title_key.as_deref(), effective)? {
+        if let Some(head) = link_story(tx, post_id, feed_id, entry.title_hash(), effective)? {
             refresh_sources(tx, head, source_points)?;
         }
         return Ok(Upsert::New);
@@ -1247,8 +1272,8 @@ fn insert_post(
     let effective = week::effective_time(entry.published, now);
     tx.prepare_cached(
         "INSERT INTO posts (feed_id, url, title, summary, content, author, published, updated,
-            first_seen, effective_at, backfill, content_hash, score, reasons, week)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            first_seen, effective_at, backfill, content_hash, score, reasons, week, title_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         feed_id,
@@ -1267,6 +1292,7 @@ fn insert_post(
         score.total,
         reasons_json(&score.reasons),
         week_key(effective, batch.zone),
+        entry.title_hash(),
     ])?;
     Ok(tx.last_insert_rowid())
 }
@@ -1280,39 +1306,48 @@ fn link_story(
     tx: &Connection,
     post_id: i64,
     feed_id: i64,
-    title_key: Option<&str>,
+    title_hash: Option<i64>,
     effective_at: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    let Some(key) = title_key else {
+    let Some(key) = title_hash else {
         return Ok(None);
     };
-    let head: Option<(i64, i64, bool)> = tx
-        .prepare_cached(
-            "SELECT h.id, h.feed_id, EXISTS (SELECT 1 FROM decisions d WHERE d.post_id = h.id)
-             FROM posts h WHERE h.id = (
-                SELECT coalesce(story_of, id) FROM posts
-                WHERE title_key = ?1 AND feed_id != ?2 AND id < ?3
-                  AND effective_at BETWEEN ?4 - ?5 AND ?4 + ?5
-                ORDER BY id LIMIT 1)",
-        )?
-        .query_row(
-            params![key, feed_id, post_id, effective_at, STORY_WINDOW_SECS],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let story_of = match head {
-        Some((head, head_feed, decided)) if feed_id < head_feed && !decided => {
-            tx.prepare_cached("UPDATE posts SET story_of = ?2 WHERE id = ?1 OR story_of = ?1")?
-                .execute(params![head, post_id])?;
-            None
+    // A plain equality lookup, filtered here. With a range on the dates, or with
+    // `ORDER BY id LIMIT`, SQLite re-prepared the statement on every execution (perf:
+    // sqlite3Reprepare, 10% of a cold poll; storing a post took 3x as long). Titles
+    // shared by many posts are rare; the first 16 are plenty to look at.
+    let mut earlier = tx.prepare_cached(
+        "SELECT id, coalesce(story_of, id), feed_id, effective_at FROM posts
+         WHERE title_hash = ?1",
+    )?;
+    let mut rows = earlier.query([key])?;
+    let mut head = None;
+    // In index order: by id within one hash.
+    for _ in 0..16 {
+        let Some(r) = rows.next()? else { break };
+        let (id, story, other_feed, at): (i64, i64, i64, i64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        if id < post_id && other_feed != feed_id && (at - effective_at).abs() <= STORY_WINDOW_SECS {
+            head = Some(story);
+            break;
         }
-        Some((head, ..)) => Some(head),
-        None => None,
+    }
+    let Some(head) = head else {
+        return Ok(None);
     };
-    tx.prepare_cached("UPDATE posts SET title_key = ?2, story_of = ?3 WHERE id = ?1")?
-        .execute(params![post_id, key, story_of])?;
-    // The post now leading the story, when it is one.
-    Ok(head.map(|_| story_of.unwrap_or(post_id)))
+    let (head_feed, decided): (i64, bool) = tx
+        .prepare_cached(
+            "SELECT feed_id, EXISTS (SELECT 1 FROM decisions WHERE post_id = ?1) FROM posts WHERE id = ?1",
+        )?
+        .query_row([head], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if feed_id < head_feed && !decided {
+        tx.prepare_cached("UPDATE posts SET story_of = ?2 WHERE id = ?1 OR story_of = ?1")?
+            .execute(params![head, post_id])?;
+        return Ok(Some(post_id));
+    }
+    tx.prepare_cached("UPDATE posts SET story_of = ?2 WHERE id = ?1")?
+        .execute(params![post_id, head])?;
+    Ok(Some(head))
 }
 
 /// Recounts the feeds that carried the story led by `head` and, when the count
