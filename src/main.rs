@@ -8,6 +8,7 @@ use gleaner::cli::{Cli, Command, LogFormat};
 use gleaner::commands::{self, Outcome};
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     init_logging(cli.log_format, matches!(cli.command, Command::Daemon));
     match commands::run(cli) {
@@ -34,6 +35,17 @@ fn init_logging(format: LogFormat, daemon: bool) {
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// glibc gives every thread that allocates its own malloc arena (up to 8 per core),
+/// and each keeps its freed memory: a cold poll of 1,000 feeds peaked at 45 MiB with
+/// the default and 38 MiB with two arenas, no slower (`benches/e2e.py`).
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 

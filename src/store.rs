@@ -813,7 +813,7 @@ impl Store {
     /// [`Store::end_bulk_update`], which checkpoints once.
     pub fn begin_bulk_update(&mut self) -> Result<()> {
         self.conn
-            .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;")
+            .execute_batch("PRAGMA cache_size = -65536;")
             .map_err(|e| self.err(e))
     }
 

@@ -5,7 +5,7 @@
 use chrono::{Datelike, Duration, TimeZone, Utc};
 use serde_json::Value;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, rss};
+use crate::util::{FeedServer, Item, RULES, Route, Workspace, gleaner_json, rss};
 
 const WEEKS: i64 = 12;
 const FEEDS: usize = 6;
@@ -372,24 +372,13 @@ fn backtest_on_stored_decisions_previews_a_rule_change_without_writing() {
     )
     .unwrap();
     let scores_before = ws.sql_count("SELECT CAST(round(sum(score * 100)) AS INTEGER) FROM posts");
-    let out = assert_cmd::Command::cargo_bin("gleaner")
-        .unwrap()
-        .args([
-            "--config",
-            candidate.to_str().unwrap(),
-            "backtest",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = String::from_utf8(out.stdout).unwrap();
-    let after: Value = serde_json::from_str(&out).unwrap();
+    let after = gleaner_json(&[
+        "--config",
+        candidate.to_str().unwrap(),
+        "backtest",
+        "--format",
+        "json",
+    ]);
     assert!(
         mean_ap(&after) > mean_ap(&before) + 0.05,
         "before {}, after {}",

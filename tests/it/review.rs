@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, rss};
+use crate::util::{FeedServer, Item, RULES, Route, Workspace, gleaner_json, rss};
 
 fn ids(v: &Value) -> Vec<i64> {
     v.as_array()
@@ -570,25 +570,15 @@ fn backtest_with_shipped_rules(labels: &str) -> Value {
     let labels = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(labels);
     assert!(labels.exists(), "{} is missing", labels.display());
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
-    let out = assert_cmd::Command::cargo_bin("gleaner")
-        .unwrap()
-        .args([
-            "--config",
-            shipped.to_str().unwrap(),
-            "backtest",
-            "--labels",
-            labels.to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    gleaner_json(&[
+        "--config",
+        shipped.to_str().unwrap(),
+        "backtest",
+        "--labels",
+        labels.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
 }
 
 /// The hard cases (tests/it/fixtures/hard-cases.jsonl): a vendor's press release about

@@ -274,6 +274,23 @@ pub fn hours_ago(h: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc2822()
 }
 
+/// Runs the built binary with exactly `args` (no workspace config), asserts it
+/// succeeded and returns its standard output as JSON.
+pub fn gleaner_json(args: &[&str]) -> serde_json::Value {
+    let out = assert_cmd::Command::cargo_bin("gleaner")
+        .unwrap()
+        .env_remove("GLEANER_CONFIG")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gleaner {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A temp dir with a feeds.toml, driving the built binary.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
