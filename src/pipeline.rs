@@ -352,7 +352,22 @@ impl Poller {
 /// of 1,000 feeds went from 1,000 commits, each rewriting the same index pages into
 /// the WAL, to a few dozen. With nothing queued, a job commits alone at once.
 struct StoreWriter {
-    jobs: std::sync::mpsc::Sender<Job>,
+    /// `None` only while dropping.
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Waits for the store thread to finish its last group, so the store's last handle is
+/// dropped before the process exits: closing the connection checkpoints the WAL and
+/// removes it (a `gleaner poll` otherwise left a WAL as large as its poll behind, and
+/// the next run paid for reading it back).
+impl Drop for StoreWriter {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// A unit of store work; returns what delivers its result after the commit.
@@ -366,7 +381,7 @@ const MAX_GROUP: usize = 64;
 impl StoreWriter {
     fn spawn(store: Arc<Mutex<Store>>) -> StoreWriter {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("gleaner-store".into())
             .spawn(move || {
                 while let Ok(first) = queue.recv() {
@@ -393,7 +408,10 @@ impl StoreWriter {
                 }
             })
             .expect("spawning the store thread");
-        StoreWriter { jobs }
+        StoreWriter {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        }
     }
 
     async fn call<T: Send + 'static>(
@@ -413,6 +431,8 @@ impl StoreWriter {
             })
         });
         self.jobs
+            .as_ref()
+            .expect("set until dropped")
             .send(job)
             .expect("the store thread lives as long as the poller");
         rx.await.expect("the store thread answers every job")

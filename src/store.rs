@@ -420,6 +420,9 @@ impl Store {
 
     fn configure(&self) -> rusqlite::Result<()> {
         self.conn.busy_timeout(Duration::from_secs(10))?;
+        // Storing a feed's entries uses more than rusqlite's default 16 statements;
+        // with fewer cached, each batch parsed and planned some of them again.
+        self.conn.set_prepared_statement_cache_capacity(64);
         // journal_mode answers with a row, so it is read rather than executed.
         let _: String = self
             .conn
@@ -585,11 +588,8 @@ impl Store {
         let path = self.path.clone();
         let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
         let first_success: bool = tx
-            .query_row(
-                "SELECT first_success IS NULL FROM feeds WHERE id = ?1",
-                [feed_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT first_success IS NULL FROM feeds WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([feed_id], |r| r.get(0)))
             .map_err(|e| sql_err(&path, e))?;
         let batch = Batch {
             now,
@@ -610,7 +610,8 @@ impl Store {
         if let Some(url) = &fetch.moved_to {
             record_move(&tx, feed_id, url, now).map_err(|e| sql_err(&path, e))?;
         }
-        tx.execute(
+        execute_cached(
+            &tx,
             "UPDATE feeds SET
                 etag = ?2, last_modified = ?3,
                 last_status = 'ok', last_http_status = ?4, last_error = NULL,
@@ -644,7 +645,8 @@ impl Store {
         if let Some(url) = moved_to {
             record_move(&tx, feed_id, url, now).map_err(|e| sql_err(&path, e))?;
         }
-        tx.execute(
+        execute_cached(
+            &tx,
             "UPDATE feeds SET last_status = 'not_modified',
                 last_http_status = 304, last_error = NULL, consecutive_failures = 0,
                 last_attempt = ?2, last_success = ?2, next_poll = ?3
@@ -1405,6 +1407,15 @@ fn record_move(
         params![feed_id, url, now.timestamp()],
     )
     .map(drop)
+}
+
+/// `execute` through the statement cache: for statements run once per feed or entry.
+fn execute_cached(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
 }
 
 fn week_key(at: DateTime<Utc>, zone: chrono_tz::Tz) -> i64 {
