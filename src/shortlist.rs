@@ -109,7 +109,11 @@ impl<'a> Ranker<'a> {
     /// Rules, sources and, when `[learning]` allows, the part learned from every
     /// decision in the store.
     pub fn load(store: &Store, config: &'a Config) -> Result<Ranker<'a>, StoreError> {
-        let examples = store.training_examples()?;
+        let examples = if config.learning.enabled {
+            store.training_examples()?
+        } else {
+            Vec::new()
+        };
         let (status, model) = learn::train(&examples, &config.learning);
         Ok(Ranker {
             config,
