@@ -22,7 +22,7 @@
 //! | [`html`] | HTML → plain text; feed links in a page | pure |
 //! | [`normalize`] | feed-rs entry → [`normalize::Entry`]: text, canonical URL, dedupe key | pure |
 //! | [`score`] | entry + rules → [`score::Score`] made of named parts | pure |
-//! | [`store`] | SQLite: schema, migrations, dedupe, feed state | SQL only here |
+//! | [`store`] | SQLite: schema, migrations, dedupe, stories and their sources, stored weeks, feed state, decisions | SQL only here |
 //! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML | reads/writes the file |
 //! | [`week`] | ISO weeks in the configured zone; which week an entry belongs to | pure |
 //! | [`shortlist`] | week + store → ranked [`shortlist::Candidate`]s: one per story, per-feed cap, read-time `sources` and `learned` parts | reads store |

@@ -5,17 +5,24 @@
 //!   redirects), HTTP validators, last outcome, failure count and backoff.
 //! - `posts`: one row per distinct post — plain-text title/summary/content (what
 //!   scoring needs, so rules are re-applied by re-scoring, never by re-fetching), dates,
-//!   the instant that decides its week (`effective_at`), and its score with the parts.
+//!   the instant that decides its week (`effective_at`) and that week (`week`, in the
+//!   configured zone, see [`Store::use_zone`]), and its score with the parts.
+//!   `title_hash` and `story_of` tie copies of one story under other URLs to its first
+//!   post, which keeps how many feeds carried the story (`sources`).
 //! - `sightings`: which feed carried a post under which per-feed key. Two feeds
 //!   carrying one link are one post with two sightings (`also_in`); a feed changing a
 //!   post's GUID adds a sighting to the same post.
-//! - `meta`: key/value (the fingerprint of the rules the stored scores came from).
+//! - `decisions`: the editor's decisions, as a log (undo marks one undone).
+//! - `meta`: key/value (the fingerprint of the rules the stored scores came from, the
+//!   zone the stored weeks are in).
 //!
 //! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
 //! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
 //! (3) a new post. A post carried by several feeds belongs to the one subscribed first
 //! (lowest feed id, so the outcome does not depend on which fetch finished first); only
-//! that feed's copy updates its text, the others are listed as `also_in`.
+//! that feed's copy updates its text, the others are listed as `also_in`. A new post
+//! whose title key matches a post of another feed dated within 14 days becomes a copy
+//! of that post's story (see `link_story`); candidates are stories, never copies.
 //!
 //! The database runs in WAL mode with a busy timeout so the CLI reads while the daemon
 //! writes. Each feed's batch is written in one savepoint: alone it is its own
