@@ -141,15 +141,14 @@ pub struct SplitReport {
 
 /// Compares rules alone with rules + learned on a time split of decided posts: for
 /// each test week, the model is trained on the decisions of all earlier weeks only.
-/// `rule_score(i)` is entry `i`'s score under the rules (stored-score parts included);
-/// `learned(i, model)` its learned part under a model.
+/// `rule_scores[i]` is entry `i`'s score under the rules (stored-score parts included)
+/// and `examples[i]` what the model sees of it.
 pub fn time_split(
     labelled: &[Labelled],
     rule_scores: &[Score],
     examples: &[crate::learn::Example],
     learning: &crate::config::LearningConfig,
     test_weeks: Option<usize>,
-    learned: impl Fn(usize, &crate::learn::Model) -> Option<crate::score::Reason>,
     k: usize,
 ) -> Option<SplitReport> {
     let mut weeks: Vec<&str> = labelled.iter().map(|l| l.group.as_str()).collect();
@@ -181,14 +180,19 @@ pub fn time_split(
             .enumerate()
             .filter(|(_, l)| l.group == *week)
         {
-            let mut score = rule_scores[i].clone();
+            let score = rule_scores[i].clone();
             tested.push(l.clone());
             rules.push(score.clone());
-            if let Some(part) = model.as_ref().and_then(|m| learned(i, m)) {
-                score.reasons.push(part);
-                score.total = crate::score::round2(score.reasons.iter().map(|r| r.points).sum());
-            }
-            combined.push(score);
+            let e = &examples[i];
+            combined.push(
+                match model
+                    .as_ref()
+                    .and_then(|m| m.part(&e.feed, &e.title, &e.summary))
+                {
+                    Some(part) => score.plus(part),
+                    None => score,
+                },
+            );
         }
     }
     Some(SplitReport {

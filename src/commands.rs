@@ -18,7 +18,7 @@ use crate::daemon;
 use crate::pipeline::{FeedResult, PollReport, Poller};
 use crate::render::{self, FeedView};
 use crate::review::{self, DraftItem, QueueItem, Verdict};
-use crate::score::{Score, Scorer};
+use crate::score::Scorer;
 use crate::shortlist::{self, Candidate, Ranker};
 use crate::store::{QueueWindow, RescoreRow, Store, StoreError};
 use crate::subscriptions::{self, FeedsFile, NewFeed, Refusal};
@@ -114,9 +114,17 @@ fn config_path(flag: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH))
 }
 
-/// Opens the store and makes sure every configured feed has its row.
+/// Opens the store and fits it to the config (see [`apply_config`]).
 pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
     let mut store = Store::open(db)?;
+    apply_config(&mut store, config)?;
+    Ok(store)
+}
+
+/// What the store takes from the config: the zone its weeks are in, the points of the
+/// `sources` part, and a row for every configured feed. (Stale scores are another
+/// matter: [`rescore_if_stale`].)
+pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError> {
     store.use_zone(config.settings.timezone)?;
     store.use_source_points(config.settings.source_points);
     store.sync_feeds(
@@ -124,8 +132,7 @@ pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
             .feeds
             .iter()
             .map(|f| (f.name.as_str(), f.url.as_str())),
-    )?;
-    Ok(store)
+    )
 }
 
 /// Re-applies the config's rules to every stored entry; returns (scanned, changed).
@@ -689,30 +696,26 @@ fn backtest_decisions(
         );
         return Ok(Outcome::NothingFound);
     }
-    // Rules (fresh from this config) plus the `sources` part, as the shortlist ranks.
-    let rules_only = Ranker::with_model(config, None);
+    // Scored as the store would score them under this config: rules, boost, sources.
     let scorer = Scorer::new(config);
-    let source_points = config.settings.source_points;
     let mut labelled = Vec::new();
     let mut rule_scores = Vec::new();
     let mut examples = Vec::new();
-    for (mut post, decision) in decided {
-        labelled.push(crate::backtest::labelled_decision(&post, &decision));
+    for (post, decision) in decided {
+        let l = crate::backtest::labelled_decision(&post, &decision);
         let boost = config.feed(&post.feed).map_or(0.0, |f| f.boost);
-        post.score = scorer
-            .score(&labelled.last().expect("pushed").entry, boost)
-            .with_sources(post.sources(), source_points);
+        rule_scores.push(
+            scorer
+                .score(&l.entry, boost)
+                .with_sources(post.sources(), config.settings.source_points),
+        );
         examples.push(crate::learn::Example {
-            feed: post.feed.clone(),
-            title: post.title.clone(),
-            summary: post.summary.clone(),
-            picked: decision.state == "picked",
+            feed: post.feed,
+            title: post.title,
+            summary: post.summary,
+            picked: l.picked,
         });
-        let candidate = rules_only.candidate(post);
-        rule_scores.push(Score {
-            total: candidate.score,
-            reasons: candidate.reasons,
-        });
+        labelled.push(l);
     }
     let k = config.settings.shortlist_size;
     if !time_split {
@@ -733,10 +736,6 @@ fn backtest_decisions(
         &examples,
         &config.learning,
         test_weeks,
-        |i, model| {
-            let e = &examples[i];
-            model.part(&e.feed, &e.title, &e.summary)
-        },
         k,
     );
     let Some(split) = split else {

@@ -24,13 +24,13 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::cli::ShortlistFormat;
 use crate::commands::next_cron;
-use crate::commands::{open_store, poll_summary, render_shortlist, rescore_if_stale};
+use crate::commands::{apply_config, open_store, poll_summary, render_shortlist, rescore_if_stale};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::pipeline::Poller;
 use crate::server::{self, PollClock, ServerState};
 use crate::shortlist::{self, Candidate};
-use crate::store::Store;
+use crate::store::{Store, off_async};
 use crate::week::IsoWeek;
 use crate::week::WeekSpec;
 use std::time::Duration;
@@ -198,17 +198,11 @@ impl Daemon {
             .await;
         let finished = Utc::now();
         let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
-        let store = self.store.clone();
-        let failing = tokio::task::spawn_blocking(move || {
-            store
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .failing_feed_count()
-        })
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or(0);
+        let failing = off_async(&self.store, |store| store.failing_feed_count())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
         self.metrics.record_poll(
             &report,
             seconds,
@@ -242,13 +236,10 @@ impl Daemon {
             }
         };
         *self.config.lock().expect("config lock") = config.clone();
-        let (store, c) = (self.store.clone(), config.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-            store.use_zone(c.settings.timezone)?;
-            store.use_source_points(c.settings.source_points);
-            store.sync_feeds(c.feeds.iter().map(|f| (f.name.as_str(), f.url.as_str())))?;
-            rescore_if_stale(&mut store, &c)
+        let c = config.clone();
+        off_async(&self.store, move |store| {
+            apply_config(store, &c)?;
+            rescore_if_stale(store, &c)
         })
         .await??;
         Ok(config)
@@ -259,18 +250,17 @@ impl Daemon {
     /// background: a slow or failing webhook never holds up polling.
     async fn write_shortlists(&self) {
         let config = self.config.lock().expect("config lock").clone();
-        let store = self.store.clone();
         let c = config.clone();
-        let result = tokio::task::spawn_blocking(
-            move || -> anyhow::Result<(Vec<PathBuf>, IsoWeek, Vec<Candidate>)> {
-                let store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let result = off_async(
+            &self.store,
+            move |store| -> anyhow::Result<(Vec<PathBuf>, IsoWeek, Vec<Candidate>)> {
                 let mut written = Vec::new();
                 let mut finished = None;
-                let ranker = shortlist::Ranker::load(&store, &c)?;
+                let ranker = shortlist::Ranker::load(store, &c)?;
                 for spec in [WeekSpec::Last, WeekSpec::This] {
                     let week = spec.resolve(Utc::now(), c.settings.timezone);
                     let candidates =
-                        shortlist::build(&store, &ranker, week, c.settings.shortlist_size)?;
+                        shortlist::build(store, &ranker, week, c.settings.shortlist_size)?;
                     let text = render_shortlist(week, &c, &candidates, ShortlistFormat::Markdown);
                     let path = c.settings.shortlist_dir.join(format!("{week}.md"));
                     write_atomically(&path, &text)?;

@@ -129,6 +129,12 @@ pub fn sources_part(sources: usize, points: f64) -> Option<Reason> {
 pub const SOURCES_RULE: &str = "sources";
 
 impl Score {
+    /// This score with one more part, the total summed again.
+    pub fn plus(mut self, part: Reason) -> Score {
+        self.reasons.push(part);
+        Score::from_reasons(self.reasons)
+    }
+
     /// This score with its `sources` part for a story carried by `sources` feeds (any
     /// previous `sources` part replaced).
     pub fn with_sources(&self, sources: usize, points: f64) -> Score {

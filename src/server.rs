@@ -32,7 +32,7 @@ use crate::metrics::Metrics;
 use crate::page::{self, PageAuth};
 use crate::review::Verdict;
 use crate::shortlist::Ranker;
-use crate::store::Store;
+use crate::store::{Store, off_async};
 use crate::week::{IsoWeek, WeekSpec};
 
 /// What `/healthz` needs to know about the polls.
@@ -145,20 +145,12 @@ async fn with_store<T: Send + 'static>(
     state: &Arc<ServerState>,
     f: impl FnOnce(&mut Store, &Config) -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, Response> {
-    let (store, config) = (
-        state.store.clone(),
-        state.config.lock().expect("config lock").clone(),
-    );
-    tokio::task::spawn_blocking(move || {
-        f(
-            &mut store.lock().unwrap_or_else(|p| p.into_inner()),
-            &config,
-        )
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r.map_err(|e| e.to_string()))
-    .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response())
+    let config = state.config.lock().expect("config lock").clone();
+    off_async(&state.store, move |store| f(store, &config))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response())
 }
 
 fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Box<Response>> {
@@ -321,12 +313,7 @@ fn cross_site(headers: &HeaderMap, given: &str, expected: &str) -> Option<&'stat
 }
 
 async fn healthz(State(state): State<Arc<ServerState>>) -> Response {
-    let store = state.store.clone();
-    let db = tokio::task::spawn_blocking(move || {
-        let store = store.lock().unwrap_or_else(|p| p.into_inner());
-        store.ping()
-    })
-    .await;
+    let db = off_async(&state.store, |store| store.ping()).await;
     let db_problem = match db {
         Ok(Ok(())) => None,
         Ok(Err(err)) => Some(format!("database unusable: {err}")),

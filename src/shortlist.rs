@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::learn::{self, Model, Status};
-use crate::score::{Reason, round2};
+use crate::score::Reason;
 use crate::store::{Store, StoreError, StoredPost};
 use crate::week::IsoWeek;
 
@@ -122,22 +122,6 @@ impl<'a> Ranker<'a> {
         })
     }
 
-    /// With a given model (or none: rules and sources only).
-    pub fn with_model(config: &'a Config, model: Option<Model>) -> Ranker<'a> {
-        let status = match &model {
-            Some(_) => Status::Active {
-                picked: 0,
-                rejected: 0,
-            },
-            None => Status::Disabled,
-        };
-        Ranker {
-            config,
-            model,
-            status,
-        }
-    }
-
     pub fn config(&self) -> &'a Config {
         self.config
     }
@@ -152,17 +136,15 @@ impl<'a> Ranker<'a> {
     }
 
     /// The post as a candidate, its learned part added to its stored score.
-    pub fn candidate(&self, post: StoredPost) -> Candidate {
+    pub fn candidate(&self, mut post: StoredPost) -> Candidate {
         let part = self
             .model
             .as_ref()
             .and_then(|m| m.part(&post.feed, &post.title, &post.summary));
-        let mut c = Candidate::from_post(post, self.config);
         if let Some(part) = part {
-            c.reasons.push(part);
-            c.score = round2(c.reasons.iter().map(|r| r.points).sum());
+            post.score = post.score.plus(part);
         }
-        c
+        Candidate::from_post(post, self.config)
     }
 
     /// A selection of at most `limit` of the week's best, at most `max_per_feed` each.
@@ -340,7 +322,8 @@ mod tests {
             let mut items: Vec<(f64, Candidate)> = (0..rng.usize(0..60))
                 .map(|i| {
                     let stored = f64::from(rng.u8(0..10));
-                    let final_score = round2(stored + (rng.f64() * 2.0 - 1.0) * reach);
+                    let final_score =
+                        crate::score::round2(stored + (rng.f64() * 2.0 - 1.0) * reach);
                     (stored, candidate(i as i64, rng.usize(0..4), final_score))
                 })
                 .collect();

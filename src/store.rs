@@ -119,9 +119,8 @@ const MIGRATIONS: &[&str] = &[
     // the week (or of history). Weeks are computed in Rust: see `Store::use_zone`. The
     // queue's time ranges use `posts_by_time`; the old (effective_at, score) index only
     // made every re-score update two indexes. Posts get no partial indexes: the
-    // filters they saved are cheap per row read, and plain indexes keep SQLite's plans
-    // parameter-independent (`posts_by_url` holds NULLs fine: a unique index allows
-    // any number of them).
+    // filters they saved are cheap per row read (`posts_by_url` holds NULLs fine: a
+    // unique index allows any number of them).
     // `sources`: how many feeds carried a story, kept on its first post, whose stored
     // score includes the `sources` part from then on (a rules fingerprint change
     // re-scores older files).
@@ -314,6 +313,18 @@ pub struct RescoreRow {
     pub sources: usize,
     /// The stored total and reasons (JSON), to write only what changed.
     pub stored: (f64, String),
+}
+
+/// Runs `f` on the shared store on a blocking thread, so the daemon's async threads
+/// never wait on SQLite. A poisoned lock is taken over: every write is a transaction,
+/// so a panic mid-write left nothing half-done.
+pub async fn off_async<T: Send + 'static>(
+    store: &std::sync::Arc<std::sync::Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> T + Send + 'static,
+) -> std::result::Result<T, tokio::task::JoinError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&mut store.lock().unwrap_or_else(|p| p.into_inner())))
+        .await
 }
 
 pub struct Store {
