@@ -33,6 +33,8 @@ pub struct Poller {
     /// answers 304 never needs it, and compiling the rules is ~40 ms of start-up.
     scorer: Arc<std::sync::OnceLock<Scorer>>,
     writer: StoreWriter,
+    /// The store the writer writes to, for work outside its transactions.
+    store: Arc<Mutex<Store>>,
     /// Bounds parse/normalize/score jobs in flight to the number of cores: more only
     /// adds threads and memory, not speed.
     cpu: Arc<tokio::sync::Semaphore>,
@@ -100,7 +102,8 @@ impl Poller {
         Ok(Poller {
             fetcher: Fetcher::new(&config.settings)?,
             scorer: Arc::new(std::sync::OnceLock::new()),
-            writer: StoreWriter::spawn(store),
+            writer: StoreWriter::spawn(store.clone()),
+            store,
             cpu: Arc::new(tokio::sync::Semaphore::new(cores)),
             config,
         })
@@ -157,9 +160,12 @@ impl Poller {
             report.feeds.push(feed);
         }
         // SQLite's automatic checkpoints are held back during the poll (see Store::open):
-        // fold the poll's writes into the database once, now.
-        if let Err(err) = self.with_store(|s| s.checkpoint()).await {
-            tracing::warn!(error = %err, "checkpoint after the poll failed");
+        // fold the poll's writes into the database once, now. Not through the writer:
+        // its jobs run inside a transaction, where SQLite refuses to checkpoint.
+        match crate::store::off_async(&self.store, |s| s.checkpoint()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "checkpoint after the poll failed"),
+            Err(err) => tracing::warn!(error = %err, "checkpoint after the poll failed"),
         }
         report.feeds.sort_by(|a, b| a.name.cmp(&b.name));
         report

@@ -3,12 +3,14 @@
 //! Tables:
 //! - `feeds`: one row per configured feed name — the URL polled now (moved by permanent
 //!   redirects), HTTP validators, last outcome, failure count and backoff.
-//! - `posts`: one row per distinct post — plain-text title/summary/content (what
-//!   scoring needs, so rules are re-applied by re-scoring, never by re-fetching), dates,
+//! - `posts`: one row per distinct post — its URL, plain-text title, author, dates,
 //!   the instant that decides its week (`effective_at`) and that week (`week`, in the
 //!   configured zone, see [`Store::use_zone`]), and its score with the parts.
 //!   `title_hash` and `story_of` tie copies of one story under other URLs to its first
 //!   post, which keeps how many feeds carried the story (`sources`).
+//! - `post_texts`: each post's plain-text summary and content (what scoring needs, so
+//!   rules are re-applied by re-scoring, never by re-fetching), apart from `posts` so
+//!   that new dates, URLs and scores rewrite a narrow row, not the text.
 //! - `sightings`: which feed carried a post under which per-feed key. Two feeds
 //!   carrying one link are one post with two sightings (`also_in`); a feed changing a
 //!   post's GUID adds a sighting to the same post.
@@ -138,6 +140,18 @@ const MIGRATIONS: &[&str] = &[
         OR (SELECT count(*) FROM sightings s WHERE s.post_id = posts.id) > 1);
     CREATE INDEX posts_by_week_rank ON posts(week, score DESC, effective_at DESC, id);
     DELETE FROM meta WHERE key = 'week_zone';",
+    // 7: a post's summary and content (nine tenths of its bytes) in a table of their
+    // own, written only when the text itself changes. Before, a post whose date or URL
+    // moved, and every re-score, rewrote the whole row with its text (and its overflow
+    // pages): 1,500 such updates were most of a 10%-changed poll's writes.
+    "CREATE TABLE post_texts (
+        post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+        summary TEXT NOT NULL,
+        content TEXT NOT NULL
+    );
+    INSERT INTO post_texts (post_id, summary, content) SELECT id, summary, content FROM posts;
+    ALTER TABLE posts DROP COLUMN summary;
+    ALTER TABLE posts DROP COLUMN content;",
 ];
 
 /// Meta key naming the zone the stored `week` column was computed in.
@@ -781,9 +795,9 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author, p.sources,
+                "SELECT p.id, f.name, p.url, p.title, t.summary, t.content, p.author, p.sources,
                         p.score, p.reasons
-                 FROM posts p JOIN feeds f ON f.id = p.feed_id
+                 FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
                  WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
@@ -995,8 +1009,9 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT f.name, p.title, p.summary, cur.state = 'picked'
+                "SELECT f.name, p.title, t.summary, cur.state = 'picked'
                  FROM decisions cur JOIN posts p ON p.id = cur.post_id JOIN feeds f ON f.id = p.feed_id
+                   JOIN post_texts t ON t.post_id = p.id
                  WHERE cur.undone = 0 AND cur.state IN ('picked', 'rejected')
                    AND cur.id = (SELECT max(id) FROM decisions WHERE post_id = cur.post_id AND undone = 0)
                  ORDER BY cur.id",
@@ -1132,7 +1147,7 @@ fn refuse_foreign_file(path: &Path) -> Result<()> {
     }
 }
 
-const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, p.summary, p.content, p.author,
+const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, t.summary, t.content, p.author,
         p.published, p.first_seen, p.effective_at, p.score, p.reasons,
         (SELECT group_concat(name, char(31)) FROM (
             SELECT DISTINCT f2.name AS name FROM sightings s JOIN feeds f2 ON f2.id = s.feed_id
@@ -1140,7 +1155,7 @@ const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, p.summary, p.con
               AND s.feed_id != p.feed_id ORDER BY f2.name)),
         (SELECT group_concat(c.url, char(31)) FROM posts c
             WHERE c.story_of = p.id AND c.url IS NOT NULL)
-    FROM posts p JOIN feeds f ON f.id = p.feed_id";
+    FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id";
 
 fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
     post_from_row_at(r, 0)
@@ -1256,17 +1271,15 @@ fn upsert_entry(
         "UPDATE posts SET
             url = CASE WHEN ?2 IS NULL OR EXISTS (SELECT 1 FROM posts o WHERE o.url = ?2 AND o.id != ?1)
                   THEN url ELSE ?2 END,
-            title = ?3, summary = ?4, content = ?5, author = ?6, published = ?7, updated = ?8,
-            changed_at = ?9, effective_at = ?10, content_hash = ?11, score = ?12, reasons = ?13,
-            week = ?14
+            title = ?3, author = ?4, published = ?5, updated = ?6,
+            changed_at = ?7, effective_at = ?8, content_hash = ?9, score = ?10, reasons = ?11,
+            week = ?12
          WHERE id = ?1",
     )?
     .execute(params![
         post_id,
         entry.url,
         entry.title,
-        entry.summary,
-        entry.content,
         entry.author,
         entry.published.map(|t| t.timestamp()),
         entry.updated.map(|t| t.timestamp()),
@@ -1277,6 +1290,12 @@ fn upsert_entry(
         reasons_json(&score.reasons),
         week_key(effective, batch.zone),
     ])?;
+    // A new date or URL leaves the text as it was: then it is read, not rewritten.
+    tx.prepare_cached(
+        "UPDATE post_texts SET summary = ?2, content = ?3
+         WHERE post_id = ?1 AND (summary != ?2 OR content != ?3)",
+    )?
+    .execute(params![post_id, entry.summary, entry.content])?;
     Ok(Upsert::Updated)
 }
 
@@ -1291,16 +1310,14 @@ fn insert_post(
     let dated = entry.published.is_some_and(|p| week::is_plausible(p, now));
     let effective = week::effective_time(entry.published, now);
     tx.prepare_cached(
-        "INSERT INTO posts (feed_id, url, title, summary, content, author, published, updated,
+        "INSERT INTO posts (feed_id, url, title, author, published, updated,
             first_seen, effective_at, backfill, content_hash, score, reasons, week, title_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         feed_id,
         entry.url,
         entry.title,
-        entry.summary,
-        entry.content,
         entry.author,
         entry.published.map(|t| t.timestamp()),
         entry.updated.map(|t| t.timestamp()),
@@ -1314,7 +1331,10 @@ fn insert_post(
         week_key(effective, batch.zone),
         entry.title_hash(),
     ])?;
-    Ok(tx.last_insert_rowid())
+    let post_id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO post_texts (post_id, summary, content) VALUES (?1, ?2, ?3)")?
+        .execute(params![post_id, entry.summary, entry.content])?;
+    Ok(post_id)
 }
 
 /// Makes a new post part of the story of an earlier post from another feed with the
@@ -1758,6 +1778,68 @@ mod tests {
             .query_row("SELECT story_of FROM posts WHERE id = 2", [], |r| r.get(0))
             .unwrap();
         assert_eq!(story_of, Some(1));
+    }
+
+    #[test]
+    fn a_schema_6_file_keeps_its_text_in_post_texts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..6] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u');
+                 INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
+                 VALUES (1, 'https://a/1', 'Our outage', 'The summary', 'The whole story', 0, 1000, 'x');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let post = store.post(1).unwrap().unwrap();
+        assert_eq!(
+            (
+                post.title.as_str(),
+                post.summary.as_str(),
+                post.content.as_str()
+            ),
+            ("Our outage", "The summary", "The whole story")
+        );
+    }
+
+    #[test]
+    fn an_update_rewrites_the_text_only_when_the_text_changed() {
+        let (_d, mut s) = store();
+        let mut e = entry("k", Some("https://a.example/1"), "Our outage");
+        e.summary = "What happened".into();
+        ingest(&mut s, "a", vec![e.clone()]);
+        let texts_version = |s: &Store| -> (String, String) {
+            s.conn
+                .query_row("SELECT summary, content FROM post_texts", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .unwrap()
+        };
+        // A new URL: the post is updated, its text row stays as it was.
+        e.url = Some("https://a.example/one".into());
+        let changes_before = s.conn.total_changes();
+        assert_eq!(ingest(&mut s, "a", vec![e.clone()]).updated, 1);
+        // One row changed by the UPDATE of posts (and one by the feed's own row).
+        assert_eq!(s.conn.total_changes() - changes_before, 2);
+        assert_eq!(
+            texts_version(&s),
+            ("What happened".to_owned(), String::new())
+        );
+        // New text: both are rewritten.
+        e.content = "And what we changed".into();
+        assert_eq!(ingest(&mut s, "a", vec![e]).updated, 1);
+        assert_eq!(
+            texts_version(&s),
+            ("What happened".to_owned(), "And what we changed".to_owned())
+        );
+        assert_eq!(s.post(1).unwrap().unwrap().content, "And what we changed");
     }
 
     #[test]

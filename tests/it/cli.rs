@@ -764,3 +764,33 @@ fn the_daemon_polls_on_schedule_serves_health_and_metrics_and_stops_on_sigterm()
         "{file}"
     );
 }
+
+/// The daemon keeps its database open between polls, so nothing folds the write-ahead
+/// log into the database file unless each poll does (its commits run inside the store
+/// writer's transactions, where SQLite refuses to checkpoint: that warning once ended
+/// every poll and the log only grew).
+#[cfg(unix)]
+#[test]
+fn each_daemon_poll_is_folded_into_the_database_file() {
+    let server = FeedServer::start();
+    let items = [
+        Item::new("1", "https://blog.example/1", "Outage at scale", ""),
+        Item::new("2", "https://blog.example/2", "Retries, again", ""),
+    ];
+    server.route("/f", Route::feed(rss(&items)));
+    let ws = Workspace::new(
+        "poll_schedule = \"0 0 0 1 1 *\"",
+        &[("F", &server.url("/f"), None)],
+        &format!("{RULES}\n[server]\nlisten = \"127.0.0.1:0\"\n"),
+    );
+    let (_daemon, _) = Daemon::start_polled(&ws);
+    // Only the database file, without its log: what checkpoints wrote there.
+    let copy = tempfile::tempdir().unwrap();
+    let file = copy.path().join("copy.db");
+    std::fs::copy(ws.db(), &file).unwrap();
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let posts: i64 = conn
+        .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(posts, 2);
+}
