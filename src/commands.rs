@@ -136,29 +136,62 @@ pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError
 }
 
 /// Re-applies the config's rules to every stored entry; returns (scanned, changed).
+///
+/// Three stages overlap: while the scoring threads score one batch, this thread
+/// writes the changed scores of the batch before and reads the batch after (reading
+/// and writing share the one connection; scoring needs none). One after the other, a
+/// rescore spent half its time waiting on the database with the cores idle.
 pub fn rescore(store: &mut Store, config: &Config) -> Result<(usize, usize), StoreError> {
-    const BATCH: usize = 5_000;
+    rescore_in_batches(store, config, 5_000)
+}
+
+fn rescore_in_batches(
+    store: &mut Store,
+    config: &Config,
+    batch: usize,
+) -> Result<(usize, usize), StoreError> {
     let scorer = Scorer::new(config);
     let boosts: HashMap<&str, f64> = config
         .feeds
         .iter()
         .map(|f| (f.name.as_str(), f.boost))
         .collect();
+    let source_points = config.settings.source_points;
     store.begin_bulk_update()?;
-    let mut rescore_all = || -> Result<(usize, usize), StoreError> {
-        let (mut scanned, mut changed, mut after) = (0, 0, 0);
+    let result = std::thread::scope(|scope| {
+        let (to_score, batches) = std::sync::mpsc::sync_channel::<Vec<RescoreRow>>(1);
+        let (scored, results) = std::sync::mpsc::sync_channel(1);
+        let (scorer, boosts) = (&scorer, &boosts);
+        scope.spawn(move || {
+            for rows in batches {
+                let changed = score_in_parallel(&rows, scorer, boosts, source_points);
+                if scored.send(changed).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut scanned, mut changed, mut after, mut in_flight) = (0, 0, 0, 0);
         loop {
-            let rows = store.posts_for_rescore(after, BATCH)?;
+            let rows = store.posts_for_rescore(after, batch)?;
             let Some(last) = rows.last() else { break };
             after = last.id;
             scanned += rows.len();
-            let source_points = config.settings.source_points;
-            changed +=
-                store.update_scores(&score_in_parallel(&rows, &scorer, &boosts, source_points))?;
+            to_score
+                .send(rows)
+                .expect("the scoring thread runs until the batches end");
+            in_flight += 1;
+            // One batch being scored while the next is read; the one before is written.
+            if in_flight == 2 {
+                changed += store.update_scores(&results.recv().expect("scored"))?;
+                in_flight -= 1;
+            }
+        }
+        drop(to_score);
+        for batch in results {
+            changed += store.update_scores(&batch)?;
         }
         Ok((scanned, changed))
-    };
-    let result = rescore_all();
+    });
     // The connection's normal settings come back even when a batch failed.
     store.end_bulk_update()?;
     let (scanned, changed) = result?;
@@ -768,4 +801,77 @@ pub fn emit(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Entry;
+    use crate::score::Score;
+    use crate::store::FetchRecord;
+
+    /// Many small batches, so reading, scoring and writing overlap as they do on a
+    /// large database: every stored score ends up what scoring its text gives.
+    #[test]
+    fn a_rescore_in_overlapping_batches_stores_every_changed_score() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_str(
+            &dir.path().join("feeds.toml"),
+            r#"
+[[feed]]
+name = "a"
+url = "https://a.example/feed"
+boost = 1.5
+
+[[rule]]
+name = "outage"
+pattern = '(?i)\boutage'
+weight = 4
+fields = ["title", "content"]
+"#,
+        )
+        .unwrap();
+        let mut store = Store::open(&dir.path().join("g.db")).unwrap();
+        apply_config(&mut store, &config).unwrap();
+        let feed = store.feed_state("a").unwrap().unwrap().id;
+        let entries: Vec<(Entry, Score)> = (0..23)
+            .map(|i| {
+                let title = if i % 3 == 0 { "An outage" } else { "A launch" };
+                let entry = Entry {
+                    item_key: format!("k{i}"),
+                    url: Some(format!("https://a.example/{i}")),
+                    title: format!("{title} {i}"),
+                    content: if i % 2 == 0 {
+                        "the outage".into()
+                    } else {
+                        String::new()
+                    },
+                    published: Some(Utc::now()),
+                    ..Entry::default()
+                };
+                // Stored as if scored by other rules: 1 point each.
+                (
+                    entry,
+                    Score {
+                        total: 1.0,
+                        reasons: vec![],
+                    },
+                )
+            })
+            .collect();
+        store
+            .record_fetched(feed, &FetchRecord::default(), &entries, Utc::now())
+            .unwrap();
+
+        let (scanned, changed) = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert_eq!(scanned, 23);
+        assert_eq!(changed, 23, "1 point is no score these rules give");
+        let scorer = Scorer::new(&config);
+        for (id, (entry, _)) in (1..).zip(&entries) {
+            let stored = store.post(id).unwrap().unwrap();
+            assert_eq!(stored.score, scorer.score(entry, 1.5), "post {id}");
+        }
+        // Nothing changed since: nothing is written.
+        assert_eq!(rescore_in_batches(&mut store, &config, 4).unwrap(), (23, 0));
+    }
 }
