@@ -1754,24 +1754,29 @@ mod tests {
         );
     }
 
+    /// A database file as gleaner left it at schema `version`, with `rows` inserted.
+    fn file_at_schema(version: usize, rows: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("v{version}.db"));
+        let conn = Connection::open(&path).unwrap();
+        for m in &MIGRATIONS[..version] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        conn.execute_batch(rows).unwrap();
+        (dir, path)
+    }
+
     #[test]
     fn a_schema_4_file_gets_its_stories_linked() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v4.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            for m in &MIGRATIONS[..4] {
-                conn.execute_batch(m).unwrap();
-            }
-            conn.pragma_update(None, "user_version", 4).unwrap();
-            conn.execute_batch(
-                "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
-                 INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
-                 VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
-                        (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
-            )
-            .unwrap();
-        }
+        let (_dir, path) = file_at_schema(
+            4,
+            "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
+             INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
+             VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
+                    (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
+        );
         let store = Store::open(&path).unwrap();
         let story_of: Option<i64> = store
             .conn
@@ -1782,21 +1787,12 @@ mod tests {
 
     #[test]
     fn a_schema_6_file_keeps_its_text_in_post_texts() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v6.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            for m in &MIGRATIONS[..6] {
-                conn.execute_batch(m).unwrap();
-            }
-            conn.pragma_update(None, "user_version", 6).unwrap();
-            conn.execute_batch(
-                "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u');
-                 INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
-                 VALUES (1, 'https://a/1', 'Our outage', 'The summary', 'The whole story', 0, 1000, 'x');",
-            )
-            .unwrap();
-        }
+        let (_dir, path) = file_at_schema(
+            6,
+            "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u');
+             INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
+             VALUES (1, 'https://a/1', 'Our outage', 'The summary', 'The whole story', 0, 1000, 'x');",
+        );
         let store = Store::open(&path).unwrap();
         let post = store.post(1).unwrap().unwrap();
         assert_eq!(
