@@ -325,20 +325,9 @@ impl Reader {
     fn config(&mut self, path: &Path, base: &Path, root: &Table) -> Config {
         self.unknown_keys(root, TOP_KEYS, "the top level");
         let empty = Table::new();
-        let settings_table = match root.get("settings") {
-            None => &empty,
-            Some(item) => match item.as_table() {
-                Some(t) => t,
-                None => {
-                    self.problem(
-                        item.span(),
-                        "`settings` must be a table",
-                        "write it as [settings]",
-                    );
-                    &empty
-                }
-            },
-        };
+        let settings_table = self
+            .section(root.get("settings"), "settings", SETTINGS_KEYS)
+            .unwrap_or(&empty);
         let settings = self.settings(base, settings_table);
         let server = self.server(root.get("server"));
         let notify = self.notify(root.get("notify"));
@@ -356,18 +345,32 @@ impl Reader {
         }
     }
 
-    fn learning(&mut self, item: Option<&Item>) -> LearningConfig {
-        let defaults = LearningConfig::default();
-        let Some(item) = item else { return defaults };
+    /// A top-level `[name]` table, its unknown keys reported; `None` when it is absent
+    /// or not a table (reported too), so its defaults apply.
+    fn section<'t>(
+        &mut self,
+        item: Option<&'t Item>,
+        name: &str,
+        keys: &[&str],
+    ) -> Option<&'t Table> {
+        let item = item?;
         let Some(t) = item.as_table() else {
             self.problem(
                 item.span(),
-                "`learning` must be a table",
-                "write it as [learning]",
+                &format!("`{name}` must be a table"),
+                &format!("write it as [{name}]"),
             );
+            return None;
+        };
+        self.unknown_keys(t, keys, &format!("[{name}]"));
+        Some(t)
+    }
+
+    fn learning(&mut self, item: Option<&Item>) -> LearningConfig {
+        let defaults = LearningConfig::default();
+        let Some(t) = self.section(item, "learning", LEARNING_KEYS) else {
             return defaults;
         };
-        self.unknown_keys(t, LEARNING_KEYS, "[learning]");
         let max_points = self.number(t, "max_points").unwrap_or(defaults.max_points);
         if !(0.0..=100.0).contains(&max_points) {
             self.problem(
@@ -389,16 +392,9 @@ impl Reader {
             review_url: None,
             top: 10,
         };
-        let Some(item) = item else { return defaults };
-        let Some(t) = item.as_table() else {
-            self.problem(
-                item.span(),
-                "`notify` must be a table",
-                "write it as [notify]",
-            );
+        let Some(t) = self.section(item, "notify", NOTIFY_KEYS) else {
             return defaults;
         };
-        self.unknown_keys(t, NOTIFY_KEYS, "[notify]");
         NotifyConfig {
             webhook: self.optional_http_url(t, "webhook"),
             review_url: self.optional_http_url(t, "review_url"),
@@ -423,24 +419,12 @@ impl Reader {
 
     fn server(&mut self, item: Option<&Item>) -> ServerConfig {
         let default_listen = DEFAULT_LISTEN.parse().expect("valid default address");
-        let Some(item) = item else {
+        let Some(t) = self.section(item, "server", SERVER_KEYS) else {
             return ServerConfig {
                 listen: default_listen,
                 token: None,
             };
         };
-        let Some(t) = item.as_table() else {
-            self.problem(
-                item.span(),
-                "`server` must be a table",
-                "write it as [server]",
-            );
-            return ServerConfig {
-                listen: default_listen,
-                token: None,
-            };
-        };
-        self.unknown_keys(t, SERVER_KEYS, "[server]");
         let token = self.string(t, "token").filter(|tok| !tok.is_empty());
         let listen = match self.string(t, "listen") {
             None => default_listen,
@@ -467,7 +451,6 @@ impl Reader {
     }
 
     fn settings(&mut self, base: &Path, t: &Table) -> Settings {
-        self.unknown_keys(t, SETTINGS_KEYS, "[settings]");
         let database = self
             .string(t, "database")
             .unwrap_or_else(|| "data/gleaner.db".into());

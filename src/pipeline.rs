@@ -159,13 +159,15 @@ impl Poller {
             on_done(&feed);
             report.feeds.push(feed);
         }
-        // SQLite's automatic checkpoints are held back during the poll (see Store::open):
-        // fold the poll's writes into the database once, now. Not through the writer:
+        // SQLite checkpoints on its own only once the WAL reaches ~64 MiB (see the
+        // store's `configure`): fold the poll's writes into the database once, now. Not through the writer:
         // its jobs run inside a transaction, where SQLite refuses to checkpoint.
-        match crate::store::off_async(&self.store, |s| s.checkpoint()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "checkpoint after the poll failed"),
-            Err(err) => tracing::warn!(error = %err, "checkpoint after the poll failed"),
+        let checkpoint = crate::store::off_async(&self.store, |s| s.checkpoint()).await;
+        if let Err(err) = checkpoint
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+        {
+            tracing::warn!(error = %err, "checkpoint after the poll failed");
         }
         report.feeds.sort_by(|a, b| a.name.cmp(&b.name));
         report

@@ -1,5 +1,5 @@
-//! The daemon's HTTP listener (`[server] listen`, default 127.0.0.1:8311):
-//! `/metrics` and `/healthz`.
+//! The daemon's HTTP listener (`[server] listen`, default 127.0.0.1:8311): the review
+//! page, `/metrics` and `/healthz`.
 //!
 //! - `/` (`?week=YYYY-Www`): the review page, the week's queue ([`crate::page`]);
 //!   `/draft`: the week's draft; `POST /decide`: pick, reject, defer or undo.

@@ -141,9 +141,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX posts_by_week_rank ON posts(week, score DESC, effective_at DESC, id);
     DELETE FROM meta WHERE key = 'week_zone';",
     // 7: a post's summary and content (nine tenths of its bytes) in a table of their
-    // own, written only when the text itself changes. Before, a post whose date or URL
-    // moved, and every re-score, rewrote the whole row with its text (and its overflow
-    // pages): 1,500 such updates were most of a 10%-changed poll's writes.
+    // own, written only when the text itself changes, so the rows that new URLs and
+    // re-scores rewrite are narrow. A cold poll of the bench farm stores 53 MB instead
+    // of 63 (text packs better apart); a 10%-changed poll writes as much as before
+    // (SQLite already rewrote only the changed pages of a same-size row).
     "CREATE TABLE post_texts (
         post_id INTEGER PRIMARY KEY REFERENCES posts(id),
         summary TEXT NOT NULL,
@@ -423,12 +424,7 @@ impl Store {
                     .map_err(|e| sql_err(&path, e))?;
             }
         }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![WEEK_ZONE, zone.name()],
-        )
-        .map_err(|e| sql_err(&path, e))?;
+        put_meta(&tx, WEEK_ZONE, zone.name()).map_err(|e| sql_err(&path, e))?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
         self.zone = zone;
         Ok(())
@@ -843,19 +839,17 @@ impl Store {
 
     /// Readies the connection for rewriting many rows: a page cache large enough to
     /// hold what a batch touches (64 MiB; the default 2 MiB spilled dirty pages to the
-    /// WAL mid-batch and re-read them) and no automatic checkpoint until
-    /// [`Store::end_bulk_update`], which checkpoints once.
+    /// WAL mid-batch and re-read them).
     pub fn begin_bulk_update(&mut self) -> Result<()> {
         self.conn
             .execute_batch("PRAGMA cache_size = -65536;")
             .map_err(|e| self.err(e))
     }
 
+    /// Gives back the default page cache and folds the update into the database file.
     pub fn end_bulk_update(&mut self) -> Result<()> {
         self.conn
-            .execute_batch(&format!(
-                "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
-            ))
+            .execute_batch("PRAGMA cache_size = -2000;")
             .map_err(|e| self.err(e))?;
         self.checkpoint()
     }
@@ -1074,14 +1068,7 @@ impl Store {
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )
-            .map(drop)
-            .map_err(|e| self.err(e))
+        put_meta(&self.conn, key, value).map_err(|e| self.err(e))
     }
 
     /// Starts a transaction that groups the writes that follow (each in its own
@@ -1290,7 +1277,8 @@ fn upsert_entry(
         reasons_json(&score.reasons),
         week_key(effective, batch.zone),
     ])?;
-    // A new date or URL leaves the text as it was: then it is read, not rewritten.
+    // A new URL, title or author leaves the text as it was: then it is read, not
+    // rewritten.
     tx.prepare_cached(
         "UPDATE post_texts SET summary = ?2, content = ?3
          WHERE post_id = ?1 AND (summary != ?2 OR content != ?3)",
@@ -1443,6 +1431,15 @@ fn record_move(
     tx.execute(
         "UPDATE feeds SET moved_from = url, moved_at = ?3, url = ?2 WHERE id = ?1 AND url != ?2",
         params![feed_id, url, now.timestamp()],
+    )
+    .map(drop)
+}
+
+fn put_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
     )
     .map(drop)
 }

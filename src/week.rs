@@ -40,13 +40,13 @@ impl IsoWeek {
             .expect("IsoWeek is only built from valid weeks")
     }
 
-    /// `[start, end)` of this week in zone `tz`, as UTC instants.
     /// The week as one sortable integer, `YYYYWW` (2026-W48 → 202648), as the store
     /// keeps it beside each post.
     pub fn key(self) -> i64 {
         i64::from(self.year) * 100 + i64::from(self.week)
     }
 
+    /// `[start, end)` of this week in zone `tz`, as UTC instants.
     pub fn bounds(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
         (
             local_midnight(self.monday(), tz),
