@@ -294,7 +294,12 @@ pub struct Report {
 /// `picked` flags in ranked order, ties pessimistic: score descending, and among equal
 /// scores the not-picked first.
 pub fn rank(scored: &mut [(f64, bool)]) {
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.sort_by(|a, b| pessimistic(*a, *b));
+}
+
+/// The order of [`rank`] for two (score, picked) pairs.
+fn pessimistic(a: (f64, bool), b: (f64, bool)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
 /// R-precision, average precision and recall at `k` of a ranked list of picked flags.
@@ -343,7 +348,22 @@ pub fn run_labels(
 /// Ranking quality of `labelled` entries scored `scores` (same order), per group and
 /// pooled.
 pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
-    let scored: Vec<(usize, &Score)> = scores.iter().enumerate().collect();
+    let mut pooled: Vec<(f64, bool)> = scores
+        .iter()
+        .zip(labelled)
+        .map(|(s, l)| (s.total, l.picked))
+        .collect();
+    rank(&mut pooled);
+    let flags: Vec<bool> = pooled.iter().map(|p| p.1).collect();
+    let overall = quality("all", &flags, k);
+    // Where an entry sits among all entries, ties pessimistic as above: a picked entry
+    // after every not-picked one of its score, a not-picked one before them all.
+    let pooled_rank = |score: f64, picked: bool| {
+        1 + pooled
+            .iter()
+            .filter(|&&(s, p)| s > score || (picked && s == score && !p))
+            .count()
+    };
     let mut groups: Vec<String> = labelled.iter().map(|l| l.group.clone()).collect();
     groups.sort();
     groups.dedup();
@@ -351,58 +371,34 @@ pub fn run(labelled: &[Labelled], scores: &[Score], k: usize) -> Report {
     let mut misses = Vec::new();
     let mut false_alarms = Vec::new();
     for group in &groups {
-        let mut members: Vec<(f64, bool, usize)> = scored
-            .iter()
-            .filter(|(i, _)| &labelled[*i].group == group)
-            .map(|(i, s)| (s.total, labelled[*i].picked, *i))
+        let mut members: Vec<usize> = (0..labelled.len())
+            .filter(|&i| &labelled[i].group == group)
             .collect();
-        members.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let flags: Vec<bool> = members.iter().map(|m| m.1).collect();
+        let key = |i: usize| (scores[i].total, labelled[i].picked);
+        members.sort_by(|&a, &b| pessimistic(key(a), key(b)));
+        let flags: Vec<bool> = members.iter().map(|&i| labelled[i].picked).collect();
         qualities.push(quality(group, &flags, k));
-        for (rank, (score, picked, i)) in members.iter().enumerate() {
-            {
-                let entry = &labelled[*i].entry;
-                let list = if *picked {
-                    &mut misses
+        for i in members {
+            let (entry, (score, picked)) = (&labelled[i].entry, key(i));
+            let miss = Miss {
+                group: group.clone(),
+                title: if entry.title.is_empty() {
+                    "(untitled)".into()
                 } else {
-                    &mut false_alarms
-                };
-                list.push(Miss {
-                    group: group.clone(),
-                    title: if entry.title.is_empty() {
-                        "(untitled)".into()
-                    } else {
-                        entry.title.clone()
-                    },
-                    url: entry.url.clone(),
-                    score: *score,
-                    rank: rank + 1,
-                    of: members.len(),
-                    reasons: scored[*i].1.summary_line(),
-                });
+                    entry.title.clone()
+                },
+                url: entry.url.clone(),
+                score,
+                rank: pooled_rank(score, picked),
+                of: pooled.len(),
+                reasons: scores[i].summary_line(),
+            };
+            if picked {
+                misses.push(miss);
+            } else {
+                false_alarms.push(miss);
             }
         }
-    }
-    let mut pooled: Vec<(f64, bool)> = scored
-        .iter()
-        .map(|(i, s)| (s.total, labelled[*i].picked))
-        .collect();
-    rank(&mut pooled);
-    let flags: Vec<bool> = pooled.iter().map(|p| p.1).collect();
-    let overall = quality("all", &flags, k);
-    // Where each entry sits among all entries (ties pessimistic, as above: among equal
-    // scores the not-picked come first).
-    for miss in &mut misses {
-        miss.of = pooled.len();
-        miss.rank = pooled
-            .iter()
-            .filter(|(s, p)| *s > miss.score || (*s == miss.score && !p))
-            .count()
-            + 1;
-    }
-    for alarm in &mut false_alarms {
-        alarm.of = pooled.len();
-        alarm.rank = pooled.iter().filter(|(s, _)| *s > alarm.score).count() + 1;
     }
     let with_picks: Vec<&Quality> = qualities.iter().filter(|q| q.picked > 0).collect();
     let mean = |f: fn(&Quality) -> f64| {
