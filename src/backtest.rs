@@ -114,7 +114,7 @@ pub fn parse_labels(text: &str) -> Result<Vec<Labelled>, String> {
 pub fn labelled_decision(post: &StoredPost, decision: &Decision) -> Labelled {
     Labelled {
         group: decision.week.clone(),
-        picked: decision.state == "picked",
+        picked: decision.state == crate::review::Verdict::Pick.state(),
         entry: Entry {
             url: post.url.clone(),
             title: post.title.clone(),

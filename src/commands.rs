@@ -507,7 +507,11 @@ pub fn queue_items(
         let stored = q.post.score.total;
         let item = QueueItem {
             candidate: ranker.candidate(q.post),
-            state: if q.carried_over { "deferred" } else { "new" },
+            state: if q.carried_over {
+                Verdict::Defer.state()
+            } else {
+                "new"
+            },
             carried_over: q.carried_over,
             late: q.late,
         };

@@ -25,6 +25,8 @@ use crate::score::{Reason, round2};
 pub const MIN_FEATURE_POSTS: u32 = 2;
 /// Evidence (summed log ratios) at which the part reaches ~76% of `max_points`.
 pub const EVIDENCE_SCALE: f64 = 4.0;
+/// The name of the learned part.
+pub const LEARNED_RULE: &str = "learned";
 /// Features named when explaining a learned part.
 const EXPLAINED_FEATURES: usize = 3;
 
@@ -150,7 +152,7 @@ impl Model {
             .map(|(f, _)| f)
             .collect();
         Some(Reason {
-            rule: "learned".into(),
+            rule: LEARNED_RULE.into(),
             field: named.join(", "),
             points,
         })

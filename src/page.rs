@@ -95,11 +95,10 @@ pub fn queue_page(
 fn entry(out: &mut String, item: &QueueItem, pos: usize, week: IsoWeek, auth: &PageAuth<'_>) {
     let c = &item.candidate;
     let heading = html_title_link(&c.title, c.url.as_deref());
-    let mark = match (item.carried_over, item.late) {
-        (true, _) => " <span class=\"tag\">carried over</span>",
-        (_, true) => " <span class=\"tag\">late</span>",
-        _ => "",
-    };
+    let mark = item
+        .tag()
+        .map(|t| format!(" <span class=\"tag\">{t}</span>"))
+        .unwrap_or_default();
     let date = c.published.unwrap_or(c.first_seen).format("%Y-%m-%d");
     let why = crate::score::reasons_line(&c.reasons);
     let feed = if c.also_in.is_empty() {

@@ -179,8 +179,8 @@ pub fn explain_text(c: &Candidate) -> String {
     for r in &c.reasons {
         // Rules match in a field; the read-time parts say what they come from.
         let place = match r.rule.as_str() {
-            "learned" => format!("from words: {}", r.field),
-            "sources" => format!("carried by {}", r.field),
+            crate::learn::LEARNED_RULE => format!("from words: {}", r.field),
+            crate::score::SOURCES_RULE => format!("carried by {}", r.field),
             _ => format!("in {}", r.field),
         };
         let _ = writeln!(out, "    {:+7.2}  {:width$}  {place}", r.points, r.rule);

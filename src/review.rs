@@ -47,7 +47,7 @@ impl Verdict {
 /// seen the week after it was published, the week it was first seen; else the week of
 /// its published (or first-seen) date.
 pub fn queue_week(post: &StoredPost, decision: Option<&Decision>, tz: Tz) -> IsoWeek {
-    if let Some(d) = decision.filter(|d| d.state == "deferred")
+    if let Some(d) = decision.filter(|d| d.state == Verdict::Defer.state())
         && let Ok(week) = d.week.parse()
     {
         return week;
@@ -80,6 +80,18 @@ pub struct QueueItem {
     pub late: bool,
 }
 
+impl QueueItem {
+    /// How it got into the queue, when not as one of the week's own: `carried over`
+    /// (deferred from an earlier week) or `late` (last week's, first seen this week).
+    pub fn tag(&self) -> Option<&'static str> {
+        match (self.carried_over, self.late) {
+            (true, _) => Some("carried over"),
+            (_, true) => Some("late"),
+            _ => None,
+        }
+    }
+}
+
 impl crate::shortlist::Ranked for QueueItem {
     fn candidate(&self) -> &Candidate {
         &self.candidate
@@ -90,11 +102,7 @@ pub fn queue_table(items: &[QueueItem]) -> String {
     let mut out = String::new();
     for item in items {
         let c = &item.candidate;
-        let mark = match (item.carried_over, item.late) {
-            (true, _) => " [carried over]",
-            (_, true) => " [late]",
-            _ => "",
-        };
+        let mark = item.tag().map(|t| format!(" [{t}]")).unwrap_or_default();
         let title: String = c
             .title
             .chars()
