@@ -35,6 +35,10 @@ pub enum Outcome {
 /// Meta key under which the fingerprint of the rules behind the stored scores is kept.
 pub const RULES_FINGERPRINT: &str = "rules_fingerprint";
 
+/// Meta key of the fingerprint of what decided the stored parts' matches (see
+/// [`Scorer::matchers_fingerprint`]): while it holds, a rescore re-weighs.
+pub const MATCHERS_FINGERPRINT: &str = "matchers_fingerprint";
+
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let config_path = config_path(cli.config.as_deref());
     if let Command::Check = cli.command {
@@ -93,9 +97,15 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         } => draft(&config, &db, week, format, order),
         Command::Rescore => {
             let mut store = open_store(&config, &db)?;
-            let (scanned, changed) = rescore(&mut store, &config)?;
+            let done = rescore(&mut store, &config)?;
+            let how = if done.reweighed {
+                "re-weighing their stored matches (only weights changed)"
+            } else {
+                "matching their text"
+            };
             emit(&format!(
-                "rescored {scanned} entries; {changed} scores changed\n"
+                "rescored {} entries by {how}; {} scores changed\n",
+                done.scanned, done.changed
             ))?;
             Ok(Outcome::Done)
         }
@@ -137,19 +147,34 @@ pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError
 
 /// Re-applies the config's rules to every stored entry; returns (scanned, changed).
 ///
+/// When only weights changed since the stored scores were computed (the matchers
+/// fingerprint is the one stored), each stored part is re-weighed and no text is read
+/// or matched ([`Scorer::reweigh`]); otherwise every post's text is matched again.
+///
 /// Three stages overlap: while the scoring threads score one batch, this thread
 /// writes the changed scores of the batch before and reads the batch after (reading
 /// and writing share the one connection; scoring needs none). One after the other, a
 /// rescore spent half its time waiting on the database with the cores idle.
-pub fn rescore(store: &mut Store, config: &Config) -> Result<(usize, usize), StoreError> {
+pub fn rescore(store: &mut Store, config: &Config) -> Result<Rescored, StoreError> {
     rescore_in_batches(store, config, 5_000)
+}
+
+/// What a [`rescore`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rescored {
+    /// Entries read.
+    pub scanned: usize,
+    /// Entries whose score or parts changed, and were written.
+    pub changed: usize,
+    /// Whether the stored parts were re-weighed rather than the text matched again.
+    pub reweighed: bool,
 }
 
 fn rescore_in_batches(
     store: &mut Store,
     config: &Config,
     batch: usize,
-) -> Result<(usize, usize), StoreError> {
+) -> Result<Rescored, StoreError> {
     let scorer = Scorer::new(config);
     let boosts: HashMap<&str, f64> = config
         .feeds
@@ -157,6 +182,15 @@ fn rescore_in_batches(
         .map(|f| (f.name.as_str(), f.boost))
         .collect();
     let source_points = config.settings.source_points;
+    let reweigh = store.meta(MATCHERS_FINGERPRINT)?.as_deref()
+        == Some(Scorer::matchers_fingerprint(config).as_str());
+    let read = |store: &Store, after| {
+        if reweigh {
+            store.posts_for_reweigh(after, batch)
+        } else {
+            store.posts_for_rescore(after, batch)
+        }
+    };
     store.begin_bulk_update()?;
     let result = std::thread::scope(|scope| {
         let (to_score, batches) = std::sync::mpsc::sync_channel::<Vec<RescoreRow>>(1);
@@ -172,7 +206,7 @@ fn rescore_in_batches(
         });
         let (mut scanned, mut changed, mut after, mut in_flight) = (0, 0, 0, 0);
         loop {
-            let rows = store.posts_for_rescore(after, batch)?;
+            let rows = read(store, after)?;
             let Some(last) = rows.last() else { break };
             after = last.id;
             scanned += rows.len();
@@ -195,12 +229,23 @@ fn rescore_in_batches(
     // The connection's normal settings come back even when a batch failed.
     store.end_bulk_update()?;
     let (scanned, changed) = result?;
+    record_scored_with(store, config)?;
+    Ok(Rescored {
+        scanned,
+        changed,
+        reweighed: reweigh,
+    })
+}
+
+/// Notes that the stored scores are those of `config`'s rules.
+fn record_scored_with(store: &Store, config: &Config) -> Result<(), StoreError> {
     store.set_meta(RULES_FINGERPRINT, &Scorer::fingerprint(config))?;
-    Ok((scanned, changed))
+    store.set_meta(MATCHERS_FINGERPRINT, &Scorer::matchers_fingerprint(config))
 }
 
 /// Scores rows on every core (scoring is pure, and the bulk of a rescore's time) and
-/// keeps those whose total or reasons differ from what is stored, ready to write.
+/// keeps those whose total or parts differ from what is stored, ready to write. A row
+/// read without its text is re-weighed from its stored parts.
 fn score_in_parallel(
     rows: &[RescoreRow],
     scorer: &Scorer,
@@ -217,12 +262,16 @@ fn score_in_parallel(
                     part.iter()
                         .filter_map(|row| {
                             let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
-                            let score = scorer
-                                .score(&row.entry, boost)
-                                .with_sources(row.sources, source_points);
-                            let reasons = Store::reasons_json(&score.reasons);
-                            let unchanged = score.total == row.stored.0 && reasons == row.stored.1;
-                            (!unchanged).then_some((row.id, score.total, reasons))
+                            let score = match &row.entry {
+                                Some(entry) => scorer.score(entry, boost),
+                                None => {
+                                    scorer.reweigh(&Store::parts_from_stored(&row.stored.1), boost)
+                                }
+                            }
+                            .with_sources(row.sources, source_points);
+                            let parts = Store::stored_parts(&score.reasons);
+                            let unchanged = score.total == row.stored.0 && parts == row.stored.1;
+                            (!unchanged).then_some((row.id, score.total, parts))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -243,12 +292,13 @@ pub fn rescore_if_stale(store: &mut Store, config: &Config) -> Result<(), StoreE
         return Ok(());
     }
     if store.post_count()? == 0 {
-        return store.set_meta(RULES_FINGERPRINT, &current);
+        return record_scored_with(store, config);
     }
-    let (scanned, changed) = rescore(store, config)?;
+    let done = rescore(store, config)?;
     tracing::info!(
-        scanned,
-        changed,
+        scanned = done.scanned,
+        changed = done.changed,
+        reweighed = done.reweighed,
         "rules changed since entries were scored; rescored"
     );
     Ok(())
@@ -814,14 +864,7 @@ mod tests {
     use crate::score::Score;
     use crate::store::FetchRecord;
 
-    /// Many small batches, so reading, scoring and writing overlap as they do on a
-    /// large database: every stored score ends up what scoring its text gives.
-    #[test]
-    fn a_rescore_in_overlapping_batches_stores_every_changed_score() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::from_str(
-            &dir.path().join("feeds.toml"),
-            r#"
+    const OUTAGE_RULES: &str = r#"
 [[feed]]
 name = "a"
 url = "https://a.example/feed"
@@ -832,11 +875,13 @@ name = "outage"
 pattern = '(?i)\boutage'
 weight = 4
 fields = ["title", "content"]
-"#,
-        )
-        .unwrap();
-        let mut store = Store::open(&dir.path().join("g.db")).unwrap();
-        apply_config(&mut store, &config).unwrap();
+"#;
+
+    /// 23 posts of feed `a`, a third with an outage in the title, half in the content,
+    /// stored with a score no rule gives (1 point, no parts).
+    fn store_with_posts(dir: &Path, config: &Config) -> (Store, Vec<Entry>) {
+        let mut store = Store::open(&dir.join("g.db")).unwrap();
+        apply_config(&mut store, config).unwrap();
         let feed = store.feed_state("a").unwrap().unwrap().id;
         let entries: Vec<(Entry, Score)> = (0..23)
             .map(|i| {
@@ -853,29 +898,74 @@ fields = ["title", "content"]
                     published: Some(Utc::now()),
                     ..Entry::default()
                 };
-                // Stored as if scored by other rules: 1 point each.
-                (
-                    entry,
-                    Score {
-                        total: 1.0,
-                        reasons: vec![],
-                    },
-                )
+                let unlike_any_rule = Score {
+                    total: 1.0,
+                    reasons: vec![],
+                };
+                (entry, unlike_any_rule)
             })
             .collect();
         store
             .record_fetched(feed, &FetchRecord::default(), &entries, Utc::now())
             .unwrap();
+        (store, entries.into_iter().map(|(e, _)| e).collect())
+    }
 
-        let (scanned, changed) = rescore_in_batches(&mut store, &config, 4).unwrap();
-        assert_eq!(scanned, 23);
-        assert_eq!(changed, 23, "1 point is no score these rules give");
-        let scorer = Scorer::new(&config);
-        for (id, (entry, _)) in (1..).zip(&entries) {
-            let stored = store.post(id).unwrap().unwrap();
-            assert_eq!(stored.score, scorer.score(entry, 1.5), "post {id}");
-        }
+    /// Many small batches, so reading, scoring and writing overlap as they do on a
+    /// large database: every stored score ends up what scoring its text gives.
+    #[test]
+    fn a_rescore_in_overlapping_batches_stores_every_changed_score() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_str(&dir.path().join("feeds.toml"), OUTAGE_RULES).unwrap();
+        let (mut store, entries) = store_with_posts(dir.path(), &config);
+
+        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert_eq!(done.scanned, 23);
+        assert_eq!(done.changed, 23, "1 point is no score these rules give");
+        assert!(
+            !done.reweighed,
+            "nothing says which rules the stored parts came from"
+        );
+        assert_scores_are_from_text(&store, &config, &entries);
         // Nothing changed since: nothing is written.
-        assert_eq!(rescore_in_batches(&mut store, &config, 4).unwrap(), (23, 0));
+        let again = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert_eq!((again.scanned, again.changed), (23, 0));
+    }
+
+    fn assert_scores_are_from_text(store: &Store, config: &Config, entries: &[Entry]) {
+        let scorer = Scorer::new(config);
+        let boost = config.feeds[0].boost;
+        for (id, entry) in (1..).zip(entries) {
+            let stored = store.post(id).unwrap().unwrap();
+            assert_eq!(stored.score, scorer.score(entry, boost), "post {id}");
+        }
+    }
+
+    /// New weights are applied to the stored matches without reading any text, and
+    /// give what matching the text would; a new pattern has the text matched again.
+    #[test]
+    fn a_weights_only_change_is_reweighed_and_a_pattern_change_matched_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feeds.toml");
+        let config = Config::from_str(&path, OUTAGE_RULES).unwrap();
+        let (mut store, entries) = store_with_posts(dir.path(), &config);
+        rescore_in_batches(&mut store, &config, 4).unwrap();
+
+        let reweighted = OUTAGE_RULES
+            .replace("weight = 4", "weight = 2.5")
+            .replace("boost = 1.5", "boost = 0")
+            + "[settings.field_weights]\ntitle = 3\ncontent = 0.25\n";
+        let config = Config::from_str(&path, &reweighted).unwrap();
+        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert!(done.reweighed);
+        assert_eq!(done.changed, 23, "every post had the boost");
+        assert_scores_are_from_text(&store, &config, &entries);
+
+        let widened = reweighted.replace(r"(?i)\boutage", r"(?i)\b(outage|launch)");
+        let config = Config::from_str(&path, &widened).unwrap();
+        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert!(!done.reweighed);
+        assert!(done.changed > 0);
+        assert_scores_are_from_text(&store, &config, &entries);
     }
 }

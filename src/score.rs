@@ -169,6 +169,8 @@ pub fn round2(x: f64) -> f64 {
 pub struct Scorer {
     per_field: Vec<FieldRules>,
     rules: Vec<(String, f64)>,
+    /// Each rule's weight by name, to re-weigh stored parts (see [`Scorer::reweigh`]).
+    weight_of: std::collections::HashMap<String, f64>,
     weights: FieldWeights,
 }
 
@@ -224,6 +226,7 @@ impl Scorer {
         Scorer {
             per_field,
             rules: rules.iter().map(|r| (r.name.clone(), r.weight)).collect(),
+            weight_of: rules.iter().map(|r| (r.name.clone(), r.weight)).collect(),
             weights,
         }
     }
@@ -265,14 +268,33 @@ impl Scorer {
                 .unwrap_or(usize::MAX);
             (rule, field)
         });
-        if boost != 0.0 {
-            reasons.push(Reason {
-                rule: "boost".into(),
-                field: "feed".into(),
-                points: boost,
-            });
-        }
-        Score::from_reasons(reasons)
+        with_boost(reasons, boost)
+    }
+
+    /// The score an entry would get from [`Scorer::score`], computed from the parts
+    /// stored when it was last scored rather than from its text: valid when only
+    /// weights changed since (field weights, rule weights, boosts; see
+    /// [`Scorer::matchers_fingerprint`]), as which rule matched which field depends on
+    /// patterns and fields alone. Each rule part gets its points from today's weights;
+    /// the boost is today's; a stored `boost` or `sources` part is dropped (the caller
+    /// adds `sources`). A part naming a rule this config lacks keeps its points.
+    pub fn reweigh(&self, stored: &[Reason], boost: f64) -> Score {
+        let reasons = stored
+            .iter()
+            .filter_map(|part| {
+                // Only a rule part names a field; boost says `feed`, sources `3 feeds`.
+                let field = Field::parse(&part.field)?;
+                let points = self
+                    .weight_of
+                    .get(&part.rule)
+                    .map_or(part.points, |w| round2(w * self.weights.get(field)));
+                Some(Reason {
+                    points,
+                    ..part.clone()
+                })
+            })
+            .collect();
+        with_boost(reasons, boost)
     }
 
     /// A fingerprint of everything that affects scores (patterns, weights, field
@@ -296,6 +318,35 @@ impl Scorer {
         h.update(format!("sources {}", config.settings.source_points));
         format!("{:x}", h.finalize())[..16].to_owned()
     }
+
+    /// A fingerprint of what decides which rule matches which field (names, patterns,
+    /// fields, in order) and nothing else: while it is unchanged, stored parts can be
+    /// re-weighed ([`Scorer::reweigh`]) instead of matched again.
+    pub fn matchers_fingerprint(config: &Config) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for r in &config.rules {
+            h.update(format!(
+                "{}\0{}\0{:?}\n",
+                r.name,
+                r.pattern.as_str(),
+                r.fields
+            ));
+        }
+        format!("{:x}", h.finalize())[..16].to_owned()
+    }
+}
+
+/// The score of these rule parts and the feed's boost, a part of its own when non-zero.
+fn with_boost(mut reasons: Vec<Reason>, boost: f64) -> Score {
+    if boost != 0.0 {
+        reasons.push(Reason {
+            rule: "boost".into(),
+            field: "feed".into(),
+            points: boost,
+        });
+    }
+    Score::from_reasons(reasons)
 }
 
 /// `pattern` with every `\b` / `\B` made an ASCII word boundary.
@@ -456,6 +507,45 @@ mod tests {
         );
         let sum: f64 = s.reasons.iter().map(|r| r.points).sum();
         assert_eq!(round2(sum), s.total);
+    }
+
+    #[test]
+    fn reweighing_stored_parts_gives_what_scoring_the_text_gives() {
+        let rules = |outage, webinar| {
+            [
+                rule("outage", r"(?i)\boutage", outage, &Field::SCORED_BY_DEFAULT),
+                rule(
+                    "webinar",
+                    "(?i)webinar",
+                    webinar,
+                    &[Field::Title, Field::Url],
+                ),
+            ]
+        };
+        let before = Scorer::from_rules(&rules(3.0, -2.0), FieldWeights::default());
+        let weights = FieldWeights {
+            title: 2.5,
+            content: 0.0,
+            ..FieldWeights::default()
+        };
+        let after = Scorer::from_rules(&rules(1.5, -4.0), weights);
+        let mut both = entry("Outage webinar", "an outage", "outage again");
+        both.url = Some("https://x.example/webinar".into());
+        let cases = [
+            (both, 1.0, 0.0),
+            (entry("nothing", "", ""), 0.0, 2.0),
+            (entry("outage", "", ""), 0.5, 0.5),
+        ];
+        for (e, old_boost, new_boost) in cases {
+            let stored = before.score(&e, old_boost).with_sources(3, 1.0);
+            assert_eq!(
+                after
+                    .reweigh(&stored.reasons, new_boost)
+                    .with_sources(3, 1.0),
+                after.score(&e, new_boost).with_sources(3, 1.0),
+                "{e:?}"
+            );
+        }
     }
 
     #[test]

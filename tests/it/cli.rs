@@ -317,11 +317,29 @@ fn rescore_applies_changed_rules_without_refetching() {
     );
     ws.write_config("", &[("F", &server.url("/f"), None)], &rules);
     let out = ws.ok(&["rescore"]);
-    assert_eq!(out, "rescored 1 entries; 1 scores changed\n");
+    assert_eq!(
+        out,
+        "rescored 1 entries by matching their text; 1 scores changed\n"
+    );
     assert_eq!(server.seen("/f").len(), 1, "rescore never fetches");
     let list = ws.json(&["shortlist", "--format", "json"]);
     assert_eq!(list[0]["score"], 5.0);
     assert_eq!(list[0]["reasons"][0]["rule"], "networking");
+
+    // A new weight only: the stored match is re-weighed.
+    ws.write_config(
+        "",
+        &[("F", &server.url("/f"), None)],
+        &rules.replace("weight = 2.5", "weight = 4"),
+    );
+    let out = ws.ok(&["rescore"]);
+    assert_eq!(
+        out,
+        "rescored 1 entries by re-weighing their stored matches (only weights changed); 1 scores changed\n"
+    );
+    let list = ws.json(&["shortlist", "--format", "json"]);
+    assert_eq!(list[0]["score"], 8.0);
+    assert_eq!(list[0]["reasons"][0]["points"], 8.0);
 }
 
 #[test]
