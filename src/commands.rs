@@ -227,7 +227,7 @@ fn rescore_in_batches(
         Ok((scanned, changed))
     });
     // The connection's normal settings come back even when a batch failed.
-    store.end_bulk_update()?;
+    store.end_bulk_update(result.is_ok())?;
     let (scanned, changed) = result?;
     record_scored_with(store, config)?;
     Ok(Rescored {
