@@ -376,6 +376,10 @@ pub struct Store {
 /// write lock about a second, so a polling daemon waits that long at most.
 const BULK_ROWS_PER_COMMIT: usize = 100_000;
 
+/// The shortlist's index, as schema 6 created it: a week's posts in shortlist order.
+const RANK_INDEX: &str = "CREATE INDEX IF NOT EXISTS posts_by_week_rank
+    ON posts(week, score DESC, effective_at DESC, id)";
+
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// The WAL size (in pages) at which SQLite checkpoints on its own (see `configure`).
@@ -405,11 +409,31 @@ impl Store {
         };
         store.configure().map_err(|e| store.err(e))?;
         store.migrate()?;
+        store.ensure_rank_index()?;
         match store.meta(WEEK_ZONE)?.and_then(|z| z.parse().ok()) {
             Some(zone) => store.zone = zone,
             None => store.recompute_weeks(chrono_tz::UTC)?,
         }
         Ok(store)
+    }
+
+    /// Builds the shortlist's index if it is missing: a bulk update drops it while it
+    /// runs (see [`Store::begin_bulk_update`]) and may have been interrupted.
+    fn ensure_rank_index(&self) -> Result<()> {
+        let present = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'posts_by_week_rank'",
+                [],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .is_some();
+        if present {
+            return Ok(());
+        }
+        self.conn.execute_batch(RANK_INDEX).map_err(|e| self.err(e))
     }
 
     /// Sets the points per extra feed of the `sources` part added from now on (stored
@@ -917,15 +941,21 @@ impl Store {
     }
 
     /// Starts rewriting many rows ([`Store::update_scores`]) in transactions of
-    /// [`BULK_ROWS_PER_COMMIT`] rows, with a page cache that holds what a batch touches
-    /// (64 MiB; the default 2 MiB spilled dirty pages to the WAL mid-batch and re-read
-    /// them) and no automatic checkpoint (at the WAL's cap, every commit of a large
-    /// rescore would copy its pages to the database file again): one checkpoint at
-    /// [`Store::end_bulk_update`] instead, so the WAL grows by what the update writes.
+    /// [`BULK_ROWS_PER_COMMIT`] rows, with
+    /// - a page cache that holds what a batch touches (64 MiB; the default 2 MiB
+    ///   spilled dirty pages to the WAL mid-batch and re-read them);
+    /// - no automatic checkpoint (at the WAL's cap, every commit of a large rescore
+    ///   would copy its pages to the database file again): one checkpoint at
+    ///   [`Store::end_bulk_update`] instead, so the WAL grows by what the update writes;
+    /// - the shortlist's index dropped, and built again at the end: re-weighing
+    ///   1,000,000 posts took 9.4–9.9 s updating the index row by row, 7.1 s without it
+    ///   plus 1.2 s to build it. Lists read meanwhile are right, only slower; an
+    ///   interrupted update leaves the index to [`Store::open`] to build.
     pub fn begin_bulk_update(&mut self) -> Result<()> {
         self.conn
             .execute_batch(
-                "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; BEGIN IMMEDIATE;",
+                "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;
+                 BEGIN IMMEDIATE; DROP INDEX IF EXISTS posts_by_week_rank;",
             )
             .map_err(|e| self.err(e))?;
         self.bulk_rows_uncommitted = Some(0);
@@ -933,12 +963,17 @@ impl Store {
     }
 
     /// Ends a bulk update: commits what it wrote since its last commit (or, when
-    /// `keep` is false, after an error, rolls that back), gives back the connection's
-    /// settings and folds the update into the database file.
+    /// `keep` is false, after an error, rolls that back), builds the shortlist's index
+    /// again, gives back the connection's settings and folds the update into the
+    /// database file.
     pub fn end_bulk_update(&mut self, keep: bool) -> Result<()> {
         self.bulk_rows_uncommitted = None;
         let end = if keep { "COMMIT" } else { "ROLLBACK" };
-        let ended = self.conn.execute_batch(end).map_err(|e| self.err(e));
+        let ended = self
+            .conn
+            .execute_batch(end)
+            .and_then(|_| self.conn.execute_batch(RANK_INDEX))
+            .map_err(|e| self.err(e));
         self.conn
             .execute_batch(&format!(
                 "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
@@ -1973,8 +2008,8 @@ mod tests {
         assert_eq!(story_of, Some(1));
     }
 
-    /// A bulk update commits as it goes, and an error loses only what it wrote since
-    /// its last commit.
+    /// A bulk update commits as it goes, an error loses only what it wrote since its
+    /// last commit, and the shortlist's index is there again however it ended.
     #[test]
     fn a_bulk_update_commits_every_so_many_rows_and_rolls_back_the_rest() {
         let (dir, mut s) = store();
@@ -2005,10 +2040,33 @@ mod tests {
         s.end_bulk_update(false).unwrap();
         assert_eq!(scores_seen_elsewhere(), [9.0, 9.0, 9.0, 5.0, 5.0]);
 
+        assert!(has_rank_index(&s), "built again after a rollback");
+
         s.begin_bulk_update().unwrap();
         s.update_scores(&new(&[5])).unwrap();
         s.end_bulk_update(true).unwrap();
         assert_eq!(scores_seen_elsewhere(), [9.0, 9.0, 9.0, 5.0, 9.0]);
+        assert!(has_rank_index(&s));
+
+        // Interrupted after a commit (the process killed): the next open builds it.
+        s.begin_bulk_update().unwrap();
+        s.update_scores(&new(&[1, 2])).unwrap();
+        assert!(!has_rank_index(&s));
+        drop(s);
+        assert!(has_rank_index(
+            &Store::open(&dir.path().join("sub/g.db")).unwrap()
+        ));
+    }
+
+    fn has_rank_index(s: &Store) -> bool {
+        s.conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'posts_by_week_rank'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            == 1
     }
 
     #[test]
