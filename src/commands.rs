@@ -184,13 +184,6 @@ fn rescore_in_batches(
     let source_points = config.settings.source_points;
     let reweigh = store.meta(MATCHERS_FINGERPRINT)?.as_deref()
         == Some(Scorer::matchers_fingerprint(config).as_str());
-    let read = |store: &Store, after| {
-        if reweigh {
-            store.posts_for_reweigh(after, batch)
-        } else {
-            store.posts_for_rescore(after, batch)
-        }
-    };
     store.begin_bulk_update()?;
     let result = std::thread::scope(|scope| {
         let (to_score, batches) = std::sync::mpsc::sync_channel::<Vec<RescoreRow>>(1);
@@ -206,7 +199,7 @@ fn rescore_in_batches(
         });
         let (mut scanned, mut changed, mut after, mut in_flight) = (0, 0, 0, 0);
         loop {
-            let rows = read(store, after)?;
+            let rows = store.posts_for_rescore(after, batch, !reweigh)?;
             let Some(last) = rows.last() else { break };
             after = last.id;
             scanned += rows.len();
@@ -289,6 +282,11 @@ fn score_in_parallel(
 pub fn rescore_if_stale(store: &mut Store, config: &Config) -> Result<(), StoreError> {
     let current = Scorer::fingerprint(config);
     if store.meta(RULES_FINGERPRINT)?.as_deref() == Some(current.as_str()) {
+        // Scores stored before matchers were fingerprinted came from these rules too,
+        // so the next change of weights can re-weigh them.
+        if store.meta(MATCHERS_FINGERPRINT)?.is_none() {
+            store.set_meta(MATCHERS_FINGERPRINT, &Scorer::matchers_fingerprint(config))?;
+        }
         return Ok(());
     }
     if store.post_count()? == 0 {
@@ -939,6 +937,31 @@ fields = ["title", "content"]
             let stored = store.post(id).unwrap().unwrap();
             assert_eq!(stored.score, scorer.score(entry, boost), "post {id}");
         }
+    }
+
+    /// A database scored by a gleaner that kept only the rules fingerprint: once that
+    /// is found current, the next change of weights re-weighs.
+    #[test]
+    fn a_current_rules_fingerprint_vouches_for_the_stored_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feeds.toml");
+        let config = Config::from_str(&path, OUTAGE_RULES).unwrap();
+        let (mut store, entries) = store_with_posts(dir.path(), &config);
+        rescore_in_batches(&mut store, &config, 4).unwrap();
+        rusqlite::Connection::open(dir.path().join("g.db"))
+            .unwrap()
+            .execute("DELETE FROM meta WHERE key = ?1", [MATCHERS_FINGERPRINT])
+            .unwrap();
+
+        rescore_if_stale(&mut store, &config).unwrap();
+        let reweighted = OUTAGE_RULES.replace("weight = 4", "weight = 2");
+        let config = Config::from_str(&path, &reweighted).unwrap();
+        assert!(
+            rescore_in_batches(&mut store, &config, 4)
+                .unwrap()
+                .reweighed
+        );
+        assert_scores_are_from_text(&store, &config, &entries);
     }
 
     /// New weights are applied to the stored matches without reading any text, and

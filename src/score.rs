@@ -300,41 +300,47 @@ impl Scorer {
     /// A fingerprint of everything that affects scores (patterns, weights, field
     /// weights), so stored scores can be known to be stale.
     pub fn fingerprint(config: &Config) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        for r in &config.rules {
-            h.update(format!(
+        let rules = config.rules.iter().map(|r| {
+            format!(
                 "{}\0{}\0{}\0{:?}\n",
                 r.name,
                 r.pattern.as_str(),
                 r.weight,
                 r.fields
-            ));
-        }
-        for f in &config.feeds {
-            h.update(format!("{}\0{}\n", f.name, f.boost));
-        }
-        h.update(format!("{:?}", config.settings.field_weights));
-        h.update(format!("sources {}", config.settings.source_points));
-        format!("{:x}", h.finalize())[..16].to_owned()
+            )
+        });
+        let boosts = config
+            .feeds
+            .iter()
+            .map(|f| format!("{}\0{}\n", f.name, f.boost));
+        let settings = [
+            format!("{:?}", config.settings.field_weights),
+            format!("sources {}", config.settings.source_points),
+        ];
+        short_sha256(rules.chain(boosts).chain(settings))
     }
 
     /// A fingerprint of what decides which rule matches which field (names, patterns,
     /// fields, in order) and nothing else: while it is unchanged, stored parts can be
     /// re-weighed ([`Scorer::reweigh`]) instead of matched again.
     pub fn matchers_fingerprint(config: &Config) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        for r in &config.rules {
-            h.update(format!(
-                "{}\0{}\0{:?}\n",
-                r.name,
-                r.pattern.as_str(),
-                r.fields
-            ));
-        }
-        format!("{:x}", h.finalize())[..16].to_owned()
+        short_sha256(
+            config
+                .rules
+                .iter()
+                .map(|r| format!("{}\0{}\0{:?}\n", r.name, r.pattern.as_str(), r.fields)),
+        )
     }
+}
+
+/// The first 16 hex digits of the SHA-256 of `parts`, one after the other.
+fn short_sha256(parts: impl IntoIterator<Item = String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part);
+    }
+    format!("{:x}", h.finalize())[..16].to_owned()
 }
 
 /// The score of these rule parts and the feed's boost, a part of its own when non-zero.

@@ -334,7 +334,7 @@ pub struct QueueWindow<'a> {
 pub struct RescoreRow {
     pub id: i64,
     pub feed: String,
-    /// `None` when read for re-weighing (see [`Store::posts_for_reweigh`]).
+    /// `None` when read for re-weighing (see [`Store::posts_for_rescore`]).
     pub entry: Option<Entry>,
     /// Feeds that carried the story (for the `sources` part).
     pub sources: usize,
@@ -853,56 +853,44 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Every post's text, in id order, `batch` at a time, for re-scoring.
-    pub fn posts_for_rescore(&self, after_id: i64, batch: usize) -> Result<Vec<RescoreRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT p.id, f.name, p.url, p.title, t.summary, t.content, p.author, p.sources,
-                        p.score, p.reasons
-                 FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
-                 WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
+    /// Every post's feed and stored score, in id order, `batch` at a time, for
+    /// re-scoring: with its text to match it again, or without to re-weigh the stored
+    /// parts (see [`crate::score::Scorer::reweigh`]).
+    pub fn posts_for_rescore(
+        &self,
+        after_id: i64,
+        batch: usize,
+        with_text: bool,
+    ) -> Result<Vec<RescoreRow>> {
+        let sql = if with_text {
+            "SELECT p.id, f.name, p.sources, p.score, p.reasons,
+                    p.url, p.title, t.summary, t.content, p.author
+             FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
+             WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
+        } else {
+            "SELECT p.id, f.name, p.sources, p.score, p.reasons
+             FROM posts p JOIN feeds f ON f.id = p.feed_id
+             WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![after_id, batch as i64], |r| {
-                Ok(RescoreRow {
-                    id: r.get(0)?,
-                    feed: r.get(1)?,
-                    entry: Some(Entry {
-                        url: r.get(2)?,
-                        title: r.get(3)?,
-                        summary: r.get(4)?,
-                        content: r.get(5)?,
-                        author: r.get(6)?,
+                let entry = if with_text {
+                    Some(Entry {
+                        url: r.get(5)?,
+                        title: r.get(6)?,
+                        summary: r.get(7)?,
+                        content: r.get(8)?,
+                        author: r.get(9)?,
                         ..Entry::default()
-                    }),
-                    sources: r.get::<_, i64>(7)?.max(1) as usize,
-                    stored: (r.get(8)?, r.get(9)?),
-                })
-            })
-            .map_err(|e| sql_err(&self.path, e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| sql_err(&self.path, e))
-    }
-
-    /// Every post's feed and stored score without its text, in id order, `batch` at a
-    /// time, for re-weighing the stored parts (see [`crate::score::Scorer::reweigh`]).
-    pub fn posts_for_reweigh(&self, after_id: i64, batch: usize) -> Result<Vec<RescoreRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT p.id, f.name, p.sources, p.score, p.reasons
-                 FROM posts p JOIN feeds f ON f.id = p.feed_id
-                 WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![after_id, batch as i64], |r| {
+                    })
+                } else {
+                    None
+                };
                 Ok(RescoreRow {
                     id: r.get(0)?,
                     feed: r.get(1)?,
-                    entry: None,
+                    entry,
                     sources: r.get::<_, i64>(2)?.max(1) as usize,
                     stored: (r.get(3)?, r.get(4)?),
                 })
