@@ -192,7 +192,7 @@ fn rescore_in_batches(
         scope.spawn(move || {
             for rows in batches {
                 let changed = score_in_parallel(&rows, scorer, boosts, source_points);
-                if scored.send(changed).is_err() {
+                if scored.send((changed, rows.len())).is_err() {
                     break;
                 }
             }
@@ -209,13 +209,14 @@ fn rescore_in_batches(
             in_flight += 1;
             // One batch being scored while the next is read; the one before is written.
             if in_flight == 2 {
-                changed += store.update_scores(&results.recv().expect("scored"))?;
+                let (scores, out_of) = results.recv().expect("scored");
+                changed += store.update_scores(&scores, out_of)?;
                 in_flight -= 1;
             }
         }
         drop(to_score);
-        for batch in results {
-            changed += store.update_scores(&batch)?;
+        for (scores, out_of) in results {
+            changed += store.update_scores(&scores, out_of)?;
         }
         Ok((scanned, changed))
     });
