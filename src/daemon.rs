@@ -105,7 +105,7 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         store: daemon.store.clone(),
         config: daemon.config.clone(),
         token,
-        csrf: random_token(),
+        csrf: random_token()?,
     }));
     tracing::info!(addr = %listener.local_addr()?, "http server listening (review page, /metrics, /healthz)");
     let http = tokio::spawn({
@@ -308,15 +308,14 @@ impl Daemon {
     }
 }
 
-/// 128 unpredictable bits, hex: the review page's form token.
-fn random_token() -> String {
-    use std::io::Read;
+/// 128 unpredictable bits from the operating system, hex: the review page's form
+/// token. Without the OS's randomness there is no token worth having, so no fallback.
+fn random_token() -> anyhow::Result<String> {
     let mut bytes = [0u8; 16];
-    let from_os = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    if from_os.is_err() {
-        bytes = fastrand::u128(..).to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    getrandom::fill(&mut bytes).map_err(|e| {
+        anyhow::anyhow!("cannot read random bytes from the operating system for the review page's form token: {e}")
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it into place.

@@ -5,7 +5,8 @@
 //!   redirects), HTTP validators, last outcome, failure count and backoff.
 //! - `posts`: one row per distinct post — its URL, plain-text title, author, dates,
 //!   the instant that decides its week (`effective_at`) and that week (`week`, in the
-//!   configured zone, see [`Store::use_zone`]), and its score with the parts.
+//!   configured zone, see [`Store::use_zone`]), and its score with the parts (as
+//!   compact lines, see `encode_parts`).
 //!   `title_hash` and `story_of` tie copies of one story under other URLs to its first
 //!   post, which keeps how many feeds carried the story (`sources`).
 //! - `post_texts`: each post's plain-text summary and content (what scoring needs, so
@@ -15,8 +16,8 @@
 //!   carrying one link are one post with two sightings (`also_in`); a feed changing a
 //!   post's GUID adds a sighting to the same post.
 //! - `decisions`: the editor's decisions, as a log (undo marks one undone).
-//! - `meta`: key/value (the fingerprint of the rules the stored scores came from, the
-//!   zone the stored weeks are in).
+//! - `meta`: key/value (the fingerprints of the rules the stored scores came from and
+//!   of their patterns alone, the zone the stored weeks are in).
 //!
 //! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
 //! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
