@@ -145,7 +145,7 @@ pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError
     )
 }
 
-/// Re-applies the config's rules to every stored entry; returns (scanned, changed).
+/// Re-applies the config's rules to every stored entry; returns what it did.
 ///
 /// When only weights changed since the stored scores were computed (the matchers
 /// fingerprint is the one stored), each stored part is re-weighed and no text is read
