@@ -36,7 +36,7 @@ fn main() {
     // A rule every title of the history matches (see the rescores below).
     let service_rule = RuleConfig {
         name: "service".into(),
-        pattern: regex::Regex::new(r"(?i)\bservice\b").unwrap(),
+        pattern: r"(?i)\bservice\b".into(),
         weight: 0.5,
         fields: vec![Field::Title],
         line: 0,

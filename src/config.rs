@@ -15,7 +15,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use regex::Regex;
 use toml_edit::{Document, Item, Table, Value};
 use url::Url;
 
@@ -174,11 +173,11 @@ pub struct FeedConfig {
     pub line: usize,
 }
 
-/// One `[[rule]]`, its pattern already compiled.
+/// One `[[rule]]`, its pattern checked to compile (see [`crate::score::RuleSet::check`]).
 #[derive(Debug, Clone)]
 pub struct RuleConfig {
     pub name: String,
-    pub pattern: Regex,
+    pub pattern: String,
     pub weight: f64,
     pub fields: Vec<Field>,
     pub line: usize,
@@ -630,18 +629,11 @@ impl Reader {
         }
     }
 
-    fn pattern(&mut self, t: &Table, span: Option<Range<usize>>) -> Option<Regex> {
+    fn pattern(&mut self, t: &Table, span: Option<Range<usize>>) -> Option<String> {
         let text = self.required_string(t, "pattern", span, "[[rule]]")?;
-        match regex::RegexBuilder::new(&text).size_limit(1 << 22).build() {
-            Ok(re) => Some(re),
-            Err(err) => {
-                let detail = err
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .trim()
-                    .to_owned();
+        match crate::score::RuleSet::check(&text) {
+            Ok(()) => Some(text),
+            Err(detail) => {
                 self.problem(
                     t.get("pattern").and_then(Item::span),
                     &format!("bad regex `{text}`: {detail}"),
@@ -999,6 +991,8 @@ weight = 1
 
     #[test]
     fn rules_default_to_all_text_fields_and_reject_unknown_fields() {
+        let huge = load("[[rule]]\nname='r'\npattern='\\w{5000}'\nweight=2\n").unwrap_err();
+        assert!(huge[0].message.contains("size limit"), "{huge:?}");
         let ok = load("[[rule]]\nname='r'\npattern='x'\nweight=2\n").unwrap();
         assert_eq!(ok.rules[0].fields, Field::SCORED_BY_DEFAULT.to_vec());
         let bad = load("[[rule]]\nname='r'\npattern='x'\nweight=2\nfields=['body']\n").unwrap_err();
