@@ -397,9 +397,7 @@ impl StoreWriter {
             .name("gleaner-store".into())
             .spawn(move || {
                 while let Ok(first) = queue.recv() {
-                    let mut store = store
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let mut store = crate::store::lock_shared(&store);
                     let grouped = store.begin_group().is_ok();
                     let mut deliveries = vec![first(&mut store)];
                     while deliveries.len() < MAX_GROUP {

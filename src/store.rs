@@ -344,16 +344,25 @@ pub struct RescoreRow {
     pub stored: (f64, String),
 }
 
-/// Runs `f` on the shared store on a blocking thread, so the daemon's async threads
-/// never wait on SQLite. A poisoned lock is taken over: every write is a transaction,
-/// so a panic mid-write left nothing half-done.
+/// Runs `f` on the shared store ([`lock_shared`]) on a blocking thread, so the
+/// daemon's async threads never wait on SQLite.
 pub async fn off_async<T: Send + 'static>(
     store: &std::sync::Arc<std::sync::Mutex<Store>>,
     f: impl FnOnce(&mut Store) -> T + Send + 'static,
 ) -> std::result::Result<T, tokio::task::JoinError> {
     let store = store.clone();
-    tokio::task::spawn_blocking(move || f(&mut store.lock().unwrap_or_else(|p| p.into_inner())))
-        .await
+    tokio::task::spawn_blocking(move || f(&mut lock_shared(&store))).await
+}
+
+/// Locks the shared store; a poisoned lock is taken over once what the panicking
+/// thread left half-done is undone (see [`Store::recover_after_panic`]).
+pub fn lock_shared(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|poisoned| {
+        let mut guard = poisoned.into_inner();
+        guard.recover_after_panic();
+        store.clear_poison();
+        guard
+    })
 }
 
 pub struct Store {
@@ -1224,6 +1233,23 @@ impl Store {
         put_meta(&self.conn, key, value).map_err(|e| self.err(e))
     }
 
+    /// Undoes what a panic interrupted on this connection: a group's or a bulk
+    /// update's open transaction is rolled back (what they committed stays), and a
+    /// bulk update's settings and the shortlist's index are put back. Both begin with
+    /// a plain `BEGIN`, which no destructor ends.
+    pub fn recover_after_panic(&mut self) {
+        let undone = if self.bulk.is_some() {
+            self.end_bulk_update(false)
+        } else if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK").map_err(|e| self.err(e))
+        } else {
+            Ok(())
+        };
+        if let Err(e) = undone {
+            tracing::warn!(error = %e, "could not undo the writes a panic interrupted");
+        }
+    }
+
     /// Starts a transaction that groups the writes that follow (each in its own
     /// savepoint) into one commit; see [`crate::pipeline`]'s writer.
     pub fn begin_group(&mut self) -> Result<()> {
@@ -2087,6 +2113,42 @@ mod tests {
         assert!(has_rank_index(
             &Store::open(&dir.path().join("sub/g.db")).unwrap()
         ));
+    }
+
+    /// A thread that panicked mid-rescore holding the shared store: the next user
+    /// finds no open transaction, the rows as they were, the index, and no poison.
+    #[test]
+    fn a_lock_taken_over_after_a_panic_finds_nothing_half_done() {
+        let (_dir, mut s) = store();
+        let entries = (0..3)
+            .map(|i| entry(&format!("k{i}"), Some(&format!("https://x/{i}")), "t"))
+            .collect();
+        ingest(&mut s, "a", entries);
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(s));
+        let holder = shared.clone();
+        let panicked = std::thread::spawn(move || {
+            let mut s = holder.lock().unwrap();
+            s.begin_bulk_update().unwrap();
+            s.update_scores(&[(1, 9.0, String::new())], 1).unwrap();
+            panic!("a scoring thread failed");
+        })
+        .join();
+        assert!(panicked.is_err() && shared.is_poisoned());
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (in_transaction, indexed, score) = runtime
+            .block_on(off_async(&shared, |s| {
+                (
+                    !s.conn.is_autocommit(),
+                    has_rank_index(s),
+                    s.post(1).unwrap().unwrap().score.total,
+                )
+            }))
+            .unwrap();
+        assert_eq!((in_transaction, indexed, score), (false, true, 5.0));
+        assert!(!shared.is_poisoned());
     }
 
     fn has_rank_index(s: &Store) -> bool {
