@@ -1785,6 +1785,16 @@ mod tests {
         out
     }
 
+    /// A store whose feed `a` carried `n` posts scored 5, ids 1 to `n`.
+    fn store_with_posts(n: usize) -> (tempfile::TempDir, Store) {
+        let (dir, mut s) = store();
+        let entries = (0..n)
+            .map(|i| entry(&format!("k{i}"), Some(&format!("https://x/{i}")), "t"))
+            .collect();
+        ingest(&mut s, "a", entries);
+        (dir, s)
+    }
+
     fn ingest(s: &mut Store, feed: &str, entries: Vec<Entry>) -> IngestCounts {
         let id = s.feed_state(feed).unwrap().unwrap().id;
         let scored: Vec<_> = entries
@@ -2058,11 +2068,7 @@ mod tests {
     /// there again however it ended.
     #[test]
     fn a_bulk_update_commits_every_so_many_rows_and_rolls_back_the_rest() {
-        let (dir, mut s) = store();
-        let entries = (0..5)
-            .map(|i| entry(&format!("k{i}"), Some(&format!("https://x/{i}")), "t"))
-            .collect();
-        ingest(&mut s, "a", entries);
+        let (dir, mut s) = store_with_posts(5);
         s.bulk_rows_per_commit = 2;
         let scores_seen_elsewhere = || -> Vec<f64> {
             let other = Connection::open(dir.path().join("sub/g.db")).unwrap();
@@ -2119,11 +2125,7 @@ mod tests {
     /// finds no open transaction, the rows as they were, the index, and no poison.
     #[test]
     fn a_lock_taken_over_after_a_panic_finds_nothing_half_done() {
-        let (_dir, mut s) = store();
-        let entries = (0..3)
-            .map(|i| entry(&format!("k{i}"), Some(&format!("https://x/{i}")), "t"))
-            .collect();
-        ingest(&mut s, "a", entries);
+        let (_dir, s) = store_with_posts(3);
         let shared = std::sync::Arc::new(std::sync::Mutex::new(s));
         let holder = shared.clone();
         let panicked = std::thread::spawn(move || {
