@@ -20,7 +20,7 @@ use crate::render::{self, FeedView};
 use crate::review::{self, DraftItem, QueueItem, Verdict};
 use crate::score::Scorer;
 use crate::shortlist::{self, Candidate, Ranker};
-use crate::store::{QueueWindow, RescoreRow, Store, StoreError};
+use crate::store::{QueueWindow, RescoreRow, Store, StoreError, decode_parts, encode_parts};
 use crate::subscriptions::{self, FeedsFile, NewFeed, Refusal};
 use crate::week::{IsoWeek, WeekSpec};
 
@@ -258,12 +258,10 @@ fn score_in_parallel(
                             let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
                             let score = match &row.entry {
                                 Some(entry) => scorer.score(entry, boost),
-                                None => {
-                                    scorer.reweigh(&Store::parts_from_stored(&row.stored.1), boost)
-                                }
+                                None => scorer.reweigh(&decode_parts(&row.stored.1), boost),
                             }
                             .with_sources(row.sources, source_points);
-                            let parts = Store::stored_parts(&score.reasons);
+                            let parts = encode_parts(&score.reasons);
                             let unchanged = score.total == row.stored.0 && parts == row.stored.1;
                             (!unchanged).then_some((row.id, score.total, parts))
                         })
@@ -940,15 +938,23 @@ fields = ["title", "content"]
         }
     }
 
+    /// [`store_with_posts`] rescored with [`OUTAGE_RULES`] (so both fingerprints are
+    /// recorded); also the path variants of the config are read from.
+    fn rescored_store(dir: &Path) -> (PathBuf, Store, Vec<Entry>) {
+        let path = dir.join("feeds.toml");
+        let config = Config::from_str(&path, OUTAGE_RULES).unwrap();
+        let (mut store, entries) = store_with_posts(dir, &config);
+        rescore_in_batches(&mut store, &config, 4).unwrap();
+        (path, store, entries)
+    }
+
     /// A database scored by a gleaner that kept only the rules fingerprint: once that
     /// is found current, the next change of weights re-weighs.
     #[test]
     fn a_current_rules_fingerprint_vouches_for_the_stored_matches() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("feeds.toml");
+        let (path, mut store, entries) = rescored_store(dir.path());
         let config = Config::from_str(&path, OUTAGE_RULES).unwrap();
-        let (mut store, entries) = store_with_posts(dir.path(), &config);
-        rescore_in_batches(&mut store, &config, 4).unwrap();
         rusqlite::Connection::open(dir.path().join("g.db"))
             .unwrap()
             .execute("DELETE FROM meta WHERE key = ?1", [MATCHERS_FINGERPRINT])
@@ -970,10 +976,7 @@ fields = ["title", "content"]
     #[test]
     fn a_weights_only_change_is_reweighed_and_a_pattern_change_matched_again() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("feeds.toml");
-        let config = Config::from_str(&path, OUTAGE_RULES).unwrap();
-        let (mut store, entries) = store_with_posts(dir.path(), &config);
-        rescore_in_batches(&mut store, &config, 4).unwrap();
+        let (path, mut store, entries) = rescored_store(dir.path());
 
         let reweighted = OUTAGE_RULES
             .replace("weight = 4", "weight = 2.5")

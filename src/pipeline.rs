@@ -30,7 +30,7 @@ pub struct Poller {
     pub config: Arc<Config>,
     fetcher: Fetcher,
     /// Compiled on the first feed that has something to score: a poll where every feed
-    /// answers 304 never needs it, and compiling the rules is ~40 ms of start-up.
+    /// answers 304 never needs it, and compiling the rules (15 ms) is most of start-up.
     scorer: Arc<std::sync::OnceLock<Scorer>>,
     writer: StoreWriter,
     /// The store the writer writes to, for work outside its transactions.
@@ -160,8 +160,9 @@ impl Poller {
             report.feeds.push(feed);
         }
         // SQLite checkpoints on its own only once the WAL reaches ~64 MiB (see the
-        // store's `configure`): fold the poll's writes into the database once, now. Not through the writer:
-        // its jobs run inside a transaction, where SQLite refuses to checkpoint.
+        // store's `configure`): fold the poll's writes into the database once, now.
+        // Not through the writer: its jobs run inside a transaction, where SQLite
+        // refuses to checkpoint.
         let checkpoint = crate::store::off_async(&self.store, |s| s.checkpoint()).await;
         if let Err(err) = checkpoint
             .map_err(|e| e.to_string())

@@ -170,8 +170,9 @@ pub fn round2(x: f64) -> f64 {
 pub struct Scorer {
     per_field: Vec<FieldRules>,
     rules: Vec<(String, f64)>,
-    /// Each rule's weight by name, to re-weigh stored parts (see [`Scorer::reweigh`]).
-    weight_of: std::collections::HashMap<String, f64>,
+    /// Each rule's index in `rules` by name, to re-weigh stored parts (see
+    /// [`Scorer::reweigh`]).
+    index_of: std::collections::HashMap<String, usize>,
     weights: FieldWeights,
 }
 
@@ -228,14 +229,18 @@ impl Scorer {
         Scorer {
             per_field,
             rules: rules.iter().map(|r| (r.name.clone(), r.weight)).collect(),
-            weight_of: rules.iter().map(|r| (r.name.clone(), r.weight)).collect(),
+            index_of: (0..rules.len())
+                .map(|i| (rules[i].name.clone(), i))
+                .collect(),
             weights,
         }
     }
 
     /// Scores an entry; `boost` is its feed's boost.
     pub fn score(&self, entry: &Entry, boost: f64) -> Score {
-        let mut reasons = Vec::new();
+        // Each part with its rule's index, to put them in the order the editor wrote
+        // the rules (then the fields) in.
+        let mut hits = Vec::new();
         for rules in &self.per_field {
             let text = rules.field.text(entry);
             if text.is_empty() {
@@ -250,27 +255,18 @@ impl Scorer {
                 &rules.ascii_boundaries
             };
             for hit in set.matches(text).iter() {
-                let (name, weight) = &self.rules[rules.members[hit]];
-                reasons.push(Reason {
+                let rule = rules.members[hit];
+                let (name, weight) = &self.rules[rule];
+                let part = Reason {
                     rule: name.clone(),
                     field: rules.field.as_str().into(),
                     points: round2(weight * self.weights.get(rules.field)),
-                });
+                };
+                hits.push(((rule, rules.field as usize), part));
             }
         }
-        // Rule order, then field order: the order the editor wrote them in.
-        reasons.sort_by_key(|r| {
-            let rule = self
-                .rules
-                .iter()
-                .position(|(n, _)| *n == r.rule)
-                .unwrap_or(usize::MAX);
-            let field = Field::parse(&r.field)
-                .map(|f| f as usize)
-                .unwrap_or(usize::MAX);
-            (rule, field)
-        });
-        with_boost(reasons, boost)
+        hits.sort_by_key(|(order, _)| *order);
+        with_boost(hits.into_iter().map(|(_, part)| part).collect(), boost)
     }
 
     /// The score an entry would get from [`Scorer::score`], computed from the parts
@@ -286,10 +282,9 @@ impl Scorer {
             .filter_map(|part| {
                 // Only a rule part names a field; boost says `feed`, sources `3 feeds`.
                 let field = Field::parse(&part.field)?;
-                let points = self
-                    .weight_of
-                    .get(&part.rule)
-                    .map_or(part.points, |w| round2(w * self.weights.get(field)));
+                let points = self.index_of.get(&part.rule).map_or(part.points, |&i| {
+                    round2(self.rules[i].1 * self.weights.get(field))
+                });
                 Some(Reason {
                     points,
                     ..part.clone()

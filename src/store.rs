@@ -339,8 +339,7 @@ pub struct RescoreRow {
     pub entry: Option<Entry>,
     /// Feeds that carried the story (for the `sources` part).
     pub sources: usize,
-    /// The stored total and parts (see [`Store::stored_parts`]), to write only what
-    /// changed.
+    /// The stored total and parts (see [`encode_parts`]), to write only what changed.
     pub stored: (f64, String),
 }
 
@@ -437,7 +436,8 @@ impl Store {
     }
 
     /// Builds the shortlist's index if it is missing: a bulk update drops it while it
-    /// runs (see [`Store::begin_bulk_update`]) and may have been interrupted.
+    /// runs (see [`Store::begin_bulk_update`]) and may have been interrupted. Looked up
+    /// first, so that opening a database takes no write lock.
     fn ensure_rank_index(&self) -> Result<()> {
         let present = self
             .conn
@@ -992,16 +992,14 @@ impl Store {
     /// database file.
     pub fn end_bulk_update(&mut self, keep: bool) -> Result<()> {
         self.bulk = None;
-        let end = match (self.conn.is_autocommit(), keep) {
-            (true, _) => "",
-            (false, true) => "COMMIT",
-            (false, false) => "ROLLBACK",
-        };
-        let ended = self
-            .conn
-            .execute_batch(end)
-            .and_then(|_| self.conn.execute_batch(RANK_INDEX))
-            .map_err(|e| self.err(e));
+        let open = !self.conn.is_autocommit();
+        let ended = match (open, keep) {
+            (false, _) => Ok(()),
+            (true, true) => self.conn.execute_batch("COMMIT"),
+            (true, false) => self.conn.execute_batch("ROLLBACK"),
+        }
+        .and_then(|_| self.conn.execute_batch(RANK_INDEX))
+        .map_err(|e| self.err(e));
         self.conn
             .execute_batch(&format!(
                 "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
@@ -1009,16 +1007,6 @@ impl Store {
             .map_err(|e| self.err(e))?;
         ended?;
         self.checkpoint()
-    }
-
-    /// A score's parts as stored: what a [`RescoreRow::stored`] holds.
-    pub fn stored_parts(parts: &[Reason]) -> String {
-        encode_parts(parts)
-    }
-
-    /// The parts a [`RescoreRow::stored`] holds.
-    pub fn parts_from_stored(stored: &str) -> Vec<Reason> {
-        decode_parts(stored)
     }
 
     /// Records a decision on a post.
@@ -1645,10 +1633,10 @@ fn week_key(at: DateTime<Utc>, zone: chrono_tz::Tz) -> i64 {
 /// boost\t1 feed
 /// ```
 ///
-/// A third of JSON's size (a rescore rewrites every row whose score changed, so the
+/// Under half of JSON's size (a rescore rewrites every row whose score changed, so the
 /// row's width is its cost). `\`, tab and newline in names are escaped; points are
 /// written in the shortest form that reads back exactly.
-fn encode_parts(parts: &[Reason]) -> String {
+pub fn encode_parts(parts: &[Reason]) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(parts.len() * 24);
     let mut line_of: Option<&str> = None;
@@ -1670,7 +1658,7 @@ fn encode_parts(parts: &[Reason]) -> String {
 }
 
 /// The parts [`encode_parts`] wrote; a malformed line or part is skipped.
-fn decode_parts(stored: &str) -> Vec<Reason> {
+pub fn decode_parts(stored: &str) -> Vec<Reason> {
     let mut parts = Vec::new();
     for line in stored.split('\n') {
         let Some((rule, cells)) = line.split_once('\t') else {
