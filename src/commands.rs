@@ -18,9 +18,11 @@ use crate::daemon;
 use crate::pipeline::{FeedResult, PollReport, Poller};
 use crate::render::{self, FeedView};
 use crate::review::{self, DraftItem, QueueItem, Verdict};
-use crate::score::Scorer;
+use crate::score::{Scorer, rule_matchers};
 use crate::shortlist::{self, Candidate, Ranker};
-use crate::store::{QueueWindow, RescoreRow, Store, StoreError, decode_parts, encode_parts};
+use crate::store::{
+    QueueWindow, RescoreRow, RescoreText, Store, StoreError, decode_parts, encode_parts,
+};
 use crate::subscriptions::{self, FeedsFile, NewFeed, Refusal};
 use crate::week::{IsoWeek, WeekSpec};
 
@@ -35,9 +37,10 @@ pub enum Outcome {
 /// Meta key under which the fingerprint of the rules behind the stored scores is kept.
 pub const RULES_FINGERPRINT: &str = "rules_fingerprint";
 
-/// Meta key of the fingerprint of what decided the stored parts' matches (see
-/// [`Scorer::matchers_fingerprint`]): while it holds, a rescore re-weighs.
-pub const MATCHERS_FINGERPRINT: &str = "matchers_fingerprint";
+/// Meta key of the matchers (see [`rule_matchers`]) of the rules the stored parts
+/// came from, one per line: a rescore re-weighs the stored matches of those rules and
+/// matches only the others against text.
+pub const RULE_MATCHERS: &str = "rule_matchers";
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let config_path = config_path(cli.config.as_deref());
@@ -98,14 +101,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rescore => {
             let mut store = open_store(&config, &db)?;
             let done = rescore(&mut store, &config)?;
-            let how = if done.reweighed {
-                "re-weighing their stored matches (only weights changed)"
-            } else {
-                "matching their text"
-            };
             emit(&format!(
-                "rescored {} entries by {how}; {} scores changed\n",
-                done.scanned, done.changed
+                "rescored {} entries by {}; {} scores changed\n",
+                done.scanned,
+                done.how(),
+                done.changed
             ))?;
             Ok(Outcome::Done)
         }
@@ -147,9 +147,10 @@ pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError
 
 /// Re-applies the config's rules to every stored entry; returns what it did.
 ///
-/// When only weights changed since the stored scores were computed (the matchers
-/// fingerprint is the one stored), each stored part is re-weighed and no text is read
-/// or matched ([`Scorer::reweigh`]); otherwise every post's text is matched again.
+/// A rule whose name, pattern and fields are those of a rule the stored parts came
+/// from ([`RULE_MATCHERS`]) matches where it matched then: its stored matches are
+/// re-weighed. Only new and edited rules are matched against text, and only the fields
+/// they look at are read; after a change of weights alone no text is read at all.
 ///
 /// Three stages overlap: while the scoring threads score one batch, this thread
 /// writes the changed scores of the batch before and reads the batch after (reading
@@ -166,8 +167,29 @@ pub struct Rescored {
     pub scanned: usize,
     /// Entries whose score or parts changed, and were written.
     pub changed: usize,
-    /// Whether the stored parts were re-weighed rather than the text matched again.
-    pub reweighed: bool,
+    /// Rules matched against text (new or edited); the others' stored matches were
+    /// re-weighed.
+    pub rules_matched: usize,
+    /// Rules in the config.
+    pub rules: usize,
+}
+
+impl Rescored {
+    /// How the scores were recomputed, for the editor: `matching all 4 rules against
+    /// their text`, …
+    pub fn how(&self) -> String {
+        let rules = |n: usize| format!("{n} rule{}", if n == 1 { "" } else { "s" });
+        match self.rules_matched {
+            0 => "re-weighing their stored matches (no rule new or edited)".into(),
+            n if n == self.rules => format!("matching all {} against their text", rules(n)),
+            n => format!(
+                "matching the {n} new or edited rule{} against their text and re-weighing \
+                 the stored matches of the other {}",
+                if n == 1 { "" } else { "s" },
+                self.rules - n
+            ),
+        }
+    }
 }
 
 fn rescore_in_batches(
@@ -175,15 +197,19 @@ fn rescore_in_batches(
     config: &Config,
     batch: usize,
 ) -> Result<Rescored, StoreError> {
-    let scorer = Scorer::new(config);
+    let stored_matchers = store.meta(RULE_MATCHERS)?.unwrap_or_default();
+    let scorer = Scorer::for_rescore(
+        &config.rules,
+        config.settings.field_weights,
+        &stored_matchers.lines().collect(),
+    );
+    let text = RescoreText::for_fields(scorer.matched_fields());
     let boosts: HashMap<&str, f64> = config
         .feeds
         .iter()
         .map(|f| (f.name.as_str(), f.boost))
         .collect();
     let source_points = config.settings.source_points;
-    let reweigh = store.meta(MATCHERS_FINGERPRINT)?.as_deref()
-        == Some(Scorer::matchers_fingerprint(config).as_str());
     store.begin_bulk_update()?;
     let result = std::thread::scope(|scope| {
         let (to_score, batches) = std::sync::mpsc::sync_channel::<Vec<RescoreRow>>(1);
@@ -199,7 +225,7 @@ fn rescore_in_batches(
         });
         let (mut scanned, mut changed, mut after, mut in_flight) = (0, 0, 0, 0);
         loop {
-            let rows = store.posts_for_rescore(after, batch, !reweigh)?;
+            let rows = store.posts_for_rescore(after, batch, text)?;
             let Some(last) = rows.last() else { break };
             after = last.id;
             scanned += rows.len();
@@ -227,19 +253,19 @@ fn rescore_in_batches(
     Ok(Rescored {
         scanned,
         changed,
-        reweighed: reweigh,
+        rules_matched: scorer.rules_matched(),
+        rules: scorer.rule_count(),
     })
 }
 
 /// Notes that the stored scores are those of `config`'s rules.
 fn record_scored_with(store: &Store, config: &Config) -> Result<(), StoreError> {
     store.set_meta(RULES_FINGERPRINT, &Scorer::fingerprint(config))?;
-    store.set_meta(MATCHERS_FINGERPRINT, &Scorer::matchers_fingerprint(config))
+    store.set_meta(RULE_MATCHERS, &rule_matchers(&config.rules).join("\n"))
 }
 
 /// Scores rows on every core (scoring is pure, and the bulk of a rescore's time) and
-/// keeps those whose total or parts differ from what is stored, ready to write. A row
-/// read without its text is re-weighed from its stored parts.
+/// keeps those whose total or parts differ from what is stored, ready to write.
 fn score_in_parallel(
     rows: &[RescoreRow],
     scorer: &Scorer,
@@ -256,11 +282,9 @@ fn score_in_parallel(
                     part.iter()
                         .filter_map(|row| {
                             let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
-                            let score = match &row.entry {
-                                Some(entry) => scorer.score(entry, boost),
-                                None => scorer.reweigh(&decode_parts(&row.stored.1), boost),
-                            }
-                            .with_sources(row.sources, source_points);
+                            let score = scorer
+                                .rescore(&decode_parts(&row.stored.1), &row.entry, boost)
+                                .with_sources(row.sources, source_points);
                             let parts = encode_parts(&score.reasons);
                             let unchanged = score.total == row.stored.0 && parts == row.stored.1;
                             (!unchanged).then_some((row.id, score.total, parts))
@@ -283,8 +307,8 @@ pub fn rescore_if_stale(store: &mut Store, config: &Config) -> Result<(), StoreE
     if store.meta(RULES_FINGERPRINT)?.as_deref() == Some(current.as_str()) {
         // Scores stored before matchers were fingerprinted came from these rules too,
         // so the next change of weights can re-weigh them.
-        if store.meta(MATCHERS_FINGERPRINT)?.is_none() {
-            store.set_meta(MATCHERS_FINGERPRINT, &Scorer::matchers_fingerprint(config))?;
+        if store.meta(RULE_MATCHERS)?.is_none() {
+            store.set_meta(RULE_MATCHERS, &rule_matchers(&config.rules).join("\n"))?;
         }
         return Ok(());
     }
@@ -295,7 +319,7 @@ pub fn rescore_if_stale(store: &mut Store, config: &Config) -> Result<(), StoreE
     tracing::info!(
         scanned = done.scanned,
         changed = done.changed,
-        reweighed = done.reweighed,
+        rules_matched = done.rules_matched,
         "rules changed since entries were scored; rescored"
     );
     Ok(())
@@ -919,8 +943,9 @@ fields = ["title", "content"]
         let done = rescore_in_batches(&mut store, &config, 4).unwrap();
         assert_eq!(done.scanned, 23);
         assert_eq!(done.changed, 23, "1 point is no score these rules give");
-        assert!(
-            !done.reweighed,
+        assert_eq!(
+            (done.rules_matched, done.rules),
+            (1, 1),
             "nothing says which rules the stored parts came from"
         );
         assert_scores_are_from_text(&store, &config, &entries);
@@ -957,17 +982,14 @@ fields = ["title", "content"]
         let config = Config::from_str(&path, OUTAGE_RULES).unwrap();
         rusqlite::Connection::open(dir.path().join("g.db"))
             .unwrap()
-            .execute("DELETE FROM meta WHERE key = ?1", [MATCHERS_FINGERPRINT])
+            .execute("DELETE FROM meta WHERE key = ?1", [RULE_MATCHERS])
             .unwrap();
 
         rescore_if_stale(&mut store, &config).unwrap();
         let reweighted = OUTAGE_RULES.replace("weight = 4", "weight = 2");
         let config = Config::from_str(&path, &reweighted).unwrap();
-        assert!(
-            rescore_in_batches(&mut store, &config, 4)
-                .unwrap()
-                .reweighed
-        );
+        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert_eq!(done.rules_matched, 0);
         assert_scores_are_from_text(&store, &config, &entries);
     }
 
@@ -984,14 +1006,46 @@ fields = ["title", "content"]
             + "[settings.field_weights]\ntitle = 3\ncontent = 0.25\n";
         let config = Config::from_str(&path, &reweighted).unwrap();
         let done = rescore_in_batches(&mut store, &config, 4).unwrap();
-        assert!(done.reweighed);
+        assert_eq!(done.rules_matched, 0);
         assert_eq!(done.changed, 23, "every post had the boost");
         assert_scores_are_from_text(&store, &config, &entries);
 
         let widened = reweighted.replace(r"(?i)\boutage", r"(?i)\b(outage|launch)");
         let config = Config::from_str(&path, &widened).unwrap();
         let done = rescore_in_batches(&mut store, &config, 4).unwrap();
-        assert!(!done.reweighed);
+        assert_eq!((done.rules_matched, done.rules), (1, 1));
+        assert!(done.changed > 0);
+        assert_scores_are_from_text(&store, &config, &entries);
+    }
+
+    /// Only new and edited rules are matched against text: a new title rule reads no
+    /// content, so the outage rule's content matches can only come from its stored
+    /// parts; an edited rule is matched again while the other keeps its matches; a
+    /// removed rule's parts go.
+    #[test]
+    fn only_new_and_edited_rules_are_matched_against_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store, entries) = rescored_store(dir.path());
+        let launch = "[[rule]]\nname = \"launch\"\npattern = '(?i)launch'\nweight = -1\nfields = [\"title\"]\n";
+        let with_launch = format!(
+            "{launch}{}",
+            OUTAGE_RULES.replace("weight = 4", "weight = 3")
+        );
+        let config = Config::from_str(&path, &with_launch).unwrap();
+        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert_eq!((done.rules_matched, done.rules), (1, 2));
+        assert_eq!(done.changed, 23, "every post has a new weight or a launch");
+        assert_scores_are_from_text(&store, &config, &entries);
+
+        let edited = with_launch.replace(r"(?i)\boutage", r"(?i)\b(outage|launch)");
+        let config = Config::from_str(&path, &edited).unwrap();
+        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert_eq!((done.rules_matched, done.rules), (1, 2));
+        assert_scores_are_from_text(&store, &config, &entries);
+
+        let config = Config::from_str(&path, &edited.replace(launch, "")).unwrap();
+        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert_eq!((done.rules_matched, done.rules), (0, 1));
         assert!(done.changed > 0);
         assert_scores_are_from_text(&store, &config, &entries);
     }

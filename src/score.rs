@@ -168,11 +168,15 @@ pub fn round2(x: f64) -> f64 {
 
 /// The rules of one config, compiled for scoring.
 pub struct Scorer {
+    /// The rules matched against text, by field (for a rescore, only those whose
+    /// stored matches cannot be reused: see [`Scorer::for_rescore`]).
     per_field: Vec<FieldRules>,
     rules: Vec<(String, f64)>,
-    /// Each rule's index in `rules` by name, to re-weigh stored parts (see
-    /// [`Scorer::reweigh`]).
+    /// Each rule's index in `rules` by name, to find the rule of a stored part.
     index_of: std::collections::HashMap<String, usize>,
+    /// Per rule, whether its matches are taken from the stored parts (re-weighed)
+    /// rather than from the text.
+    reuses_stored: Vec<bool>,
     weights: FieldWeights,
 }
 
@@ -194,17 +198,41 @@ struct FieldRules {
     members: Vec<usize>,
 }
 
+/// A part with the order it is shown in: its rule's index, then its field's.
+type OrderedPart = ((usize, usize), Reason);
+
 impl Scorer {
     pub fn new(config: &Config) -> Scorer {
         Scorer::from_rules(&config.rules, config.settings.field_weights)
     }
 
     pub fn from_rules(rules: &[RuleConfig], weights: FieldWeights) -> Scorer {
+        Scorer::build(rules, weights, vec![false; rules.len()])
+    }
+
+    /// A scorer for entries whose parts were stored by rules whose matchers (see
+    /// [`rule_matchers`]) are `stored_matchers`. A rule among them matches where it
+    /// matched then, since where a rule matches depends on its name, pattern and
+    /// fields alone: its stored parts are re-weighed. Only the other rules (new or
+    /// edited) are matched against text ([`Scorer::rescore`]).
+    pub fn for_rescore(
+        rules: &[RuleConfig],
+        weights: FieldWeights,
+        stored_matchers: &std::collections::HashSet<&str>,
+    ) -> Scorer {
+        let reuses_stored = rule_matchers(rules)
+            .iter()
+            .map(|m| stored_matchers.contains(m.as_str()))
+            .collect();
+        Scorer::build(rules, weights, reuses_stored)
+    }
+
+    fn build(rules: &[RuleConfig], weights: FieldWeights, reuses_stored: Vec<bool>) -> Scorer {
         let per_field = Field::ALL
             .into_iter()
             .filter_map(|field| {
                 let members: Vec<usize> = (0..rules.len())
-                    .filter(|&i| rules[i].fields.contains(&field))
+                    .filter(|&i| !reuses_stored[i] && rules[i].fields.contains(&field))
                     .collect();
                 if members.is_empty() {
                     return None;
@@ -232,14 +260,50 @@ impl Scorer {
             index_of: (0..rules.len())
                 .map(|i| (rules[i].name.clone(), i))
                 .collect(),
+            reuses_stored,
             weights,
         }
     }
 
     /// Scores an entry; `boost` is its feed's boost.
     pub fn score(&self, entry: &Entry, boost: f64) -> Score {
-        // Each part with its rule's index, to put them in the order the editor wrote
-        // the rules (then the fields) in.
+        in_order(self.text_matches(entry), boost)
+    }
+
+    /// The score [`Scorer::score`] gives an entry, from the parts stored when it was
+    /// last scored and its text in the fields the rules matched again read
+    /// ([`Scorer::matched_fields`]; the others may be empty). A stored part of a rule
+    /// that reuses its matches gets its points from today's weights; stored parts of
+    /// rules since edited or removed, and the stored `boost` and `sources` parts, are
+    /// dropped; the boost is today's (the caller adds `sources`).
+    pub fn rescore(&self, stored: &[Reason], entry: &Entry, boost: f64) -> Score {
+        let mut parts = self.text_matches(entry);
+        parts.extend(stored.iter().filter_map(|part| {
+            // Only a rule part names a field; boost says `feed`, sources `3 feeds`.
+            let field = Field::parse(&part.field)?;
+            let rule = *self.index_of.get(&part.rule)?;
+            self.reuses_stored[rule].then(|| ((rule, field as usize), self.part(rule, field)))
+        }));
+        in_order(parts, boost)
+    }
+
+    /// The fields the rules matched against text look at: what a rescore reads.
+    pub fn matched_fields(&self) -> impl Iterator<Item = Field> + '_ {
+        self.per_field.iter().map(|rules| rules.field)
+    }
+
+    /// How many rules are matched against text rather than reusing stored matches.
+    pub fn rules_matched(&self) -> usize {
+        self.reuses_stored.iter().filter(|&&reused| !reused).count()
+    }
+
+    /// How many rules there are.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// The parts of the rules matched against `entry`'s text.
+    fn text_matches(&self, entry: &Entry) -> Vec<OrderedPart> {
         let mut hits = Vec::new();
         for rules in &self.per_field {
             let text = rules.field.text(entry);
@@ -256,42 +320,20 @@ impl Scorer {
             };
             for hit in set.matches(text).iter() {
                 let rule = rules.members[hit];
-                let (name, weight) = &self.rules[rule];
-                let part = Reason {
-                    rule: name.clone(),
-                    field: rules.field.as_str().into(),
-                    points: round2(weight * self.weights.get(rules.field)),
-                };
-                hits.push(((rule, rules.field as usize), part));
+                hits.push(((rule, rules.field as usize), self.part(rule, rules.field)));
             }
         }
-        hits.sort_by_key(|(order, _)| *order);
-        with_boost(hits.into_iter().map(|(_, part)| part).collect(), boost)
+        hits
     }
 
-    /// The score an entry would get from [`Scorer::score`], computed from the parts
-    /// stored when it was last scored rather than from its text: valid when only
-    /// weights changed since (field weights, rule weights, boosts; see
-    /// [`Scorer::matchers_fingerprint`]), as which rule matched which field depends on
-    /// patterns and fields alone. Each rule part gets its points from today's weights;
-    /// the boost is today's; a stored `boost` or `sources` part is dropped (the caller
-    /// adds `sources`). A part naming a rule this config lacks keeps its points.
-    pub fn reweigh(&self, stored: &[Reason], boost: f64) -> Score {
-        let reasons = stored
-            .iter()
-            .filter_map(|part| {
-                // Only a rule part names a field; boost says `feed`, sources `3 feeds`.
-                let field = Field::parse(&part.field)?;
-                let points = self.index_of.get(&part.rule).map_or(part.points, |&i| {
-                    round2(self.rules[i].1 * self.weights.get(field))
-                });
-                Some(Reason {
-                    points,
-                    ..part.clone()
-                })
-            })
-            .collect();
-        with_boost(reasons, boost)
+    /// The part of rule `rule` matching in `field`.
+    fn part(&self, rule: usize, field: Field) -> Reason {
+        let (name, weight) = &self.rules[rule];
+        Reason {
+            rule: name.clone(),
+            field: field.as_str().into(),
+            points: round2(weight * self.weights.get(field)),
+        }
     }
 
     /// A fingerprint of everything that affects scores (patterns, weights, field
@@ -311,18 +353,23 @@ impl Scorer {
         ];
         short_sha256(rules.chain(boosts).chain(settings))
     }
+}
 
-    /// A fingerprint of what decides which rule matches which field (names, patterns,
-    /// fields, in order) and nothing else: while it is unchanged, stored parts can be
-    /// re-weighed ([`Scorer::reweigh`]) instead of matched again.
-    pub fn matchers_fingerprint(config: &Config) -> String {
-        short_sha256(
-            config
-                .rules
-                .iter()
-                .map(|r| format!("{}\0{}\0{:?}\n", r.name, r.pattern, r.fields)),
-        )
-    }
+/// Each rule's matcher: a fingerprint of what decides where it matches (its name,
+/// pattern and fields) and nothing else, so a rescore knows which rules' stored
+/// matches still hold ([`Scorer::for_rescore`]).
+pub fn rule_matchers(rules: &[RuleConfig]) -> Vec<String> {
+    rules
+        .iter()
+        .map(|r| short_sha256([format!("{}\0{}\0{:?}", r.name, r.pattern, r.fields)]))
+        .collect()
+}
+
+/// The score of these parts, put in the order the editor wrote the rules (then the
+/// fields) in, with the feed's boost.
+fn in_order(mut parts: Vec<OrderedPart>, boost: f64) -> Score {
+    parts.sort_by_key(|(order, _)| *order);
+    with_boost(parts.into_iter().map(|(_, part)| part).collect(), boost)
 }
 
 /// The first 16 hex digits of the SHA-256 of `parts`, one after the other.
@@ -569,42 +616,69 @@ mod tests {
         assert_eq!(round2(sum), s.total);
     }
 
+    /// Stored parts rescored with new weights, new and edited rules, a removed rule
+    /// and the rules reordered give what scoring the text gives, though the text the
+    /// rescore sees holds only the fields the rules it matches again look at.
     #[test]
-    fn reweighing_stored_parts_gives_what_scoring_the_text_gives() {
-        let rules = |outage, webinar| {
-            [
-                rule("outage", r"(?i)\boutage", outage, &Field::SCORED_BY_DEFAULT),
-                rule(
-                    "webinar",
-                    "(?i)webinar",
-                    webinar,
-                    &[Field::Title, Field::Url],
-                ),
-            ]
-        };
-        let before = Scorer::from_rules(&rules(3.0, -2.0), FieldWeights::default());
+    fn rescoring_stored_parts_gives_what_scoring_the_text_gives() {
+        let outage = |w| rule("outage", r"(?i)\boutage", w, &Field::SCORED_BY_DEFAULT);
+        let webinar = |w| rule("webinar", "(?i)webinar", w, &[Field::Title, Field::Url]);
+        let before_rules = [
+            outage(3.0),
+            webinar(-2.0),
+            rule("gone", "(?i)again", 1.0, &[Field::Content]),
+            rule("edited", "(?i)nothing", 1.0, &[Field::Title]),
+        ];
+        let before = Scorer::from_rules(&before_rules, FieldWeights::default());
+        let stored_matchers = rule_matchers(&before_rules);
         let weights = FieldWeights {
             title: 2.5,
             content: 0.0,
             ..FieldWeights::default()
         };
-        let after = Scorer::from_rules(&rules(1.5, -4.0), weights);
+        let reweighed = [webinar(-4.0), outage(1.5)];
+        let edited = [
+            rule("edited", "(?i)outage", 2.0, &[Field::Title]),
+            rule("new", "(?i)webinar", 0.5, &[Field::Url]),
+            webinar(-4.0),
+            outage(1.5),
+        ];
         let mut both = entry("Outage webinar", "an outage", "outage again");
         both.url = Some("https://x.example/webinar".into());
-        let cases = [
+        let entries = [
             (both, 1.0, 0.0),
             (entry("nothing", "", ""), 0.0, 2.0),
             (entry("outage", "", ""), 0.5, 0.5),
         ];
-        for (e, old_boost, new_boost) in cases {
-            let stored = before.score(&e, old_boost).with_sources(3, 1.0);
-            assert_eq!(
-                after
-                    .reweigh(&stored.reasons, new_boost)
-                    .with_sources(3, 1.0),
-                after.score(&e, new_boost).with_sources(3, 1.0),
-                "{e:?}"
-            );
+        for (after_rules, matched) in [(&reweighed[..], 0), (&edited[..], 2)] {
+            let after = Scorer::from_rules(after_rules, weights);
+            let matchers = stored_matchers.iter().map(String::as_str).collect();
+            let rescorer = Scorer::for_rescore(after_rules, weights, &matchers);
+            assert_eq!(rescorer.rules_matched(), matched);
+            let fields: Vec<Field> = rescorer.matched_fields().collect();
+            for (e, old_boost, new_boost) in &entries {
+                let stored = before.score(e, *old_boost).with_sources(3, 1.0);
+                // Only the fields the rescore reads.
+                let mut read = Entry::default();
+                if fields.contains(&Field::Title) {
+                    read.title = e.title.clone();
+                }
+                if fields.contains(&Field::Url) {
+                    read.url = e.url.clone();
+                }
+                assert!(
+                    fields
+                        .iter()
+                        .all(|f| [Field::Title, Field::Url].contains(f))
+                );
+                assert_eq!(
+                    rescorer
+                        .rescore(&stored.reasons, &read, *new_boost)
+                        .with_sources(3, 1.0),
+                    after.score(e, *new_boost).with_sources(3, 1.0),
+                    "{e:?}"
+                );
+            }
         }
     }
 

@@ -41,7 +41,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::normalize::Entry;
-use crate::score::{Reason, Score};
+use crate::score::{Field, Reason, Score};
 use crate::week;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
@@ -330,17 +330,43 @@ pub struct QueueWindow<'a> {
     pub min_score: f64,
 }
 
-/// A post's feed and stored score, and its text when it is to be matched again, for
+/// A post's feed and stored score, and the text a rescore matches again, for
 /// re-scoring.
 pub struct RescoreRow {
     pub id: i64,
     pub feed: String,
-    /// `None` when read for re-weighing (see [`Store::posts_for_rescore`]).
-    pub entry: Option<Entry>,
+    /// The fields read ([`RescoreText`]); the others are empty.
+    pub entry: Entry,
     /// Feeds that carried the story (for the `sources` part).
     pub sources: usize,
     /// The stored total and parts (see [`encode_parts`]), to write only what changed.
     pub stored: (f64, String),
+}
+
+/// Which of a post's fields a rescore reads: only those the rules it matches again
+/// look at (see [`crate::score::Scorer::for_rescore`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RescoreText {
+    /// None: every stored match is re-weighed.
+    Nothing,
+    /// URL, title and author, kept with the post.
+    Headline,
+    /// Summary and content too, kept in a table of their own.
+    Everything,
+}
+
+impl RescoreText {
+    /// What must be read for rules that look at `fields`.
+    pub fn for_fields(fields: impl IntoIterator<Item = Field>) -> RescoreText {
+        fields
+            .into_iter()
+            .map(|field| match field {
+                Field::Title | Field::Url | Field::Author => RescoreText::Headline,
+                Field::Summary | Field::Content => RescoreText::Everything,
+            })
+            .max()
+            .unwrap_or(RescoreText::Nothing)
+    }
 }
 
 /// Runs `f` on the shared store ([`lock_shared`]) on a blocking thread, so the
@@ -872,40 +898,45 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Every post's feed and stored score, in id order, `batch` at a time, for
-    /// re-scoring: with its text to match it again, or without to re-weigh the stored
-    /// parts (see [`crate::score::Scorer::reweigh`]).
+    /// Every post's feed and stored score, in id order, `batch` at a time, with the
+    /// fields `text` says, for re-scoring.
     pub fn posts_for_rescore(
         &self,
         after_id: i64,
         batch: usize,
-        with_text: bool,
+        text: RescoreText,
     ) -> Result<Vec<RescoreRow>> {
-        let sql = if with_text {
-            "SELECT p.id, f.name, p.sources, p.score, p.reasons,
-                    p.url, p.title, t.summary, t.content, p.author
-             FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
-             WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
-        } else {
-            "SELECT p.id, f.name, p.sources, p.score, p.reasons
-             FROM posts p JOIN feeds f ON f.id = p.feed_id
-             WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
+        let sql = match text {
+            RescoreText::Nothing => {
+                "SELECT p.id, f.name, p.sources, p.score, p.reasons
+                 FROM posts p JOIN feeds f ON f.id = p.feed_id
+                 WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
+            }
+            RescoreText::Headline => {
+                "SELECT p.id, f.name, p.sources, p.score, p.reasons, p.url, p.title, p.author
+                 FROM posts p JOIN feeds f ON f.id = p.feed_id
+                 WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
+            }
+            RescoreText::Everything => {
+                "SELECT p.id, f.name, p.sources, p.score, p.reasons, p.url, p.title, p.author,
+                        t.summary, t.content
+                 FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
+                 WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
+            }
         };
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![after_id, batch as i64], |r| {
-                let entry = if with_text {
-                    Some(Entry {
-                        url: r.get(5)?,
-                        title: r.get(6)?,
-                        summary: r.get(7)?,
-                        content: r.get(8)?,
-                        author: r.get(9)?,
-                        ..Entry::default()
-                    })
-                } else {
-                    None
-                };
+                let mut entry = Entry::default();
+                if text >= RescoreText::Headline {
+                    entry.url = r.get(5)?;
+                    entry.title = r.get(6)?;
+                    entry.author = r.get(7)?;
+                }
+                if text == RescoreText::Everything {
+                    entry.summary = r.get(8)?;
+                    entry.content = r.get(9)?;
+                }
                 Ok(RescoreRow {
                     id: r.get(0)?,
                     feed: r.get(1)?,

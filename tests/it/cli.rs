@@ -319,7 +319,7 @@ fn rescore_applies_changed_rules_without_refetching() {
     let out = ws.ok(&["rescore"]);
     assert_eq!(
         out,
-        "rescored 1 entries by matching their text; 1 scores changed\n"
+        "rescored 1 entries by matching the 1 new or edited rule against their text and re-weighing the stored matches of the other 3; 1 scores changed\n"
     );
     assert_eq!(server.seen("/f").len(), 1, "rescore never fetches");
     let list = ws.json(&["shortlist", "--format", "json"]);
@@ -335,7 +335,7 @@ fn rescore_applies_changed_rules_without_refetching() {
     let out = ws.ok(&["rescore"]);
     assert_eq!(
         out,
-        "rescored 1 entries by re-weighing their stored matches (only weights changed); 1 scores changed\n"
+        "rescored 1 entries by re-weighing their stored matches (no rule new or edited); 1 scores changed\n"
     );
     let list = ws.json(&["shortlist", "--format", "json"]);
     assert_eq!(list[0]["score"], 8.0);
