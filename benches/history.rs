@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use gleaner::commands::rescore;
+use gleaner::commands::{rescore, rescore_if_stale};
 use gleaner::config::{Config, RuleConfig};
 use gleaner::normalize::Entry;
 use gleaner::score::{Field, Scorer};
@@ -69,6 +69,9 @@ fn main() {
         store
             .sync_feeds(names.iter().map(|(a, b)| (a.as_str(), b.as_str())))
             .unwrap();
+        // As every command does on opening a database: the (empty) store is noted as
+        // scored with these rules.
+        rescore_if_stale(&mut store, &config).unwrap();
         let built = Instant::now();
         fill(&mut store, &scorer, n);
         let build = built.elapsed();

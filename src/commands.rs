@@ -282,8 +282,13 @@ fn score_in_parallel(
                     part.iter()
                         .filter_map(|row| {
                             let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
+                            let stored = if scorer.reuses_stored_matches() {
+                                decode_parts(&row.stored.1)
+                            } else {
+                                Vec::new()
+                            };
                             let score = scorer
-                                .rescore(&decode_parts(&row.stored.1), &row.entry, boost)
+                                .rescore(&stored, &row.entry, boost)
                                 .with_sources(row.sources, source_points);
                             let parts = encode_parts(&score.reasons);
                             let unchanged = score.total == row.stored.0 && parts == row.stored.1;

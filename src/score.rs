@@ -138,15 +138,10 @@ impl Score {
 
     /// This score with its `sources` part for a story carried by `sources` feeds (any
     /// previous `sources` part replaced).
-    pub fn with_sources(&self, sources: usize, points: f64) -> Score {
-        let mut reasons: Vec<Reason> = self
-            .reasons
-            .iter()
-            .filter(|r| r.rule != SOURCES_RULE)
-            .cloned()
-            .collect();
-        reasons.extend(sources_part(sources, points));
-        Score::from_reasons(reasons)
+    pub fn with_sources(mut self, sources: usize, points: f64) -> Score {
+        self.reasons.retain(|r| r.rule != SOURCES_RULE);
+        self.reasons.extend(sources_part(sources, points));
+        Score::from_reasons(self.reasons)
     }
 }
 
@@ -290,6 +285,12 @@ impl Scorer {
     /// The fields the rules matched against text look at: what a rescore reads.
     pub fn matched_fields(&self) -> impl Iterator<Item = Field> + '_ {
         self.per_field.iter().map(|rules| rules.field)
+    }
+
+    /// Whether any rule reuses its stored matches: if none does, [`Scorer::rescore`]
+    /// needs no stored parts.
+    pub fn reuses_stored_matches(&self) -> bool {
+        self.reuses_stored.contains(&true)
     }
 
     /// How many rules are matched against text rather than reusing stored matches.

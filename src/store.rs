@@ -400,6 +400,8 @@ pub struct Store {
     source_points: f64,
     /// The bulk update under way, if any.
     bulk: Option<BulkUpdate>,
+    /// During a bulk update, what folds each of its commits into the database file.
+    checkpointer: Option<Checkpointer>,
     /// [`BULK_ROWS_PER_COMMIT`], except in tests.
     bulk_rows_per_commit: usize,
 }
@@ -418,6 +420,49 @@ struct BulkUpdate {
     /// Rows written since the last commit.
     uncommitted: usize,
     rank_index_dropped: bool,
+}
+
+/// Checkpoints a bulk update's commits as they come, on a connection and thread of
+/// its own, so the copying and the fsyncs overlap the update's reading, scoring and
+/// writing instead of all coming at its end: a rescore matching 1,000,000 posts
+/// again took 13.8 s with one checkpoint at the end, 12.1 s with this (`gleaner
+/// rescore` on the history bench's database). A passive checkpoint takes no lock a
+/// writer needs and copies only committed pages.
+struct Checkpointer {
+    commits: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer> {
+        let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
+        let (commits, committed) = std::sync::mpsc::channel::<()>();
+        let path = path.to_owned();
+        let thread = std::thread::spawn(move || {
+            while committed.recv().is_ok() {
+                // Commits that came meanwhile are folded in by this one checkpoint.
+                while committed.try_recv().is_ok() {}
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(db = %path.display(), error = %e, "checkpoint failed");
+                }
+            }
+        });
+        Ok(Checkpointer { commits, thread })
+    }
+
+    /// Asks for a checkpoint of what was committed so far.
+    fn committed(&self) {
+        // The thread only ends when told to (or by a panic, which `stop` reports).
+        let _ = self.commits.send(());
+    }
+
+    /// Waits for the checkpoint under way, if any, and ends the thread.
+    fn stop(self) {
+        drop(self.commits);
+        if self.thread.join().is_err() {
+            tracing::warn!("the checkpoint thread panicked");
+        }
+    }
 }
 
 /// The shortlist's index, as schema 6 created it: a week's posts in shortlist order.
@@ -449,6 +494,7 @@ impl Store {
             zone: chrono_tz::UTC,
             source_points: 0.0,
             bulk: None,
+            checkpointer: None,
             bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
         };
         store.configure().map_err(|e| store.err(e))?;
@@ -989,6 +1035,9 @@ impl Store {
             // read its next batch: another writer waiting for the lock can take it.
             self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
             bulk.uncommitted = 0;
+            if let Some(checkpointer) = &self.checkpointer {
+                checkpointer.committed();
+            }
         }
         self.bulk = Some(bulk);
         Ok(scores.len())
@@ -999,8 +1048,10 @@ impl Store {
     /// - a page cache that holds what a batch touches (64 MiB; the default 2 MiB
     ///   spilled dirty pages to the WAL mid-batch and re-read them);
     /// - no automatic checkpoint (at the WAL's cap, every commit of a large rescore
-    ///   would copy its pages to the database file again): one checkpoint at
-    ///   [`Store::end_bulk_update`] instead, so the WAL grows by what the update writes;
+    ///   would copy its pages to the database file again): a [`Checkpointer`] folds
+    ///   each commit into the database file on its own connection and thread, while
+    ///   this one goes on (the pages it copies are those of one commit, which the next
+    ///   ones, further along the table, rarely touch);
     /// - once a batch changes two rows in five, the shortlist's index dropped, and
     ///   built again at the end: re-weighing 1,000,000 posts took 9.4–9.9 s updating
     ///   the index row by row, 7.1 s without it plus 1.2 s to build it. Lists read
@@ -1010,6 +1061,11 @@ impl Store {
         self.conn
             .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;")
             .map_err(|e| self.err(e))?;
+        self.checkpointer = Checkpointer::start(&self.path)
+            .inspect_err(|e| {
+                tracing::warn!(error = %e, "no checkpoints until the bulk update ends");
+            })
+            .ok();
         self.bulk = Some(BulkUpdate {
             uncommitted: 0,
             rank_index_dropped: false,
@@ -1023,6 +1079,9 @@ impl Store {
     /// database file.
     pub fn end_bulk_update(&mut self, keep: bool) -> Result<()> {
         self.bulk = None;
+        if let Some(checkpointer) = self.checkpointer.take() {
+            checkpointer.stop();
+        }
         let open = !self.conn.is_autocommit();
         let ended = match (open, keep) {
             (false, _) => Ok(()),
@@ -1450,7 +1509,7 @@ fn upsert_entry(
     }
     let first_seen = from_unix(first_seen).unwrap_or(now);
     let effective = week::effective_time(entry.published, first_seen);
-    let score = score.with_sources(sources as usize, source_points);
+    let score = score.clone().with_sources(sources as usize, source_points);
     // The URL is only moved when no other post already owns the new one.
     tx.prepare_cached(
         "UPDATE posts SET
@@ -1714,6 +1773,10 @@ pub fn decode_parts(stored: &str) -> Vec<Reason> {
 }
 
 fn escape_part_text(out: &mut String, text: &str) {
+    if !text.contains(['\\', '\t', '\n']) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -2138,6 +2201,43 @@ mod tests {
         assert!(has_rank_index(
             &Store::open(&dir.path().join("sub/g.db")).unwrap()
         ));
+    }
+
+    /// Each commit of a bulk update reaches the database file while the update goes
+    /// on, not only at its end: the file alone (without its WAL) has the committed
+    /// scores once the checkpointer has caught up.
+    #[test]
+    fn a_bulk_update_folds_its_commits_into_the_database_file_as_it_goes() {
+        let (dir, mut s) = store_with_posts(5);
+        s.checkpoint().unwrap();
+        s.bulk_rows_per_commit = 2;
+        let scores_in_file_alone = || -> Vec<f64> {
+            let copy = dir.path().join("copy.db");
+            std::fs::copy(dir.path().join("sub/g.db"), &copy).unwrap();
+            let conn = Connection::open(&copy).unwrap();
+            let mut stmt = conn.prepare("SELECT score FROM posts ORDER BY id").unwrap();
+            let scores = stmt
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            drop(stmt);
+            drop(conn);
+            std::fs::remove_file(&copy).unwrap();
+            scores
+        };
+        s.begin_bulk_update().unwrap();
+        let rows: Vec<(i64, f64, String)> = (1..=3).map(|id| (id, 9.0, String::new())).collect();
+        s.update_scores(&rows, 3).unwrap();
+        s.update_scores(&[(4, 9.0, String::new())], 1).unwrap();
+        // Waits for the checkpoints asked for so far; the update is still open.
+        s.checkpointer
+            .take()
+            .expect("started with the update")
+            .stop();
+        assert_eq!(scores_in_file_alone(), [9.0, 9.0, 9.0, 5.0, 5.0]);
+        s.end_bulk_update(true).unwrap();
+        assert_eq!(scores_in_file_alone(), [9.0, 9.0, 9.0, 9.0, 5.0]);
     }
 
     /// A thread that panicked mid-rescore holding the shared store: the next user
