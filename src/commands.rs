@@ -1,6 +1,6 @@
 //! Commands: each CLI subcommand as a function from validated inputs to printed output.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -198,11 +198,23 @@ fn rescore_in_batches(
     batch: usize,
 ) -> Result<Rescored, StoreError> {
     let stored_matchers = store.meta(RULE_MATCHERS)?.unwrap_or_default();
+    let stored_matchers: HashSet<&str> = stored_matchers.lines().collect();
     let scorer = Scorer::for_rescore(
         &config.rules,
         config.settings.field_weights,
-        &stored_matchers.lines().collect(),
+        &stored_matchers,
     );
+    // The rows this rescore writes get the new rules' matches, the rows it has not
+    // reached keep the old ones; until it ends, only the matchers both share hold for
+    // every row. Recorded first, so that a rescore interrupted and then run with yet
+    // other rules (an edit undone) reuses no match it cannot trust.
+    let shared: Vec<String> = rule_matchers(&config.rules)
+        .into_iter()
+        .filter(|m| stored_matchers.contains(m.as_str()))
+        .collect();
+    if shared.len() < stored_matchers.len() {
+        store.set_meta(RULE_MATCHERS, &shared.join("\n"))?;
+    }
     let text = RescoreText::for_fields(scorer.matched_fields());
     let boosts: HashMap<&str, f64> = config
         .feeds
@@ -1021,6 +1033,32 @@ fields = ["title", "content"]
         assert_eq!((done.rules_matched, done.rules), (1, 1));
         assert!(done.changed > 0);
         assert_scores_are_from_text(&store, &config, &entries);
+    }
+
+    /// A rescore interrupted after some of its commits, then run with the edit undone:
+    /// the rows it had rescored hold the edited rule's matches under the rule's name,
+    /// so that rule must be matched again, not trusted from the old record.
+    #[test]
+    fn an_interrupted_rescore_then_an_edit_undone_matches_the_rule_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store, entries) = rescored_store(dir.path());
+        let edited = OUTAGE_RULES.replace(r"(?i)\boutage", "(?i)launch");
+        let config = Config::from_str(&path, &edited).unwrap();
+        store.commit_bulk_updates_every(2);
+        let writer = rusqlite::Connection::open(dir.path().join("g.db")).unwrap();
+        writer
+            .execute_batch(
+                "CREATE TRIGGER interrupt BEFORE UPDATE OF score ON posts WHEN NEW.id = 20
+                 BEGIN SELECT RAISE(ABORT, 'interrupted'); END;",
+            )
+            .unwrap();
+        assert!(rescore_in_batches(&mut store, &config, 4).is_err());
+        writer.execute_batch("DROP TRIGGER interrupt").unwrap();
+
+        let undone = Config::from_str(&path, OUTAGE_RULES).unwrap();
+        let done = rescore_in_batches(&mut store, &undone, 4).unwrap();
+        assert_eq!(done.rules_matched, 1);
+        assert_scores_are_from_text(&store, &undone, &entries);
     }
 
     /// Only new and edited rules are matched against text: a new title rule reads no

@@ -1043,6 +1043,13 @@ impl Store {
         Ok(scores.len())
     }
 
+    /// Makes bulk updates commit every `rows` rows, so tests see what happens
+    /// between commits without writing 100,000 rows.
+    #[cfg(test)]
+    pub fn commit_bulk_updates_every(&mut self, rows: usize) {
+        self.bulk_rows_per_commit = rows;
+    }
+
     /// Starts rewriting many rows ([`Store::update_scores`]) in transactions of
     /// [`BULK_ROWS_PER_COMMIT`] rows, with
     /// - a page cache that holds what a batch touches (64 MiB; the default 2 MiB
