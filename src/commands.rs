@@ -178,14 +178,16 @@ impl Rescored {
     /// How the scores were recomputed, for the editor: `matching all 4 rules against
     /// their text`, …
     pub fn how(&self) -> String {
-        let rules = |n: usize| format!("{n} rule{}", if n == 1 { "" } else { "s" });
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         match self.rules_matched {
             0 => "re-weighing their stored matches (no rule new or edited)".into(),
-            n if n == self.rules => format!("matching all {} against their text", rules(n)),
+            n if n == self.rules => {
+                format!("matching all {n} rule{} against their text", plural(n))
+            }
             n => format!(
                 "matching the {n} new or edited rule{} against their text and re-weighing \
                  the stored matches of the other {}",
-                if n == 1 { "" } else { "s" },
+                plural(n),
                 self.rules - n
             ),
         }
@@ -213,7 +215,7 @@ fn rescore_in_batches(
         .filter(|m| stored_matchers.contains(m.as_str()))
         .collect();
     if shared.len() < stored_matchers.len() {
-        store.set_meta(RULE_MATCHERS, &shared.join("\n"))?;
+        record_matchers(store, &shared)?;
     }
     let text = RescoreText::for_fields(scorer.matched_fields());
     let boosts: HashMap<&str, f64> = config
@@ -273,7 +275,12 @@ fn rescore_in_batches(
 /// Notes that the stored scores are those of `config`'s rules.
 fn record_scored_with(store: &Store, config: &Config) -> Result<(), StoreError> {
     store.set_meta(RULES_FINGERPRINT, &Scorer::fingerprint(config))?;
-    store.set_meta(RULE_MATCHERS, &rule_matchers(&config.rules).join("\n"))
+    record_matchers(store, &rule_matchers(&config.rules))
+}
+
+/// Notes that every stored rule part came from a rule with one of these matchers.
+fn record_matchers(store: &Store, matchers: &[String]) -> Result<(), StoreError> {
+    store.set_meta(RULE_MATCHERS, &matchers.join("\n"))
 }
 
 /// Scores rows on every core (scoring is pure, and the bulk of a rescore's time) and
@@ -322,10 +329,10 @@ fn score_in_parallel(
 pub fn rescore_if_stale(store: &mut Store, config: &Config) -> Result<(), StoreError> {
     let current = Scorer::fingerprint(config);
     if store.meta(RULES_FINGERPRINT)?.as_deref() == Some(current.as_str()) {
-        // Scores stored before matchers were fingerprinted came from these rules too,
-        // so the next change of weights can re-weigh them.
+        // Scores stored by a gleaner that kept no matchers came from these rules too:
+        // recorded now, the next edit reuses the matches of the rules it leaves alone.
         if store.meta(RULE_MATCHERS)?.is_none() {
-            store.set_meta(RULE_MATCHERS, &rule_matchers(&config.rules).join("\n"))?;
+            record_matchers(store, &rule_matchers(&config.rules))?;
         }
         return Ok(());
     }

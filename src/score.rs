@@ -17,7 +17,9 @@
 //!    to the editor is explained by its parts.
 //!
 //! Patterns are compiled once per config into one [`RuleSet`] per field, so scoring an
-//! entry is one pass over each field whatever the number of rules.
+//! entry is one pass over each field whatever the number of rules. Which rule matched
+//! which field is stored with the score, so after an edit only new and edited rules
+//! need the text again ([`Scorer::for_rescore`]).
 
 use std::fmt;
 
@@ -266,11 +268,11 @@ impl Scorer {
     }
 
     /// The score [`Scorer::score`] gives an entry, from the parts stored when it was
-    /// last scored and its text in the fields the rules matched again read
-    /// ([`Scorer::matched_fields`]; the others may be empty). A stored part of a rule
-    /// that reuses its matches gets its points from today's weights; stored parts of
-    /// rules since edited or removed, and the stored `boost` and `sources` parts, are
-    /// dropped; the boost is today's (the caller adds `sources`).
+    /// last scored and its text; `entry` need only hold the fields
+    /// [`Scorer::matched_fields`] names. A stored part of a rule that reuses its
+    /// matches gets its points from today's weights; stored parts of rules since
+    /// edited or removed, and the stored `boost` and `sources` parts, are dropped; the
+    /// boost is today's (the caller adds `sources`).
     pub fn rescore(&self, stored: &[Reason], entry: &Entry, boost: f64) -> Score {
         let mut parts = self.text_matches(entry);
         parts.extend(stored.iter().filter_map(|part| {

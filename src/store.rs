@@ -16,8 +16,8 @@
 //!   carrying one link are one post with two sightings (`also_in`); a feed changing a
 //!   post's GUID adds a sighting to the same post.
 //! - `decisions`: the editor's decisions, as a log (undo marks one undone).
-//! - `meta`: key/value (the fingerprints of the rules the stored scores came from and
-//!   of their patterns alone, the zone the stored weeks are in).
+//! - `meta`: key/value (the fingerprint of the rules the stored scores came from, each
+//!   of those rules' matcher, the zone the stored weeks are in).
 //!
 //! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
 //! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
