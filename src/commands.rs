@@ -987,6 +987,15 @@ fields = ["title", "content"]
         }
     }
 
+    /// Rescores `store` with the config `toml` (as read from `path`), checks that every
+    /// stored score is what scoring its text gives, and returns what the rescore did.
+    fn rescore_to(store: &mut Store, path: &Path, toml: &str, entries: &[Entry]) -> Rescored {
+        let config = Config::from_str(path, toml).unwrap();
+        let done = rescore_in_batches(store, &config, 4).unwrap();
+        assert_scores_are_from_text(store, &config, entries);
+        done
+    }
+
     /// [`store_with_posts`] rescored with [`OUTAGE_RULES`] (so both fingerprints are
     /// recorded); also the path variants of the config are read from.
     fn rescored_store(dir: &Path) -> (PathBuf, Store, Vec<Entry>) {
@@ -1011,10 +1020,8 @@ fields = ["title", "content"]
 
         rescore_if_stale(&mut store, &config).unwrap();
         let reweighted = OUTAGE_RULES.replace("weight = 4", "weight = 2");
-        let config = Config::from_str(&path, &reweighted).unwrap();
-        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        let done = rescore_to(&mut store, &path, &reweighted, &entries);
         assert_eq!(done.rules_matched, 0);
-        assert_scores_are_from_text(&store, &config, &entries);
     }
 
     /// New weights are applied to the stored matches without reading any text, and
@@ -1028,18 +1035,14 @@ fields = ["title", "content"]
             .replace("weight = 4", "weight = 2.5")
             .replace("boost = 1.5", "boost = 0")
             + "[settings.field_weights]\ntitle = 3\ncontent = 0.25\n";
-        let config = Config::from_str(&path, &reweighted).unwrap();
-        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        let done = rescore_to(&mut store, &path, &reweighted, &entries);
         assert_eq!(done.rules_matched, 0);
         assert_eq!(done.changed, 23, "every post had the boost");
-        assert_scores_are_from_text(&store, &config, &entries);
 
         let widened = reweighted.replace(r"(?i)\boutage", r"(?i)\b(outage|launch)");
-        let config = Config::from_str(&path, &widened).unwrap();
-        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        let done = rescore_to(&mut store, &path, &widened, &entries);
         assert_eq!((done.rules_matched, done.rules), (1, 1));
         assert!(done.changed > 0);
-        assert_scores_are_from_text(&store, &config, &entries);
     }
 
     /// A rescore interrupted after some of its commits, then run with the edit undone:
@@ -1062,10 +1065,8 @@ fields = ["title", "content"]
         assert!(rescore_in_batches(&mut store, &config, 4).is_err());
         writer.execute_batch("DROP TRIGGER interrupt").unwrap();
 
-        let undone = Config::from_str(&path, OUTAGE_RULES).unwrap();
-        let done = rescore_in_batches(&mut store, &undone, 4).unwrap();
+        let done = rescore_to(&mut store, &path, OUTAGE_RULES, &entries);
         assert_eq!(done.rules_matched, 1);
-        assert_scores_are_from_text(&store, &undone, &entries);
     }
 
     /// Only new and edited rules are matched against text: a new title rule reads no
@@ -1081,22 +1082,16 @@ fields = ["title", "content"]
             "{launch}{}",
             OUTAGE_RULES.replace("weight = 4", "weight = 3")
         );
-        let config = Config::from_str(&path, &with_launch).unwrap();
-        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        let done = rescore_to(&mut store, &path, &with_launch, &entries);
         assert_eq!((done.rules_matched, done.rules), (1, 2));
         assert_eq!(done.changed, 23, "every post has a new weight or a launch");
-        assert_scores_are_from_text(&store, &config, &entries);
 
         let edited = with_launch.replace(r"(?i)\boutage", r"(?i)\b(outage|launch)");
-        let config = Config::from_str(&path, &edited).unwrap();
-        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        let done = rescore_to(&mut store, &path, &edited, &entries);
         assert_eq!((done.rules_matched, done.rules), (1, 2));
-        assert_scores_are_from_text(&store, &config, &entries);
 
-        let config = Config::from_str(&path, &edited.replace(launch, "")).unwrap();
-        let done = rescore_in_batches(&mut store, &config, 4).unwrap();
+        let done = rescore_to(&mut store, &path, &edited.replace(launch, ""), &entries);
         assert_eq!((done.rules_matched, done.rules), (0, 1));
         assert!(done.changed > 0);
-        assert_scores_are_from_text(&store, &config, &entries);
     }
 }
