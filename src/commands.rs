@@ -283,45 +283,33 @@ fn record_matchers(store: &Store, matchers: &[String]) -> Result<(), StoreError>
     store.set_meta(RULE_MATCHERS, &matchers.join("\n"))
 }
 
-/// Scores rows on every core (scoring is pure, and the bulk of a rescore's time) and
-/// keeps those whose total or parts differ from what is stored, ready to write.
+/// Scores rows on every core (rayon's pool: scoring is pure, and the bulk of a
+/// rescore's time) and keeps those whose total or parts differ from what is stored,
+/// ready to write.
 fn score_in_parallel(
     rows: &[RescoreRow],
     scorer: &Scorer,
     boosts: &HashMap<&str, f64>,
     source_points: f64,
 ) -> Vec<(i64, f64, String)> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = rows.len().div_ceil(cores).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter_map(|row| {
-                            let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
-                            let stored = if scorer.reuses_stored_matches() {
-                                decode_parts(&row.stored.1)
-                            } else {
-                                Vec::new()
-                            };
-                            let score = scorer
-                                .rescore(&stored, &row.entry, boost)
-                                .with_sources(row.sources, source_points);
-                            let parts = encode_parts(&score.reasons);
-                            let unchanged = score.total == row.stored.0 && parts == row.stored.1;
-                            (!unchanged).then_some((row.id, score.total, parts))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().expect("scoring does not panic"))
-            .collect()
-    })
+    use rayon::prelude::*;
+    rows.par_iter()
+        .with_min_len(256)
+        .filter_map(|row| {
+            let boost = boosts.get(row.feed.as_str()).copied().unwrap_or(0.0);
+            let stored = if scorer.reuses_stored_matches() {
+                decode_parts(&row.stored.1)
+            } else {
+                Vec::new()
+            };
+            let score = scorer
+                .rescore(&stored, &row.entry, boost)
+                .with_sources(row.sources, source_points);
+            let parts = encode_parts(&score.reasons);
+            let unchanged = score.total == row.stored.0 && parts == row.stored.1;
+            (!unchanged).then_some((row.id, score.total, parts))
+        })
+        .collect()
 }
 
 /// Rescores when the rules changed since the stored scores were computed, so what the
