@@ -116,7 +116,13 @@ impl Poller {
     ) -> PollReport {
         // One read of every feed's state up front, rather than one per feed queued
         // behind other feeds' writes on the store thread.
-        let states = match self.with_store(|s| s.feed_states()).await {
+        let states = match self
+            .with_store(|s| {
+                s.begin_background_checkpoints();
+                s.feed_states()
+            })
+            .await
+        {
             Ok(states) => states,
             Err(err) => {
                 let message = err.to_string();
@@ -154,11 +160,11 @@ impl Poller {
             on_done(&feed);
             report.feeds.push(feed);
         }
-        // SQLite checkpoints on its own only once the WAL reaches ~64 MiB (see the
-        // store's `configure`): fold the poll's writes into the database once, now.
+        // Fold what the background checkpoints have not yet into the database file.
         // Not through the writer: its jobs run inside a transaction, where SQLite
         // refuses to checkpoint.
-        let checkpoint = crate::store::off_async(&self.store, |s| s.checkpoint()).await;
+        let checkpoint =
+            crate::store::off_async(&self.store, |s| s.end_background_checkpoints()).await;
         if let Err(err) = checkpoint
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()))
@@ -506,7 +512,10 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            assert_eq!(on_cpu_pool(|| -> u32 { panic!("hostile feed") }).await, None);
+            assert_eq!(
+                on_cpu_pool(|| -> u32 { panic!("hostile feed") }).await,
+                None
+            );
             assert_eq!(on_cpu_pool(|| 6 * 7).await, Some(42));
         });
     }
