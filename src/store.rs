@@ -435,12 +435,19 @@ struct Checkpointer {
     thread: std::thread::JoinHandle<()>,
 }
 
+const NO_CHECKPOINTER: &str =
+    "cannot checkpoint in the background; checkpoints wait for the writes";
+
 impl Checkpointer {
-    fn start(path: &Path) -> Result<Checkpointer> {
-        let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
+    /// Starts the thread, or says why it cannot (then checkpoints wait for the
+    /// writes, as SQLite does by itself).
+    fn start(path: &Path) -> Option<Checkpointer> {
+        let conn = Connection::open(path)
+            .inspect_err(|e| tracing::warn!(db = %path.display(), error = %e, "{NO_CHECKPOINTER}"))
+            .ok()?;
         let (commits, committed) = std::sync::mpsc::channel::<()>();
         let path = path.to_owned();
-        let thread = std::thread::spawn(move || {
+        let work = move || {
             while committed.recv().is_ok() {
                 // Commits that came meanwhile are folded in by this one checkpoint.
                 while committed.try_recv().is_ok() {}
@@ -448,8 +455,13 @@ impl Checkpointer {
                     tracing::warn!(db = %path.display(), error = %e, "checkpoint failed");
                 }
             }
-        });
-        Ok(Checkpointer { commits, thread })
+        };
+        let thread = std::thread::Builder::new()
+            .name("gleaner-checkpoint".into())
+            .spawn(work)
+            .inspect_err(|e| tracing::warn!(error = %e, "{NO_CHECKPOINTER}"))
+            .ok()?;
+        Some(Checkpointer { commits, thread })
     }
 
     /// Asks for a checkpoint of what was committed so far.
@@ -1365,15 +1377,10 @@ impl Store {
         self.checkpoint()
     }
 
-    /// Starts a [`Checkpointer`] unless one runs; without one (it could not open its
-    /// connection) checkpoints happen as they did before.
+    /// Starts a [`Checkpointer`] unless one runs.
     fn start_checkpointer(&mut self) {
         if self.checkpointer.is_none() {
-            self.checkpointer = Checkpointer::start(&self.path)
-                .inspect_err(|e| {
-                    tracing::warn!(error = %e, "checkpoints will wait for the writes");
-                })
-                .ok();
+            self.checkpointer = Checkpointer::start(&self.path);
         }
     }
 
