@@ -400,8 +400,10 @@ pub struct Store {
     source_points: f64,
     /// The bulk update under way, if any.
     bulk: Option<BulkUpdate>,
-    /// During a bulk update, what folds each of its commits into the database file.
+    /// During a poll or a bulk update, what folds commits into the database file.
     checkpointer: Option<Checkpointer>,
+    /// [`ROWS_PER_CHECKPOINT`], except in tests.
+    rows_per_checkpoint: u64,
     /// [`BULK_ROWS_PER_COMMIT`], except in tests.
     bulk_rows_per_commit: usize,
 }
@@ -433,7 +435,17 @@ struct BulkUpdate {
 struct Checkpointer {
     commits: std::sync::mpsc::Sender<()>,
     thread: std::thread::JoinHandle<()>,
+    /// The connection's count of changed rows when a checkpoint was last asked for.
+    asked_at: u64,
+    rows_per_checkpoint: u64,
 }
+
+/// Rows changed between two checkpoints a [`Checkpointer`] is asked for: a cold
+/// poll's ~140 group commits (about a feed's 20 entries and their rows each) make
+/// some 60 checkpoints, a poll where every feed answers 304 one per 1,000 feeds; a
+/// checkpoint after every commit took a poll of 10,000 feeds that all answered 304
+/// from 0.55 s to 0.71 s (each one fsyncs the WAL and the database file).
+const ROWS_PER_CHECKPOINT: u64 = 1_000;
 
 const NO_CHECKPOINTER: &str =
     "cannot checkpoint in the background; checkpoints wait for the writes";
@@ -441,7 +453,7 @@ const NO_CHECKPOINTER: &str =
 impl Checkpointer {
     /// Starts the thread, or says why it cannot (then checkpoints wait for the
     /// writes, as SQLite does by itself).
-    fn start(path: &Path) -> Option<Checkpointer> {
+    fn start(path: &Path, changed: u64, rows_per_checkpoint: u64) -> Option<Checkpointer> {
         let conn = Connection::open(path)
             .inspect_err(|e| tracing::warn!(db = %path.display(), error = %e, "{NO_CHECKPOINTER}"))
             .ok()?;
@@ -461,11 +473,21 @@ impl Checkpointer {
             .spawn(work)
             .inspect_err(|e| tracing::warn!(error = %e, "{NO_CHECKPOINTER}"))
             .ok()?;
-        Some(Checkpointer { commits, thread })
+        Some(Checkpointer {
+            commits,
+            thread,
+            asked_at: changed,
+            rows_per_checkpoint,
+        })
     }
 
-    /// Asks for a checkpoint of what was committed so far.
-    fn committed(&self) {
+    /// Asks for a checkpoint of what was committed so far, once the connection has
+    /// changed [`ROWS_PER_CHECKPOINT`] rows since the last (`changed`: its count).
+    fn committed(&mut self, changed: u64) {
+        if changed.saturating_sub(self.asked_at) < self.rows_per_checkpoint {
+            return;
+        }
+        self.asked_at = changed;
         // The thread only ends when told to (or by a panic, which `stop` reports).
         let _ = self.commits.send(());
     }
@@ -509,6 +531,7 @@ impl Store {
             source_points: 0.0,
             bulk: None,
             checkpointer: None,
+            rows_per_checkpoint: ROWS_PER_CHECKPOINT,
             bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
         };
         store.configure().map_err(|e| store.err(e))?;
@@ -1049,9 +1072,7 @@ impl Store {
             // read its next batch: another writer waiting for the lock can take it.
             self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
             bulk.uncommitted = 0;
-            if let Some(checkpointer) = &self.checkpointer {
-                checkpointer.committed();
-            }
+            self.ask_for_checkpoint();
         }
         self.bulk = Some(bulk);
         Ok(scores.len())
@@ -1062,6 +1083,12 @@ impl Store {
     #[cfg(test)]
     pub fn commit_bulk_updates_every(&mut self, rows: usize) {
         self.bulk_rows_per_commit = rows;
+    }
+
+    /// Makes the checkpointer started next checkpoint every `rows` changed rows.
+    #[cfg(test)]
+    fn checkpoint_every(&mut self, rows: u64) {
+        self.rows_per_checkpoint = rows;
     }
 
     /// Starts rewriting many rows ([`Store::update_scores`]) in transactions of
@@ -1355,15 +1382,13 @@ impl Store {
 
     pub fn commit_group(&mut self) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.committed();
-        }
+        self.ask_for_checkpoint();
         Ok(())
     }
 
-    /// From now on (a poll), each group commit is folded into the database file as it
-    /// comes by a [`Checkpointer`], so the committing thread rarely has anything left
-    /// to copy when the WAL reaches its cap.
+    /// From now on (a poll), group commits are folded into the database file as they
+    /// come (every [`ROWS_PER_CHECKPOINT`] changed rows) by a [`Checkpointer`], so the
+    /// committing thread rarely has anything left to copy when the WAL reaches its cap.
     pub fn begin_background_checkpoints(&mut self) {
         self.start_checkpointer();
     }
@@ -1377,10 +1402,19 @@ impl Store {
         self.checkpoint()
     }
 
+    /// Tells the [`Checkpointer`], if one runs, what this connection has changed.
+    fn ask_for_checkpoint(&mut self) {
+        let changed = self.conn.total_changes();
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.committed(changed);
+        }
+    }
+
     /// Starts a [`Checkpointer`] unless one runs.
     fn start_checkpointer(&mut self) {
         if self.checkpointer.is_none() {
-            self.checkpointer = Checkpointer::start(&self.path);
+            let changed = self.conn.total_changes();
+            self.checkpointer = Checkpointer::start(&self.path, changed, self.rows_per_checkpoint);
         }
     }
 
@@ -2273,6 +2307,7 @@ mod tests {
         let (dir, mut s) = store_with_posts(5);
         s.checkpoint().unwrap();
         s.bulk_rows_per_commit = 2;
+        s.checkpoint_every(1);
         s.begin_bulk_update().unwrap();
         let rows: Vec<(i64, f64, String)> = (1..=3).map(|id| (id, 9.0, String::new())).collect();
         s.update_scores(&rows, 3).unwrap();
@@ -2287,20 +2322,30 @@ mod tests {
         assert_eq!(scores_in_file_alone(dir.path()), [9.0, 9.0, 9.0, 9.0, 5.0]);
     }
 
-    /// A poll's group commits reach the database file as they come.
+    /// A poll's group commits reach the database file as they come, once enough rows
+    /// changed since the last checkpoint.
     #[test]
-    fn background_checkpoints_fold_each_group_commit_into_the_database_file() {
-        let (dir, mut s) = store_with_posts(2);
+    fn background_checkpoints_fold_group_commits_into_the_database_file() {
+        let (dir, mut s) = store_with_posts(3);
         s.checkpoint().unwrap();
+        s.checkpoint_every(2);
         s.begin_background_checkpoints();
-        s.begin_group().unwrap();
-        s.conn
-            .execute("UPDATE posts SET score = 9 WHERE id = 1", [])
-            .unwrap();
-        s.commit_group().unwrap();
-        // Waits for the checkpoints asked for so far.
+        let set_score = |s: &mut Store, id: i64| {
+            s.begin_group().unwrap();
+            s.conn
+                .execute("UPDATE posts SET score = 9 WHERE id = ?1", [id])
+                .unwrap();
+            s.commit_group().unwrap();
+        };
+        set_score(&mut s, 1);
+        // Waiting for the checkpoints asked for so far: none, after one row.
         s.checkpointer.take().expect("started").stop();
-        assert_eq!(scores_in_file_alone(dir.path()), [9.0, 5.0]);
+        assert_eq!(scores_in_file_alone(dir.path()), [5.0; 3]);
+        s.begin_background_checkpoints();
+        set_score(&mut s, 2);
+        set_score(&mut s, 3);
+        s.checkpointer.take().expect("started").stop();
+        assert_eq!(scores_in_file_alone(dir.path()), [9.0; 3]);
         s.end_background_checkpoints().unwrap();
     }
 
