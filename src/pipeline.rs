@@ -125,6 +125,8 @@ impl Poller {
         {
             Ok(states) => states,
             Err(err) => {
+                let _ =
+                    crate::store::off_async(&self.store, |s| s.end_background_checkpoints()).await;
                 let message = err.to_string();
                 let feeds = feeds
                     .into_iter()
@@ -450,8 +452,8 @@ impl StoreWriter {
 /// Always the same few threads: each rule set's regex keeps a lazy DFA cache per
 /// thread that uses it, and tokio's blocking pool, which this work ran on before,
 /// hands jobs to whichever of its many threads is idle, each warming caches of its
-/// own. A cold poll of the farm peaked at 38.9 MiB that way and 30.5 MiB with the
-/// scoring threads fixed, and took 10% less CPU (`benches/e2e.py`).
+/// own. A cold poll of the bench farm peaked at 38.9 MiB that way and 30.5 MiB with
+/// the scoring threads fixed, and took 10% less CPU (alternating runs of both builds).
 async fn on_cpu_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let (done, result) = tokio::sync::oneshot::channel();
     rayon::spawn(move || {
