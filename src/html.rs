@@ -122,6 +122,12 @@ fn collapse(text: &str, max_chars: usize) -> String {
     let mut pending: Option<char> = None;
     let mut i = 0;
     while i < bytes.len() {
+        // A plain space (most of the rest) owes a separator without decoding a char.
+        if bytes[i] == b' ' {
+            pending.get_or_insert(' ');
+            i += 1;
+            continue;
+        }
         let run_start = i;
         while i < bytes.len() && (0x21..=0x7e).contains(&bytes[i]) {
             i += 1;
@@ -288,6 +294,7 @@ mod tests {
             ("safe<object classid=\"x\"> description", "safe description"),
             ("x <  y and 3 > 2", "x < y and 3 > 2"),
             ("  lots   of\n\n\n space  ", "lots of\nspace"),
+            ("a \n b\t \u{a0} c", "a\nb c"),
             (
                 "don\u{92}t \u{93}quote\u{94}",
                 "don\u{2019}t \u{201c}quote\u{201d}",
