@@ -411,7 +411,8 @@ pub struct Store {
 /// Rows a bulk update (a rescore) writes per transaction. Re-weighing 1,000,000 posts
 /// took 25 s committing every 5,000 rows, with a checkpoint each time the WAL reached
 /// its cap (strace: about 4 GB of WAL frames for a 440 MB table, 148 fsyncs); 10 s in
-/// 100,000-row transactions and one checkpoint at the end. A transaction holds the
+/// 100,000-row transactions with automatic checkpoints off (each commit is now
+/// checkpointed by a [`Checkpointer`] instead). A transaction holds the
 /// write lock about a second; the next begins only after the next batch is read, so
 /// a polling daemon's writes get in between.
 const BULK_ROWS_PER_COMMIT: usize = 100_000;
@@ -442,7 +443,7 @@ struct Checkpointer {
 
 /// Rows changed between two checkpoints a [`Checkpointer`] is asked for: a cold
 /// poll's ~140 group commits (about a feed's 20 entries and their rows each) make
-/// some 60 checkpoints, a poll where every feed answers 304 one per 1,000 feeds; a
+/// some 40 checkpoints (strace: 86 fsyncs, two per checkpoint), a poll where every feed answers 304 one per 1,000 feeds; a
 /// checkpoint after every commit took a poll of 10,000 feeds that all answered 304
 /// from 0.55 s to 0.71 s (each one fsyncs the WAL and the database file).
 const ROWS_PER_CHECKPOINT: u64 = 1_000;
@@ -482,7 +483,7 @@ impl Checkpointer {
     }
 
     /// Asks for a checkpoint of what was committed so far, once the connection has
-    /// changed [`ROWS_PER_CHECKPOINT`] rows since the last (`changed`: its count).
+    /// changed `rows_per_checkpoint` rows since the last ask (`changed`: its count).
     fn committed(&mut self, changed: u64) {
         if changed.saturating_sub(self.asked_at) < self.rows_per_checkpoint {
             return;
@@ -1109,7 +1110,7 @@ impl Store {
         self.conn
             .execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;")
             .map_err(|e| self.err(e))?;
-        self.start_checkpointer();
+        self.begin_background_checkpoints();
         self.bulk = Some(BulkUpdate {
             uncommitted: 0,
             rank_index_dropped: false,
@@ -1123,9 +1124,6 @@ impl Store {
     /// database file.
     pub fn end_bulk_update(&mut self, keep: bool) -> Result<()> {
         self.bulk = None;
-        if let Some(checkpointer) = self.checkpointer.take() {
-            checkpointer.stop();
-        }
         let open = !self.conn.is_autocommit();
         let ended = match (open, keep) {
             (false, _) => Ok(()),
@@ -1140,7 +1138,7 @@ impl Store {
             ))
             .map_err(|e| self.err(e))?;
         ended?;
-        self.checkpoint()
+        self.end_background_checkpoints()
     }
 
     /// Records a decision on a post.
@@ -1386,11 +1384,15 @@ impl Store {
         Ok(())
     }
 
-    /// From now on (a poll), group commits are folded into the database file as they
-    /// come (every [`ROWS_PER_CHECKPOINT`] changed rows) by a [`Checkpointer`], so the
-    /// committing thread rarely has anything left to copy when the WAL reaches its cap.
+    /// From now on (a poll, a bulk update), commits are folded into the database file
+    /// as they come (every [`ROWS_PER_CHECKPOINT`] changed rows) by a [`Checkpointer`],
+    /// unless one runs already, so the committing thread rarely has anything left to
+    /// copy when the WAL reaches its cap.
     pub fn begin_background_checkpoints(&mut self) {
-        self.start_checkpointer();
+        if self.checkpointer.is_none() {
+            let changed = self.conn.total_changes();
+            self.checkpointer = Checkpointer::start(&self.path, changed, self.rows_per_checkpoint);
+        }
     }
 
     /// Waits for the background checkpoint under way, if any, and folds in what is
@@ -1407,14 +1409,6 @@ impl Store {
         let changed = self.conn.total_changes();
         if let Some(checkpointer) = &mut self.checkpointer {
             checkpointer.committed(changed);
-        }
-    }
-
-    /// Starts a [`Checkpointer`] unless one runs.
-    fn start_checkpointer(&mut self) {
-        if self.checkpointer.is_none() {
-            let changed = self.conn.total_changes();
-            self.checkpointer = Checkpointer::start(&self.path, changed, self.rows_per_checkpoint);
         }
     }
 
@@ -2230,16 +2224,7 @@ mod tests {
     fn a_bulk_update_commits_every_so_many_rows_and_rolls_back_the_rest() {
         let (dir, mut s) = store_with_posts(5);
         s.bulk_rows_per_commit = 2;
-        let scores_seen_elsewhere = || -> Vec<f64> {
-            let other = Connection::open(dir.path().join("sub/g.db")).unwrap();
-            let mut stmt = other
-                .prepare("SELECT score FROM posts ORDER BY id")
-                .unwrap();
-            stmt.query_map([], |r| r.get(0))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap()
-        };
+        let scores_seen_elsewhere = || scores_in(&dir.path().join("sub/g.db"));
         s.begin_bulk_update().unwrap();
         let new = |ids: &[i64]| -> Vec<(i64, f64, String)> {
             ids.iter().map(|&id| (id, 9.0, String::new())).collect()
@@ -2286,17 +2271,19 @@ mod tests {
     fn scores_in_file_alone(dir: &Path) -> Vec<f64> {
         let copy = dir.join("copy.db");
         std::fs::copy(dir.join("sub/g.db"), &copy).unwrap();
-        let conn = Connection::open(&copy).unwrap();
-        let mut stmt = conn.prepare("SELECT score FROM posts ORDER BY id").unwrap();
-        let scores = stmt
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        drop(stmt);
-        drop(conn);
+        let scores = scores_in(&copy);
         std::fs::remove_file(&copy).unwrap();
         scores
+    }
+
+    /// The posts' scores, in id order, as a connection of its own reads them.
+    fn scores_in(db: &Path) -> Vec<f64> {
+        let conn = Connection::open(db).unwrap();
+        let mut stmt = conn.prepare("SELECT score FROM posts ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
     }
 
     /// Each commit of a bulk update reaches the database file while the update goes
