@@ -17,7 +17,7 @@ use gleaner::commands::{rescore, rescore_if_stale};
 use gleaner::config::{Config, RuleConfig};
 use gleaner::normalize::Entry;
 use gleaner::score::{Field, Scorer};
-use gleaner::store::{FetchRecord, Store};
+use gleaner::store::{FetchRecord, ScoredEntry, Store};
 use gleaner::week::IsoWeek;
 
 const FEEDS: usize = 2_000;
@@ -156,7 +156,7 @@ fn fill(store: &mut Store, scorer: &Scorer, n: usize) {
     let ids: Vec<i64> = (0..FEEDS)
         .map(|f| store.feed_state(&format!("feed {f}")).unwrap().unwrap().id)
         .collect();
-    let mut pending: Vec<Vec<(Entry, gleaner::score::Score)>> = vec![Vec::new(); FEEDS];
+    let mut pending: Vec<Vec<ScoredEntry>> = vec![Vec::new(); FEEDS];
     for k in 0..n {
         let feed = k % FEEDS;
         let published = Utc
@@ -173,7 +173,7 @@ fn fill(store: &mut Store, scorer: &Scorer, n: usize) {
             updated: None,
         };
         let score = scorer.score(&entry, 0.0);
-        pending[feed].push((entry, score));
+        pending[feed].push(ScoredEntry::new(entry, score));
         if pending[feed].len() == BATCH || k + FEEDS >= n {
             let batch = std::mem::take(&mut pending[feed]);
             store

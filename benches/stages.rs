@@ -9,9 +9,9 @@ use std::path::Path;
 use chrono::Utc;
 use divan::Bencher;
 use gleaner::config::Config;
-use gleaner::normalize::{self, Entry};
-use gleaner::score::{Score, Scorer};
-use gleaner::store::{FetchRecord, Store};
+use gleaner::normalize;
+use gleaner::score::Scorer;
+use gleaner::store::{FetchRecord, ScoredEntry, Store};
 
 fn main() {
     divan::main();
@@ -128,14 +128,14 @@ fn store_new_batch(bencher: Bencher, n: usize) {
     store
         .sync_feeds(names.iter().map(|(a, b)| (a.as_str(), b.as_str())))
         .unwrap();
-    let batch = |feed: usize| -> Vec<(Entry, Score)> {
+    let batch = |feed: usize| -> Vec<ScoredEntry> {
         let parsed =
             gleaner::parse::parse_feed(farm_feed(feed).as_bytes(), None, "https://x/").unwrap();
         normalize::normalize_feed(&parsed)
             .into_iter()
             .map(|e| {
                 let s = scorer.score(&e, 0.0);
-                (e, s)
+                ScoredEntry::new(e, s)
             })
             .collect()
     };

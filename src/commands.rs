@@ -895,7 +895,7 @@ mod tests {
     use super::*;
     use crate::normalize::Entry;
     use crate::score::Score;
-    use crate::store::FetchRecord;
+    use crate::store::{FetchRecord, ScoredEntry};
 
     const OUTAGE_RULES: &str = r#"
 [[feed]]
@@ -916,7 +916,7 @@ fields = ["title", "content"]
         let mut store = Store::open(&dir.join("g.db")).unwrap();
         apply_config(&mut store, config).unwrap();
         let feed = store.feed_state("a").unwrap().unwrap().id;
-        let entries: Vec<(Entry, Score)> = (0..23)
+        let entries: Vec<ScoredEntry> = (0..23)
             .map(|i| {
                 let title = if i % 3 == 0 { "An outage" } else { "A launch" };
                 let entry = Entry {
@@ -935,13 +935,13 @@ fields = ["title", "content"]
                     total: 1.0,
                     reasons: vec![],
                 };
-                (entry, unlike_any_rule)
+                ScoredEntry::new(entry, unlike_any_rule)
             })
             .collect();
         store
             .record_fetched(feed, &FetchRecord::default(), &entries, Utc::now())
             .unwrap();
-        (store, entries.into_iter().map(|(e, _)| e).collect())
+        (store, entries.into_iter().map(|s| s.entry).collect())
     }
 
     /// Many small batches, so reading, scoring and writing overlap as they do on a

@@ -18,7 +18,9 @@ use crate::fetch::{FailureKind, FetchError, FetchOutcome, Fetched, Fetcher, Vali
 use crate::normalize::{self, Entry};
 use crate::parse::{self, ParseError};
 use crate::score::{Score, Scorer};
-use crate::store::{FailureRecord, FeedState, FetchRecord, IngestCounts, Store, StoreError};
+use crate::store::{
+    FailureRecord, FeedState, FetchRecord, IngestCounts, ScoredEntry, Store, StoreError,
+};
 
 /// First retry delay after a failure; doubles per consecutive failure.
 const BACKOFF_BASE: Duration = Duration::from_secs(5 * 60);
@@ -264,7 +266,11 @@ impl Poller {
         let (body, charset, base) = (fetched.body, fetched.charset, fetched.final_url);
         let scored = on_cpu_pool(move || {
             let scorer = scorer.get_or_init(|| Scorer::new(&config));
-            score_document(&body, charset.as_deref(), &base, scorer, boost)
+            let scored = score_document(&body, charset.as_deref(), &base, scorer, boost)?;
+            Ok(scored
+                .into_iter()
+                .map(ScoredEntry::from)
+                .collect::<Vec<_>>())
         })
         .await
         .unwrap_or(Err(ParseError::ParserPanicked));
