@@ -406,6 +406,20 @@ pub struct Store {
     rows_per_checkpoint: u64,
     /// [`BULK_ROWS_PER_COMMIT`], except in tests.
     bulk_rows_per_commit: usize,
+    /// The page cache outside bulk updates, in KiB (see [`page_cache_kib`]).
+    page_cache_kib: u64,
+}
+
+/// SQLite's page cache for a database of `database_bytes`: a 16th of it, between
+/// SQLite's default (2,000 KiB) and 32 MiB. Four of the posts' indexes take entries in
+/// random order (url, title key, time, week rank); once they outgrew the default cache,
+/// new posts read their pages back from the kernel and spilled dirty ones early. A
+/// cold poll of 10,000 farm feeds (a 490 MB file) made 1.02 million `pread`s and 1.77
+/// million `pwrite`s with the default, 0.39 and 1.34 million with this (`perf stat`),
+/// and took 14.1–14.4 s against 12.2–13.0 s (alternating runs). A 1,000-feed poll's
+/// database (48 MB) gets 2.9 MiB, 0.8 MiB more peak memory.
+fn page_cache_kib(database_bytes: u64) -> u64 {
+    (database_bytes / 16 / 1024).clamp(2_000, 32 * 1024)
 }
 
 /// Rows a bulk update (a rescore) writes per transaction. Re-weighing 1,000,000 posts
@@ -534,8 +548,10 @@ impl Store {
             checkpointer: None,
             rows_per_checkpoint: ROWS_PER_CHECKPOINT,
             bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
+            page_cache_kib: 2_000,
         };
         store.configure().map_err(|e| store.err(e))?;
+        store.fit_page_cache().map_err(|e| store.err(e))?;
         store.migrate()?;
         store.ensure_rank_index()?;
         match store.meta(WEEK_ZONE)?.and_then(|z| z.parse().ok()) {
@@ -1134,7 +1150,8 @@ impl Store {
         .map_err(|e| self.err(e));
         self.conn
             .execute_batch(&format!(
-                "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};",
+                self.page_cache_kib
             ))
             .map_err(|e| self.err(e))?;
         ended?;
@@ -1381,6 +1398,25 @@ impl Store {
     pub fn commit_group(&mut self) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
         self.ask_for_checkpoint();
+        self.fit_page_cache().map_err(|e| self.err(e))
+    }
+
+    /// Sizes the page cache for the database as it is now ([`page_cache_kib`]), when
+    /// that is a quarter more or less than the size set.
+    fn fit_page_cache(&mut self) -> rusqlite::Result<()> {
+        let bytes: i64 = self.conn.query_row(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            [],
+            |r| r.get(0),
+        )?;
+        let fit = page_cache_kib(bytes.max(0) as u64);
+        if fit * 4 > self.page_cache_kib * 5 || fit * 5 < self.page_cache_kib * 4 {
+            self.page_cache_kib = fit;
+            if self.bulk.is_none() {
+                self.conn
+                    .execute_batch(&format!("PRAGMA cache_size = -{fit}"))?;
+            }
+        }
         Ok(())
     }
 
@@ -2292,6 +2328,38 @@ mod tests {
         assert!(has_rank_index(
             &Store::open(&dir.path().join("sub/g.db")).unwrap()
         ));
+    }
+
+    /// The page cache follows the database's size: set when a group commits and when
+    /// a file is opened, given back after a bulk update's larger one.
+    #[test]
+    fn the_page_cache_grows_with_the_database() {
+        let (dir, mut s) = store();
+        let cache_kib = |s: &Store| -> i64 {
+            -s.conn
+                .query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0))
+                .unwrap()
+        };
+        assert_eq!(cache_kib(&s), 2_000, "SQLite's default for a small file");
+        // 48 MB of ballast: a 16th of it is 2,930 KiB.
+        s.begin_group().unwrap();
+        s.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('ballast', CAST(zeroblob(48000000) AS TEXT))",
+                [],
+            )
+            .unwrap();
+        s.commit_group().unwrap();
+        let fitted = cache_kib(&s);
+        assert!((2_900..3_000).contains(&fitted), "{fitted} KiB");
+        s.begin_bulk_update().unwrap();
+        assert_eq!(cache_kib(&s), 65_536);
+        s.end_bulk_update(true).unwrap();
+        assert_eq!(cache_kib(&s), fitted);
+        drop(s);
+        let reopened = Store::open(&dir.path().join("sub/g.db")).unwrap();
+        assert_eq!(cache_kib(&reopened), fitted);
+        assert_eq!(page_cache_kib(10 << 30), 32 * 1024, "capped");
     }
 
     /// The posts' scores as the database file alone has them, without its WAL: what
