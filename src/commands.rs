@@ -941,7 +941,10 @@ fields = ["title", "content"]
         store
             .record_fetched(feed, &FetchRecord::default(), &entries, Utc::now())
             .unwrap();
-        (store, entries.into_iter().map(|s| s.entry).collect())
+        (
+            store,
+            entries.into_iter().map(ScoredEntry::into_entry).collect(),
+        )
     }
 
     /// Many small batches, so reading, scoring and writing overlap as they do on a

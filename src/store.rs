@@ -1546,10 +1546,12 @@ fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Stored
 /// entry was scored, on every core: the store thread is the one part of a poll that
 /// runs alone, and hashing each entry's text there took 6% of its time (perf, a
 /// cold poll of the bench farm).
+///
+/// Its fields are private: the hashes are those of this entry for as long as it lives.
 #[derive(Debug, Clone)]
 pub struct ScoredEntry {
-    pub entry: Entry,
-    pub score: Score,
+    entry: Entry,
+    score: Score,
     /// [`Entry::content_hash`].
     content_hash: String,
     /// [`Entry::title_hash`].
@@ -1564,6 +1566,10 @@ impl ScoredEntry {
             entry,
             score,
         }
+    }
+
+    pub fn into_entry(self) -> Entry {
+        self.entry
     }
 }
 
