@@ -68,12 +68,16 @@ class Side:
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(self.db + suffix):
                 shutil.copy(self.db + suffix, f"{self.db}.{tag}{suffix}")
+        # The copy's writeback must not land in the next timed run (at 10,000 feeds the
+        # warm poll took 0.92 s right after a 490 MB copy, 0.5 s on its own).
+        os.sync()
 
     def restore(self, tag):
         self.reset()
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(f"{self.db}.{tag}{suffix}"):
                 shutil.copy(f"{self.db}.{tag}{suffix}", self.db + suffix)
+        os.sync()
 
     def poll(self):
         if self.name == "gleaner":
