@@ -32,7 +32,7 @@ pub struct Poller {
     pub config: Arc<Config>,
     fetcher: Fetcher,
     /// Compiled on the first feed that has something to score: a poll where every feed
-    /// answers 304 never needs it, and compiling the rules (15 ms) is most of start-up.
+    /// answers 304 never needs it, and compiling the rules (15 ms) would double start-up.
     scorer: Arc<std::sync::OnceLock<Scorer>>,
     writer: StoreWriter,
     /// The store the writer writes to, for work outside its transactions.

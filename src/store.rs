@@ -456,10 +456,10 @@ struct Checkpointer {
 }
 
 /// Rows changed between two checkpoints a [`Checkpointer`] is asked for: a cold
-/// poll's ~140 group commits (about a feed's 20 entries and their rows each) make
-/// some 40 checkpoints (strace: 86 fsyncs, two per checkpoint), a poll where every feed answers 304 one per 1,000 feeds; a
-/// checkpoint after every commit took a poll of 10,000 feeds that all answered 304
-/// from 0.55 s to 0.71 s (each one fsyncs the WAL and the database file).
+/// poll's ~140 group commits (~7 feeds each) make some 40 checkpoints (strace: 86
+/// fsyncs, two per checkpoint), a poll where every feed answers 304 one per 1,000
+/// feeds; a checkpoint after every commit took a poll of 10,000 feeds that all
+/// answered 304 from 0.55 s to 0.71 s (each one fsyncs the WAL and the database file).
 const ROWS_PER_CHECKPOINT: u64 = 1_000;
 
 const NO_CHECKPOINTER: &str =
@@ -1102,12 +1102,6 @@ impl Store {
         self.bulk_rows_per_commit = rows;
     }
 
-    /// Makes the checkpointer started next checkpoint every `rows` changed rows.
-    #[cfg(test)]
-    fn checkpoint_every(&mut self, rows: u64) {
-        self.rows_per_checkpoint = rows;
-    }
-
     /// Starts rewriting many rows ([`Store::update_scores`]) in transactions of
     /// [`BULK_ROWS_PER_COMMIT`] rows, with
     /// - a page cache that holds what a batch touches (64 MiB; the default 2 MiB
@@ -1401,8 +1395,9 @@ impl Store {
         self.fit_page_cache().map_err(|e| self.err(e))
     }
 
-    /// Sizes the page cache for the database as it is now ([`page_cache_kib`]), when
-    /// that is a quarter more or less than the size set.
+    /// Sizes the page cache for the database as it is now ([`page_cache_kib`]), once
+    /// that is over a quarter above or a fifth below the size set (so a growing file
+    /// is not re-sized at every commit).
     fn fit_page_cache(&mut self) -> rusqlite::Result<()> {
         let bytes: i64 = self.conn.query_row(
             "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
@@ -2396,7 +2391,7 @@ mod tests {
         let (dir, mut s) = store_with_posts(5);
         s.checkpoint().unwrap();
         s.bulk_rows_per_commit = 2;
-        s.checkpoint_every(1);
+        s.rows_per_checkpoint = 1;
         s.begin_bulk_update().unwrap();
         let rows: Vec<(i64, f64, String)> = (1..=3).map(|id| (id, 9.0, String::new())).collect();
         s.update_scores(&rows, 3).unwrap();
@@ -2417,7 +2412,7 @@ mod tests {
     fn background_checkpoints_fold_group_commits_into_the_database_file() {
         let (dir, mut s) = store_with_posts(3);
         s.checkpoint().unwrap();
-        s.checkpoint_every(2);
+        s.rows_per_checkpoint = 2;
         s.begin_background_checkpoints();
         let set_score = |s: &mut Store, id: i64| {
             s.begin_group().unwrap();
