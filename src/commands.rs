@@ -371,7 +371,13 @@ fn poll(config: Config, db: &Path, only: &[String], force: bool) -> anyhow::Resu
         .cloned()
         .collect();
     let progress = progress_bar(feeds.len());
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // The poll's async work is only network I/O (parsing, scoring and storing have
+    // threads of their own), so one thread drives it, without a worker pool's
+    // cross-thread wake-ups.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     // Naming a feed is asking for it now: backoff does not apply.
     let force = force || !only.is_empty();
     let report = runtime.block_on(poller.poll(feeds, force, None, |f| {

@@ -113,7 +113,7 @@ impl TokenSink for TextSink {
 }
 
 /// Collapses white space (keeping single paragraph breaks), drops control characters
-/// and caps the length. Runs of printable ASCII (most of any text) are copied whole.
+/// and caps the length.
 fn collapse(text: &str, max_chars: usize) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
@@ -128,9 +128,18 @@ fn collapse(text: &str, max_chars: usize) -> String {
             i += 1;
             continue;
         }
+        // A run of printable ASCII, with the single spaces between its words: most
+        // text is one run per paragraph, copied at once.
         let run_start = i;
-        while i < bytes.len() && (0x21..=0x7e).contains(&bytes[i]) {
-            i += 1;
+        while i < bytes.len() {
+            if is_printable_ascii(bytes[i]) {
+                i += 1;
+            } else if bytes[i] == b' ' && bytes.get(i + 1).copied().is_some_and(is_printable_ascii)
+            {
+                i += 2;
+            } else {
+                break;
+            }
         }
         let c = if i > run_start {
             None
@@ -145,7 +154,14 @@ fn collapse(text: &str, max_chars: usize) -> String {
                     out.push(sep);
                     chars += 1;
                 }
-                let run = &text[run_start..i];
+                let mut run = &text[run_start..i];
+                if chars + run.len() > max_chars {
+                    // Near the cap, a word at a time, so the cut is where it always was.
+                    if let Some(space) = run.find(' ') {
+                        i = run_start + space;
+                        run = &run[..space];
+                    }
+                }
                 if chars + run.len() > max_chars {
                     out.push_str(&run[..max_chars.saturating_sub(chars)]);
                     out.push('…');
@@ -176,6 +192,10 @@ fn collapse(text: &str, max_chars: usize) -> String {
         }
     }
     out
+}
+
+fn is_printable_ascii(byte: u8) -> bool {
+    (0x21..=0x7e).contains(&byte)
 }
 
 /// C1 control characters in feed text are nearly always Windows-1252 punctuation
@@ -309,6 +329,19 @@ mod tests {
     fn text_is_capped_by_characters_not_bytes() {
         assert_eq!(to_text("ééééé", 3), "ééé…");
         assert_eq!(to_text("<p>abcdef</p>", 4), "abcd…");
+    }
+
+    /// Text is copied a run of words at a time; the cap still falls where it did when
+    /// it was copied a word at a time (stored texts, and so their hashes, must not
+    /// change when gleaner is upgraded).
+    #[test]
+    fn the_cap_cuts_runs_of_words_where_it_cut_single_words() {
+        assert_eq!(to_text("one two three", 13), "one two three");
+        assert_eq!(to_text("one two three", 12), "one two thre…");
+        assert_eq!(to_text("one two three", 8), "one two …");
+        assert_eq!(to_text("one two three", 7), "one two …");
+        assert_eq!(to_text("one  two\nthree", 5), "one t…");
+        assert_eq!(to_text("é one two", 5), "é one …");
     }
 
     #[test]
