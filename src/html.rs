@@ -122,7 +122,7 @@ fn collapse(text: &str, max_chars: usize) -> String {
     let mut pending: Option<char> = None;
     let mut i = 0;
     while i < bytes.len() {
-        // A plain space (most of the rest) owes a separator without decoding a char.
+        // A space outside a run (leading, or one of several) owes a separator.
         if bytes[i] == b' ' {
             pending.get_or_insert(' ');
             i += 1;
