@@ -14,6 +14,7 @@ time (user + sys) and peak RSS are printed, with gleaner's speed-up over the bas
 
   python3 benches/e2e.py                 # 1,000 feeds x 20 entries, 5 runs
   python3 benches/e2e.py --feeds 10000 --runs 3 --no-baseline
+  python3 benches/e2e.py --floor         # then what SQLite alone needs (sqlite_floor.py)
 Needs: nginx (Debian nginx-light), pip feedparser requests, a release build.
 """
 import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time
@@ -96,6 +97,8 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--port", type=int, default=18080)
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--floor", action="store_true",
+                   help="then replay gleaner's cold database with benches/sqlite_floor.py")
     a = p.parse_args()
     subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
     work = tempfile.mkdtemp(prefix="gleaner-bench-")
@@ -132,6 +135,9 @@ def main():
                     ratio = f"{med['baseline'][0] / wall:6.1f}x"
                 print(f"{case:8} {side.name:9} {wall:8.3f} {cpu:8.3f} {rss:9.1f}  {ratio}")
         print(f"\ngleaner's last summary:\n{results[('changed', 'gleaner')][-1][3]}")
+        if a.floor:
+            print("What SQLite alone needs to insert the cold poll's posts:")
+            subprocess.check_call([sys.executable, os.path.join(HERE, "sqlite_floor.py"), sides[0].db + ".cold"])
     finally:
         farm("stop", work)
         shutil.rmtree(work, ignore_errors=True)

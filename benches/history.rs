@@ -1,10 +1,10 @@
 //! Large-history benchmark: databases of 10,000 and 1,000,000 entries spread over two
 //! years and 2,000 feeds, and the time of what the editor runs on them: the week's
-//! shortlist, `feeds`, `explain`, and `rescore` of everything: after a new rule (only
+//! shortlist and review queue, `feeds`, `explain`, and `rescore` of everything: after a new rule (only
 //! it is matched against text), after a new weight (the stored matches are
 //! re-weighed) and after every rule's pattern was edited (all of them are matched
-//! against text again). Prints a table and the 1,000,000 / 10,000 ratio for the
-//! shortlist (it should not grow with history).
+//! against text again). Prints a table and the 1,000,000 / 10,000 ratios for the
+//! shortlist and the queue (they should not grow with history).
 //!
 //!     cargo bench --bench history            # both sizes
 //!     GLEANER_BENCH_SIZES=10000 cargo bench --bench history
@@ -33,7 +33,7 @@ fn main() {
         Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
     config.feeds.clear();
     let scorer = Scorer::new(&config);
-    let mut shortlist_times = Vec::new();
+    let (mut shortlist_times, mut queue_times) = (Vec::new(), Vec::new());
     // A rule every title of the history matches (see the rescores below).
     let service_rule = RuleConfig {
         name: "service".into(),
@@ -43,10 +43,11 @@ fn main() {
         line: 0,
     };
     println!(
-        "{:>10}  {:>8}  {:>12}  {:>8}  {:>10}  {:>10}  {:>10}  {:>10}",
+        "{:>10}  {:>8}  {:>12}  {:>8}  {:>8}  {:>10}  {:>10}  {:>10}  {:>10}",
         "entries",
         "build s",
         "shortlist ms",
+        "queue ms",
         "feeds ms",
         "explain ms",
         "new rule/s",
@@ -85,6 +86,13 @@ fn main() {
             let list = gleaner::shortlist::build(&store, &ranker, week, 20).unwrap();
             assert!(!list.is_empty());
         });
+        // As `gleaner queue` does. All posts were first seen on the Monday of this
+        // week: the queue holds last week's posts as late arrivals, and this week's.
+        let queue = median(|| {
+            let ranker = gleaner::shortlist::Ranker::load(&store, &config).unwrap();
+            let items = gleaner::commands::queue_items(&store, &ranker, week).unwrap();
+            assert!(!items.is_empty());
+        });
         let names: Vec<&str> = names.iter().map(|(a, _)| a.as_str()).collect();
         let feeds = median(|| assert_eq!(store.feed_health(&names).unwrap().len(), FEEDS));
         let explain = median(|| assert!(store.post((n / 2) as i64).unwrap().is_some()));
@@ -106,22 +114,26 @@ fn main() {
         // Back to the rules the next size is built with.
         rescore(&mut store, &config).unwrap();
         println!(
-            "{n:>10}  {:>8.1}  {:>12.2}  {:>8.2}  {:>10.3}  {new_rule:>10.0}  {new_weights:>10.0}  {all_rules:>10.0}",
+            "{n:>10}  {:>8.1}  {:>12.2}  {:>8.2}  {:>8.2}  {:>10.3}  {new_rule:>10.0}  {new_weights:>10.0}  {all_rules:>10.0}",
             build.as_secs_f64(),
             ms(shortlist),
+            ms(queue),
             ms(feeds),
             ms(explain)
         );
         shortlist_times.push((n, shortlist));
+        queue_times.push((n, queue));
         if keep {
             println!("kept {}", dir.keep().join("history.db").display());
         }
     }
-    if let [(small, a), .., (large, b)] = shortlist_times[..] {
-        println!(
-            "shortlist on {large} entries takes {:.2}x its time on {small}",
-            b.as_secs_f64() / a.as_secs_f64()
-        );
+    for (what, times) in [("shortlist", shortlist_times), ("queue", queue_times)] {
+        if let [(small, a), .., (large, b)] = times[..] {
+            println!(
+                "{what} on {large} entries takes {:.2}x its time on {small}",
+                b.as_secs_f64() / a.as_secs_f64()
+            );
+        }
     }
 }
 
@@ -190,7 +202,7 @@ fn fill(store: &mut Store, scorer: &Scorer, n: usize) {
 }
 
 fn median(mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..7)
+    let mut times: Vec<Duration> = (0..21)
         .map(|_| {
             let t = Instant::now();
             f();
@@ -198,7 +210,7 @@ fn median(mut f: impl FnMut()) -> Duration {
         })
         .collect();
     times.sort();
-    times[3]
+    times[10]
 }
 
 fn ms(d: Duration) -> f64 {

@@ -581,14 +581,8 @@ pub fn queue_items(
     week: IsoWeek,
 ) -> Result<Vec<QueueItem>, StoreError> {
     let config = ranker.config();
-    let tz = config.settings.timezone;
-    let (start, end) = week.bounds(tz);
-    let label = week.to_string();
     let window = QueueWindow {
-        week: &label,
-        start,
-        end,
-        previous_start: week.previous().bounds(tz).0,
+        week,
         min_score: ranker.stored_floor(),
     };
     let mut selection = ranker.selection(config.settings.shortlist_size.max(50));

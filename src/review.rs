@@ -184,6 +184,8 @@ pub fn html_title_link(title: &str, url: Option<&str>) -> String {
     }
 }
 
+/// `text` safe in HTML text and in quoted attribute values: the five special
+/// characters escaped, control characters other than line breaks dropped.
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {

@@ -409,22 +409,33 @@ pub fn export_opml(config: &Config) -> String {
     out
 }
 
+/// `text` as an XML attribute value: escaped as HTML is (valid XML too), with line
+/// breaks as spaces (what an XML parser reads them as).
 fn xml_attr(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .map(|c| match c {
-            '&' => "&amp;".into(),
-            '<' => "&lt;".into(),
-            '>' => "&gt;".into(),
-            '"' => "&quot;".into(),
-            c => c.to_string(),
-        })
-        .collect()
+    crate::review::html_escape(&text.replace('\n', " "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exported_names_and_tags_read_back_as_written() {
+        let toml = r#"
+[[feed]]
+name = "Ops & <Reliability> \"Weekly\" it's"
+url = "https://ops.example/feed?a=1&b=2"
+tags = ["sre", "db's"]
+"#;
+        let config = Config::from_str(Path::new("feeds.toml"), toml).unwrap();
+        let exported = export_opml(&config);
+        assert!(!exported.contains("<Reliability>"), "{exported}");
+        let feeds = parse_opml(&exported).unwrap();
+        assert_eq!(feeds.len(), 1);
+        assert_eq!(feeds[0].title, "Ops & <Reliability> \"Weekly\" it's");
+        assert_eq!(feeds[0].xml_url, "https://ops.example/feed?a=1&b=2");
+        assert_eq!(feeds[0].tags, ["sre", "db's"]);
+    }
 
     #[test]
     fn nested_outlines_become_tags() {
