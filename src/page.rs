@@ -7,10 +7,8 @@
 
 use std::fmt::Write as _;
 
-use crate::render::attribution;
-use crate::review::{
-    DraftItem, QueueItem, draft_html, draft_markdown, html_escape, html_title_link,
-};
+use crate::render::{attribution, html_escape};
+use crate::review::{DraftItem, QueueItem, draft_html, draft_markdown, html_title_link};
 use crate::shortlist::Candidate;
 use crate::store::Decision;
 use crate::week::IsoWeek;

@@ -3,7 +3,8 @@
 //!
 //! Every string here came from a feed and is escaped for its format: markdown
 //! punctuation is backslash-escaped and link targets are percent-encoded; JSON and CSV
-//! are written by serde_json and csv. Only http(s) URLs were ever stored, so no
+//! are written by serde_json and csv; [`html_escape`] serves the review page and the
+//! OPML export. Only http(s) URLs were ever stored, so no
 //! `javascript:` link can be rendered.
 
 use std::fmt::Write as _;
@@ -370,9 +371,35 @@ pub fn md_link(title: &str, url: Option<&str>) -> String {
     }
 }
 
+/// `text` safe in HTML text and in quoted attribute values: the five special
+/// characters escaped, control characters other than line breaks dropped.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_escaping_covers_attributes_and_text() {
+        assert_eq!(
+            html_escape("<a href=\"x\" onclick='y'>&"),
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;"
+        );
+    }
     use crate::score::Reason;
 
     fn candidate() -> Candidate {

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::render::{attribution, md_escape, md_link};
+use crate::render::{attribution, html_escape, md_escape, md_link};
 use crate::shortlist::Candidate;
 use crate::store::{Decision, StoredPost};
 use crate::week::IsoWeek;
@@ -184,24 +184,6 @@ pub fn html_title_link(title: &str, url: Option<&str>) -> String {
     }
 }
 
-/// `text` safe in HTML text and in quoted attribute values: the five special
-/// characters escaped, control characters other than line breaks dropped.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,13 +236,5 @@ mod tests {
         };
         assert_eq!(decision_week(Verdict::Defer, week).to_string(), "2026-W53");
         assert_eq!(decision_week(Verdict::Pick, week), week);
-    }
-
-    #[test]
-    fn html_escaping_covers_attributes_and_text() {
-        assert_eq!(
-            html_escape("<a href=\"x\" onclick='y'>&"),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;"
-        );
     }
 }

@@ -412,7 +412,7 @@ pub fn export_opml(config: &Config) -> String {
 /// `text` as an XML attribute value: escaped as HTML is (valid XML too), with line
 /// breaks as spaces (what an XML parser reads them as).
 fn xml_attr(text: &str) -> String {
-    crate::review::html_escape(&text.replace('\n', " "))
+    crate::render::html_escape(&text.replace('\n', " "))
 }
 
 #[cfg(test)]
