@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, gleaner_json, rss};
+use crate::util::{
+    FeedServer, Item, RULES, Route, Workspace, gleaner_json, last_weeks_friday_noon, rss,
+};
 
 fn ids(v: &Value) -> Vec<i64> {
     v.as_array()
@@ -128,14 +130,15 @@ fn a_deferred_post_is_carried_over_to_next_weeks_queue() {
 #[test]
 fn a_late_arrival_reaches_this_weeks_queue_once() {
     let server = FeedServer::start();
-    // Published eight days ago: last week for any day of this week.
+    // Published on the Friday of last week (UTC, the workspace's zone): last week on
+    // any day and at any hour of this one. "Eight days ago" was two weeks back on Mondays.
     let mut late = Item::new(
         "late",
         "https://blog.example/late",
         "Outage we wrote up late",
         "",
     );
-    late.published = Some((chrono::Utc::now() - chrono::Duration::days(8)).to_rfc2822());
+    late.published = Some(last_weeks_friday_noon().to_rfc2822());
     let on_time = Item::new("now", "https://blog.example/now", "Incident this week", "");
     // The feed's first poll only carries the on-time post; the late one appears after.
     server.route("/f", Route::feed(rss(&[on_time])));

@@ -274,6 +274,15 @@ pub fn hours_ago(h: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc2822()
 }
 
+/// Noon UTC on the Friday of the ISO week before the current one.
+pub fn last_weeks_friday_noon() -> chrono::DateTime<chrono::Utc> {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let this_monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let friday = this_monday - chrono::Days::new(3);
+    friday.and_hms_opt(12, 0, 0).unwrap().and_utc()
+}
+
 /// Runs the built binary with exactly `args` (no workspace config), asserts it
 /// succeeded and returns its standard output as JSON.
 pub fn gleaner_json(args: &[&str]) -> serde_json::Value {
