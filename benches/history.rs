@@ -14,9 +14,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use gleaner::commands::{rescore, rescore_if_stale};
 use gleaner::config::{Config, RuleConfig};
-use gleaner::normalize::Entry;
+use gleaner::ingest::normalize::Entry;
+use gleaner::rank::rescore::{rescore, rescore_if_stale};
 use gleaner::score::{Field, Scorer};
 use gleaner::store::{FetchRecord, ScoredEntry, Store};
 use gleaner::week::IsoWeek;
@@ -33,7 +33,7 @@ fn main() {
     let mut config =
         Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
     config.feeds.clear();
-    let scorer = Scorer::new(&config);
+    let scorer = config.scorer();
     let (mut shortlist_times, mut queue_times) = (Vec::new(), Vec::new());
     // A rule every title of the history matches (see the rescores below).
     let service_rule = RuleConfig {
@@ -85,15 +85,16 @@ fn main() {
         let week = IsoWeek::containing(now, config.settings.timezone);
         let shortlist = median(|| {
             // As `gleaner shortlist` does: load the ranker (training on decisions), build.
-            let ranker = gleaner::shortlist::Ranker::load(&store, &config).unwrap();
-            let list = gleaner::shortlist::build(&store, &ranker, week.previous(), 20).unwrap();
+            let ranker = gleaner::rank::shortlist::Ranker::load(&store, &config).unwrap();
+            let list =
+                gleaner::rank::shortlist::build(&store, &ranker, week.previous(), 20).unwrap();
             assert_eq!(list.len(), 20);
         });
         // As `gleaner queue` does. All posts were first seen on the Monday of this
         // week: the queue holds last week's posts as late arrivals, and this week's.
         let queue = median(|| {
-            let ranker = gleaner::shortlist::Ranker::load(&store, &config).unwrap();
-            let items = gleaner::commands::queue_items(&store, &ranker, week).unwrap();
+            let ranker = gleaner::rank::shortlist::Ranker::load(&store, &config).unwrap();
+            let items = gleaner::review::queue_items(&store, &ranker, week).unwrap();
             assert!(!items.is_empty());
         });
         let names: Vec<&str> = names.iter().map(|(a, _)| a.as_str()).collect();

@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::Utc;
 use divan::Bencher;
 use gleaner::config::Config;
-use gleaner::normalize;
+use gleaner::ingest::normalize;
 use gleaner::score::Scorer;
 use gleaner::store::{FetchRecord, ScoredEntry, Store};
 
@@ -63,7 +63,7 @@ fn parse(bencher: Bencher) {
     bencher
         .counter(divan::counter::ItemsCount::new(ENTRIES))
         .bench(|| {
-            gleaner::parse::parse_feed(
+            gleaner::ingest::parse::parse_feed(
                 divan::black_box(body.as_bytes()),
                 None,
                 "https://blog1.example.com/feed",
@@ -73,7 +73,7 @@ fn parse(bencher: Bencher) {
 
 #[divan::bench]
 fn normalize(bencher: Bencher) {
-    let feed = gleaner::parse::parse_feed(
+    let feed = gleaner::ingest::parse::parse_feed(
         farm_feed(1).as_bytes(),
         None,
         "https://blog1.example.com/feed",
@@ -87,8 +87,8 @@ fn normalize(bencher: Bencher) {
 #[divan::bench]
 fn score(bencher: Bencher) {
     let config = config();
-    let scorer = Scorer::new(&config);
-    let feed = gleaner::parse::parse_feed(
+    let scorer = config.scorer();
+    let feed = gleaner::ingest::parse::parse_feed(
         farm_feed(1).as_bytes(),
         None,
         "https://blog1.example.com/feed",
@@ -107,14 +107,14 @@ fn score(bencher: Bencher) {
 
 #[divan::bench]
 fn compile_rules() -> Scorer {
-    Scorer::new(&config())
+    config().scorer()
 }
 
 /// One feed's batch of 20 new entries into a database already holding `n` feeds' worth.
 #[divan::bench(args = [0, 1000])]
 fn store_new_batch(bencher: Bencher, n: usize) {
     let config = config();
-    let scorer = Scorer::new(&config);
+    let scorer = config.scorer();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("bench.db")).unwrap();
     let names: Vec<(String, String)> = (0..=n + 10_000)
@@ -130,7 +130,8 @@ fn store_new_batch(bencher: Bencher, n: usize) {
         .unwrap();
     let batch = |feed: usize| -> Vec<ScoredEntry> {
         let parsed =
-            gleaner::parse::parse_feed(farm_feed(feed).as_bytes(), None, "https://x/").unwrap();
+            gleaner::ingest::parse::parse_feed(farm_feed(feed).as_bytes(), None, "https://x/")
+                .unwrap();
         normalize::normalize_feed(&parsed)
             .into_iter()
             .map(|e| {

@@ -14,26 +14,26 @@
 //! Shortlists are written to a temporary file and renamed into place, so a reader never
 //! sees half a file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
 use tokio::sync::watch;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::cli::ShortlistFormat;
-use crate::commands::next_cron;
-use crate::commands::{apply_config, open_store, poll_summary, render_shortlist, rescore_if_stale};
-use crate::config::Config;
-use crate::metrics::Metrics;
-use crate::pipeline::Poller;
-use crate::server::{self, PollClock, ServerState};
-use crate::shortlist::{self, Candidate};
+use crate::app::{apply_config, open_scored};
+use crate::config::{Config, next_cron};
+use crate::ingest::pipeline::Poller;
+use crate::model::Candidate;
+use crate::rank::rescore::rescore_if_stale;
+use crate::rank::shortlist;
+use crate::render::markdown::shortlist_markdown;
+use crate::render::tables::poll_summary;
 use crate::store::{Store, off_async};
-use crate::week::IsoWeek;
-use crate::week::WeekSpec;
-use std::time::Duration;
+use crate::web::metrics::Metrics;
+use crate::web::server::{self, PollClock, ServerState};
+use crate::week::{IsoWeek, WeekSpec};
 
 struct Daemon {
     config: Arc<Mutex<Arc<Config>>>,
@@ -51,8 +51,7 @@ pub fn run(config: Config, db: PathBuf) -> anyhow::Result<()> {
 }
 
 async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
-    let mut store = open_store(&config, &db)?;
-    rescore_if_stale(&mut store, &config)?;
+    let store = open_scored(&config, &db)?;
     tracing::info!(
         config = %config.path.display(),
         database = %db.display(),
@@ -83,7 +82,7 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
             .unwrap_or_default()
             + chrono::Duration::minutes(5);
         Arc::new(PollClock::new(
-            Utc::now(),
+            crate::clock::now(),
             move |after| next_cron(&cron, tz, after),
             grace,
         ))
@@ -192,11 +191,11 @@ impl Daemon {
             }
         };
         let feeds = config.feeds.clone();
-        let started = Utc::now();
+        let started = crate::clock::now();
         let report = poller
             .poll(feeds, false, Some(self.shutdown.clone()), |_| {})
             .await;
-        let finished = Utc::now();
+        let finished = crate::clock::now();
         let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
         let failing = off_async(&self.store, |store| store.failing_feed_count())
             .await
@@ -258,12 +257,13 @@ impl Daemon {
                 let mut finished = None;
                 let ranker = shortlist::Ranker::load(store, &c)?;
                 for spec in [WeekSpec::Last, WeekSpec::This] {
-                    let week = spec.resolve(Utc::now(), c.settings.timezone);
+                    let week = spec.resolve(crate::clock::now(), c.settings.timezone);
                     let candidates =
                         shortlist::build(store, &ranker, week, c.settings.shortlist_size)?;
-                    let text = render_shortlist(week, &c, &candidates, ShortlistFormat::Markdown);
+                    let text = shortlist_markdown(week, c.settings.timezone, &candidates);
                     let path = c.settings.shortlist_dir.join(format!("{week}.md"));
-                    write_atomically(&path, &text)?;
+                    crate::files::write_atomically(&path, text.as_bytes())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     written.push(path);
                     finished.get_or_insert((week, candidates));
                 }
@@ -287,10 +287,10 @@ impl Daemon {
         if let Some(webhook) = config.notify.webhook.clone() {
             let top: Vec<Candidate> = candidates.into_iter().take(config.notify.top).collect();
             let review = config.notify.review_url.as_ref().map(|u| u.to_string());
-            let message = crate::render::webhook_message(week, &top, review.as_deref());
+            let message = crate::render::json_csv::webhook_message(week, &top, review.as_deref());
             let agent = config.settings.user_agent.clone();
             tokio::spawn(async move {
-                match crate::fetch::post_json(
+                match crate::ingest::fetch::post_json(
                     webhook.as_str(),
                     &message,
                     &agent,
@@ -316,21 +316,6 @@ fn random_token() -> anyhow::Result<String> {
         anyhow::anyhow!("cannot read random bytes from the operating system for the review page's form token: {e}")
     })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("shortlist")
-    ));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} into place", path.display()))
 }
 
 async fn wait_for_signal() {

@@ -3,38 +3,44 @@
 //! # Bird's-eye view
 //!
 //! ```text
-//! feeds.toml ─► schedule ─► fetch ─► parse ─► normalize ─► store/dedupe ─► score
-//!                                                                │
-//!       editor ◄── outputs (markdown, json, csv) ◄── shortlist ◄─┘
+//! feeds.toml ─► schedule ─► fetch ─► parse ─► normalize ─► score ─► store/dedupe
+//!   (config)     (daemon)   └──────────── ingest ────────────┘      (store)
+//!                                                                      │
+//!   editor ◄── outputs: markdown, JSON, CSV, the review page ◄── rank ◄┘
+//!   (review: pick, reject, defer, draft)  (render, web)     (shortlist, learned part)
 //! ```
+//!
+//! A poll fetches every feed (politely: conditional GET, per-host limits, backoff),
+//! turns each entry into plain text with a canonical URL, scores it with the rules of
+//! `feeds.toml`, and stores it once, however many feeds carry it. A week's shortlist is
+//! read from the store best first; the editor reviews it as a queue and exports a draft.
 //!
 //! # Code map
 //! | module | owns | IO |
 //! |---|---|---|
-//! | [`config`] | `feeds.toml` → validated [`config::Config`], every problem at once with its line | reads the file |
-//! | [`daemon`] | cron schedule (tokio-cron-scheduler), signals, shortlist files | yes |
-//! | [`server`] | the daemon's HTTP listener: review page, `/metrics`, `/healthz` | HTTP server |
-//! | [`page`] | the review page's HTML | pure |
-//! | [`metrics`] | every exported metric, declared in one place | none |
-//! | [`pipeline`] | one feed's refresh, a poll of many, backoff | through fetch/store |
-//! | [`fetch`] | HTTP: conditional GET, redirects, caps, timeouts, per-host limits | HTTP only here |
-//! | [`parse`] | bytes → feed-rs model (charset, `<rss>` without version, dates) | pure |
-//! | [`html`] | HTML → plain text; feed links in a page | pure |
-//! | [`normalize`] | feed-rs entry → [`normalize::Entry`]: text, canonical URL, dedupe key | pure |
-//! | [`score`] | entry + rules → [`score::Score`] made of named parts | pure |
-//! | [`store`] | SQLite: schema, migrations, dedupe, stories and their sources, stored weeks, feed state, decisions | SQL only here |
-//! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML | reads/writes the file |
+//! | [`config`] | `feeds.toml` → validated [`config::Config`], every problem at once with its line; cron schedules | reads the file |
+//! | [`app`] | opening the store for a config: what every entry point does first | through store |
+//! | [`clock`] | what "now" is | none |
+//! | [`ingest`] | fetch → parse → normalize, and [`ingest::pipeline`]: one feed's refresh, a poll of many, backoff | HTTP only in [`ingest::fetch`] |
+//! | [`score`] | rules ([`score::rules`]), the scorer, a score's named parts | pure |
+//! | [`store`] | SQLite: schema, feeds, posts, dedupe and stories, decisions, bulk updates, WAL | SQL only here |
+//! | [`model`] | the row types the pure stages share (posts, candidates, decisions, feed health) | none |
 //! | [`week`] | ISO weeks in the configured zone; which week an entry belongs to | pure |
-//! | [`shortlist`] | week + store → ranked [`shortlist::Candidate`]s: one per story, per-feed cap, read-time `sources` and `learned` parts | reads store |
-//! | [`learn`] | the editor's decisions → a bounded, explained score part (naive Bayes) | pure |
-//! | [`render`] | candidates and feed health → markdown / JSON / CSV / tables | pure |
-//! | [`review`] | the editor's queue (pick, reject, defer, undo) and the draft | pure |
-//! | [`backtest`] | ranking quality on labelled entries or stored decisions; rules vs rules + learned on a time split | pure |
+//! | [`rank`] | week + store → ranked candidates; the learned part; rescoring; backtests | reads store |
+//! | [`review`] | the editor's queue and decisions (pick, reject, defer, undo), the draft's items | through store |
+//! | [`render`] | candidates, drafts and feed health → markdown, JSON, CSV, tables, the review page's HTML | pure |
+//! | [`web`] | the daemon's HTTP listener (review page, `/metrics`, `/healthz`) and its metrics | HTTP server |
+//! | [`daemon`] | the cron schedule, signals, shortlist files, the webhook | yes |
+//! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML; feed discovery | file, HTTP via fetch |
+//! | [`files`] | replacing a file atomically | file |
 //! | [`cli`], [`commands`] | flags → validated calls → printed output and exit status | yes |
 //!
+//! Dependencies point down this table's pipeline, never back: the daemon and the web
+//! server call the stages' services (`app`, `review`, `rank`), never `commands`.
+//!
 //! # Invariants
-//! - Only `fetch` speaks HTTP; only `store` speaks SQL. Parse, normalize, score and
-//!   render are pure and tested without a network or a database.
+//! - Only `ingest::fetch` speaks HTTP; only `store` speaks SQL. Parse, normalize, score
+//!   and render are pure and tested without a network or a database.
 //! - One feed's failure never stops a poll: it is recorded on the feed's row, logged,
 //!   counted, and retried later with backoff.
 //! - The store keeps the plain text scoring needs, so a rule change is applied to
@@ -43,24 +49,20 @@
 //! - An entry belongs to the ISO week (configured zone) of its published date, or of
 //!   when it was first seen if that date is missing, in the future or implausible.
 
-pub mod backtest;
+pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod daemon;
-pub mod fetch;
-pub mod html;
-pub mod learn;
-pub mod metrics;
-pub mod normalize;
-pub mod page;
-pub mod parse;
-pub mod pipeline;
+pub mod files;
+pub mod ingest;
+pub mod model;
+pub mod rank;
 pub mod render;
 pub mod review;
 pub mod score;
-pub mod server;
-pub mod shortlist;
 pub mod store;
 pub mod subscriptions;
+pub mod web;
 pub mod week;

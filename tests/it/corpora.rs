@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use gleaner::config::Config;
-use gleaner::normalize::{Entry, canonical_url};
-use gleaner::parse::ParseError;
+use gleaner::ingest::normalize::{Entry, canonical_url};
+use gleaner::ingest::parse::ParseError;
+use gleaner::model::Candidate;
 use gleaner::score::Scorer;
-use gleaner::shortlist::Candidate;
 use gleaner::week::IsoWeek;
 
 fn corpus(sub: &str) -> PathBuf {
@@ -154,7 +154,7 @@ struct Tally {
 
 fn run_corpus(sub: &str, tally: &mut Tally) {
     let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
-    let scorer = Scorer::new(&config);
+    let scorer = config.scorer();
     let mut paths = Vec::new();
     files(&corpus(sub), &mut paths);
     paths.sort();
@@ -167,11 +167,11 @@ fn run_corpus(sub: &str, tally: &mut Tally) {
         // against it unless a Content-Location header says otherwise.
         let base = case_header(&text, "Content-Location")
             .unwrap_or_else(|| "http://127.0.0.1:8097/".into());
-        let Ok(feed) = gleaner::parse::parse_feed(&body, charset.as_deref(), &base) else {
+        let Ok(feed) = gleaner::ingest::parse::parse_feed(&body, charset.as_deref(), &base) else {
             continue;
         };
         tally.parsed += 1;
-        let entries = gleaner::normalize::normalize_feed(&feed);
+        let entries = gleaner::ingest::normalize::normalize_feed(&feed);
         let out = outputs(&entries, &scorer, &config).to_ascii_lowercase();
         for bad in FORBIDDEN {
             assert!(
@@ -220,7 +220,7 @@ fn check_expectations(path: &Path, text: &str, entry: &Entry, tally: &mut Tally)
         let (got, want) = match key {
             "title" => (
                 entry.title.clone(),
-                gleaner::html::to_text(&expected, 10_000),
+                gleaner::ingest::html::to_text(&expected, 10_000),
             ),
             "summary" | "description" => {
                 let ours = if entry.summary.is_empty() {
@@ -228,7 +228,10 @@ fn check_expectations(path: &Path, text: &str, entry: &Entry, tally: &mut Tally)
                 } else {
                     &entry.summary
                 };
-                (ours.clone(), gleaner::html::to_text(&expected, 10_000))
+                (
+                    ours.clone(),
+                    gleaner::ingest::html::to_text(&expected, 10_000),
+                )
             }
             "link" => (
                 entry.url.clone().unwrap_or_default(),
@@ -334,7 +337,7 @@ fn every_feedparser_case_goes_through_and_its_expectations_hold() {
 fn fuzzer_crashes_stay_fixed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/regressions");
     let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
-    let scorer = Scorer::new(&config);
+    let scorer = config.scorer();
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let body = std::fs::read(entry.unwrap().path()).unwrap();
@@ -347,7 +350,7 @@ fn fuzzer_crashes_stay_fixed() {
             Some("shift_jis"),
         ] {
             for input in [&body[..], &body[1..]] {
-                let result = gleaner::pipeline::score_document(
+                let result = gleaner::ingest::pipeline::score_document(
                     input,
                     charset,
                     "https://fuzz.example/feed",

@@ -100,7 +100,7 @@ fn opml_import_and_export_round_trip_the_engineering_blogs_list() {
         gleaner::subscriptions::parse_opml(&std::fs::read_to_string(&opml).unwrap()).unwrap();
     let distinct: BTreeSet<String> = source
         .iter()
-        .filter_map(|f| gleaner::normalize::canonical_url(&f.xml_url))
+        .filter_map(|f| gleaner::ingest::normalize::canonical_url(&f.xml_url))
         .collect();
     assert!(distinct.len() > 400, "{}", distinct.len());
 

@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 static CONFIG: LazyLock<Config> = LazyLock::new(|| {
     Config::from_str(Path::new("feeds.toml"), include_str!("../../../feeds.toml")).expect("the shipped feeds.toml is valid")
 });
-static SCORER: LazyLock<Scorer> = LazyLock::new(|| Scorer::new(&CONFIG));
+static SCORER: LazyLock<Scorer> = LazyLock::new(|| CONFIG.scorer());
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks an HTTP charset, as a server would send it.
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         Some((b, rest)) => ([None, Some("utf-8"), Some("iso-8859-1"), Some("utf-16"), Some("shift_jis")][*b as usize % 5], rest),
         None => (None, data),
     };
-    if let Ok(entries) = gleaner::pipeline::score_document(body, charset, "https://fuzz.example/feed", &SCORER, 0.0) {
+    if let Ok(entries) = gleaner::ingest::pipeline::score_document(body, charset, "https://fuzz.example/feed", &SCORER, 0.0) {
         for (entry, score) in &entries {
             // Text may *mention* a tag; rendered output must never carry one raw.
             let rendered = gleaner::render::md_link(&entry.title, entry.url.as_deref())

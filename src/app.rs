@@ -1,0 +1,38 @@
+//! What every entry point does first: open the database for a config, so that its
+//! weeks are in the configured zone, its feeds are those of the config, and (for
+//! anything that reads scores) its stored scores are those of the current rules.
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::rank::rescore::rescore_if_stale;
+use crate::store::{Store, StoreError};
+
+/// Opens the store and fits it to the config (see [`apply_config`]).
+pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
+    let mut store = Store::open(db)?;
+    apply_config(&mut store, config)?;
+    Ok(store)
+}
+
+/// What the store takes from the config: the zone its weeks are in, the points of the
+/// `sources` part, and a row for every configured feed. (Stale scores are another
+/// matter: [`open_scored`].)
+pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError> {
+    store.use_zone(config.settings.timezone)?;
+    store.use_source_points(config.settings.source_points);
+    store.sync_feeds(
+        config
+            .feeds
+            .iter()
+            .map(|f| (f.name.as_str(), f.url.as_str())),
+    )
+}
+
+/// [`open_store`], then rescored if the rules changed since the stored scores were
+/// computed: what any command that shows scores opens.
+pub fn open_scored(config: &Config, db: &Path) -> Result<Store, StoreError> {
+    let mut store = open_store(config, db)?;
+    rescore_if_stale(&mut store, config)?;
+    Ok(store)
+}

@@ -1,0 +1,105 @@
+//! The review commands: `queue`, `pick` / `reject` / `defer`, `undo` and `draft`.
+
+use std::path::Path;
+
+use super::{Outcome, emit};
+use crate::cli::{DraftFormat, DraftOrder, TableFormat};
+use crate::clock;
+use crate::config::Config;
+use crate::rank::shortlist::Ranker;
+use crate::render::draft::{draft_html, draft_markdown};
+use crate::render::tables::queue_table;
+use crate::review::{Verdict, decide_one, draft_items, queue_items};
+use crate::week::WeekSpec;
+
+pub(super) fn queue(
+    config: &Config,
+    db: &Path,
+    week: WeekSpec,
+    format: TableFormat,
+) -> anyhow::Result<Outcome> {
+    let store = crate::app::open_scored(config, db)?;
+    let week = week.resolve(clock::now(), config.settings.timezone);
+    let items = queue_items(&store, &Ranker::load(&store, config)?, week)?;
+    emit(&match format {
+        TableFormat::Table => queue_table(&items),
+        TableFormat::Json => serde_json::to_string_pretty(&items)? + "\n",
+    })?;
+    if items.is_empty() {
+        eprintln!("the queue for {week} is empty");
+        return Ok(Outcome::NothingFound);
+    }
+    Ok(Outcome::Done)
+}
+
+pub(super) fn decide(
+    config: &Config,
+    db: &Path,
+    verdict: Verdict,
+    ids: &[i64],
+    note: Option<&str>,
+) -> anyhow::Result<Outcome> {
+    let mut store = crate::app::open_store(config, db)?;
+    let mut outcome = Outcome::Done;
+    for &id in ids {
+        match decide_one(&mut store, config, verdict, id, note)? {
+            Some((title, week)) => emit(&format!("{} #{id} ({week}): {title}\n", verdict.state()))?,
+            None => {
+                eprintln!("no entry with id {id}; ids are shown by `gleaner queue`");
+                outcome = Outcome::NothingFound;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+pub(super) fn undo(config: &Config, db: &Path, ids: &[i64]) -> anyhow::Result<Outcome> {
+    let mut store = crate::app::open_store(config, db)?;
+    let mut outcome = Outcome::Done;
+    for &id in ids {
+        match store.undo(id)? {
+            Some(state) => {
+                let now = store.decision(id)?.map_or("new".to_owned(), |d| d.state);
+                emit(&format!("undid {state} of #{id}; it is {now} again\n"))?;
+            }
+            None => {
+                eprintln!("#{id} has no decision to undo");
+                outcome = Outcome::NothingFound;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+pub(super) fn draft(
+    config: &Config,
+    db: &Path,
+    week: WeekSpec,
+    format: DraftFormat,
+    order: DraftOrder,
+) -> anyhow::Result<Outcome> {
+    let store = crate::app::open_store(config, db)?;
+    let week = week.resolve(clock::now(), config.settings.timezone);
+    let items = draft_items(
+        &store,
+        &Ranker::load(&store, config)?,
+        week,
+        draft_order(order),
+    )?;
+    emit(&match format {
+        DraftFormat::Markdown => draft_markdown(week, &items),
+        DraftFormat::Html => draft_html(week, &items),
+    })?;
+    Ok(if items.is_empty() {
+        Outcome::NothingFound
+    } else {
+        Outcome::Done
+    })
+}
+
+fn draft_order(order: DraftOrder) -> crate::review::DraftOrder {
+    match order {
+        DraftOrder::Picked => crate::review::DraftOrder::Picked,
+        DraftOrder::Score => crate::review::DraftOrder::Score,
+    }
+}

@@ -1,0 +1,472 @@
+//! Reading `feeds.toml`: the document is walked section by section, collecting every
+//! problem (unknown keys, wrong types, bad values) with its line instead of stopping at
+//! the first. The checks of single values are in `values`.
+
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use toml_edit::{Item, Table};
+
+use super::values::as_number;
+use super::*;
+
+const SETTINGS_KEYS: &[&str] = &[
+    "database",
+    "shortlist_dir",
+    "poll_schedule",
+    "shortlist_schedule",
+    "timezone",
+    "shortlist_size",
+    "min_score",
+    "max_per_feed",
+    "source_points",
+    "concurrency",
+    "per_host_concurrency",
+    "connect_timeout_secs",
+    "request_timeout_secs",
+    "max_body_bytes",
+    "max_redirects",
+    "user_agent",
+    "max_backoff_secs",
+    "respect_cache_control",
+    "field_weights",
+];
+const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "url", "author"];
+const FEED_KEYS: &[&str] = &["name", "url", "org", "boost", "tags"];
+const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
+const TOP_KEYS: &[&str] = &["settings", "server", "notify", "learning", "feed", "rule"];
+const LEARNING_KEYS: &[&str] = &["enabled", "min_each", "max_points"];
+const NOTIFY_KEYS: &[&str] = &["webhook", "review_url", "top"];
+const SERVER_KEYS: &[&str] = &["listen", "token"];
+
+/// Walks the document, collecting problems instead of stopping at the first.
+pub(super) struct Reader {
+    /// Byte offset at which each line starts, to turn spans into line numbers in
+    /// O(log n) (a feed list may hold thousands of entries).
+    pub(super) line_starts: Vec<usize>,
+    pub(super) problems: Vec<Problem>,
+}
+
+impl Reader {
+    pub(super) fn config(&mut self, path: &Path, base: &Path, root: &Table) -> Config {
+        self.unknown_keys(root, TOP_KEYS, "the top level");
+        let empty = Table::new();
+        let settings_table = self
+            .section(root.get("settings"), "settings", SETTINGS_KEYS)
+            .unwrap_or(&empty);
+        let settings = self.settings(base, settings_table);
+        let server = self.server(root.get("server"));
+        let notify = self.notify(root.get("notify"));
+        let learning = self.learning(root.get("learning"));
+        let feeds = self.feeds(root.get("feed"));
+        let rules = self.rules(root.get("rule"));
+        Config {
+            path: path.to_path_buf(),
+            settings,
+            server,
+            notify,
+            learning,
+            feeds,
+            rules,
+        }
+    }
+
+    /// A top-level `[name]` table, its unknown keys reported; `None` when it is absent
+    /// or not a table (reported too), so its defaults apply.
+    fn section<'t>(
+        &mut self,
+        item: Option<&'t Item>,
+        name: &str,
+        keys: &[&str],
+    ) -> Option<&'t Table> {
+        let item = item?;
+        let Some(t) = item.as_table() else {
+            self.problem(
+                item.span(),
+                &format!("`{name}` must be a table"),
+                &format!("write it as [{name}]"),
+            );
+            return None;
+        };
+        self.unknown_keys(t, keys, &format!("[{name}]"));
+        Some(t)
+    }
+
+    fn learning(&mut self, item: Option<&Item>) -> LearningConfig {
+        let defaults = LearningConfig::default();
+        let Some(t) = self.section(item, "learning", LEARNING_KEYS) else {
+            return defaults;
+        };
+        let max_points = self.number(t, "max_points").unwrap_or(defaults.max_points);
+        if !(0.0..=100.0).contains(&max_points) {
+            self.problem(
+                t.get("max_points").and_then(Item::span),
+                &format!("`max_points` must be between 0 and 100, not {max_points}"),
+                "the learned part is bounded so the rules still matter; 3 is the default",
+            );
+        }
+        LearningConfig {
+            enabled: self.boolean(t, "enabled", defaults.enabled),
+            min_each: self.count(t, "min_each", defaults.min_each, 1),
+            max_points: max_points.clamp(0.0, 100.0),
+        }
+    }
+
+    fn notify(&mut self, item: Option<&Item>) -> NotifyConfig {
+        let defaults = NotifyConfig {
+            webhook: None,
+            review_url: None,
+            top: 10,
+        };
+        let Some(t) = self.section(item, "notify", NOTIFY_KEYS) else {
+            return defaults;
+        };
+        NotifyConfig {
+            webhook: self.optional_http_url(t, "webhook"),
+            review_url: self.optional_http_url(t, "review_url"),
+            top: self.count(t, "top", 10, 1),
+        }
+    }
+
+    fn optional_http_url(&mut self, t: &Table, key: &str) -> Option<Url> {
+        let text = self.string(t, key)?;
+        match Url::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                self.problem(
+                    t.get(key).and_then(Item::span),
+                    &format!("`{key}` must be an http(s) URL, not `{text}`"),
+                    "for example https://hooks.slack.com/services/…",
+                );
+                None
+            }
+        }
+    }
+
+    fn server(&mut self, item: Option<&Item>) -> ServerConfig {
+        let default_listen = DEFAULT_LISTEN.parse().expect("valid default address");
+        let Some(t) = self.section(item, "server", SERVER_KEYS) else {
+            return ServerConfig {
+                listen: default_listen,
+                token: None,
+            };
+        };
+        let token = self.string(t, "token").filter(|tok| !tok.is_empty());
+        let listen = match self.string(t, "listen") {
+            None => default_listen,
+            Some(text) => match text.parse::<std::net::SocketAddr>() {
+                Ok(addr) => addr,
+                Err(_) => {
+                    self.problem(
+                        t.get("listen").and_then(Item::span),
+                        &format!("bad listen address `{text}`"),
+                        "use IP:PORT, like \"127.0.0.1:8311\"",
+                    );
+                    default_listen
+                }
+            },
+        };
+        if !listen.ip().is_loopback() && token.is_none() {
+            self.problem(
+                t.get("listen").and_then(Item::span),
+                &format!("listen address {listen} is reachable from other machines but [server] has no token"),
+                "set token = \"…\" (a long random string) or listen on 127.0.0.1",
+            );
+        }
+        ServerConfig { listen, token }
+    }
+
+    fn settings(&mut self, base: &Path, t: &Table) -> Settings {
+        let database = self
+            .string(t, "database")
+            .unwrap_or_else(|| "data/gleaner.db".into());
+        let shortlist_dir = self
+            .string(t, "shortlist_dir")
+            .unwrap_or_else(|| "data/shortlists".into());
+        let poll_schedule = self.cron(t, "poll_schedule", "0 */30 * * * *");
+        let shortlist_schedule = self.cron(t, "shortlist_schedule", "0 0 8 * * Mon");
+        let timezone = self.timezone(t);
+        let field_weights = self.field_weights(t);
+        Settings {
+            database: base.join(database),
+            shortlist_dir: base.join(shortlist_dir),
+            poll_schedule,
+            shortlist_schedule,
+            timezone,
+            shortlist_size: self.count(t, "shortlist_size", 20, 1),
+            min_score: self.number(t, "min_score").unwrap_or(1.0),
+            max_per_feed: self.count(t, "max_per_feed", 3, 0),
+            source_points: self.number(t, "source_points").unwrap_or(0.5),
+            concurrency: self.count(t, "concurrency", 16, 1),
+            per_host_concurrency: self.count(t, "per_host_concurrency", 2, 1),
+            connect_timeout: Duration::from_secs(
+                self.count(t, "connect_timeout_secs", 10, 1) as u64
+            ),
+            request_timeout: Duration::from_secs(
+                self.count(t, "request_timeout_secs", 30, 1) as u64
+            ),
+            max_body_bytes: self.count(t, "max_body_bytes", 10 * 1024 * 1024, 1024) as u64,
+            max_redirects: self.count(t, "max_redirects", 5, 0),
+            user_agent: self
+                .string(t, "user_agent")
+                .unwrap_or_else(default_user_agent),
+            max_backoff: Duration::from_secs(self.count(t, "max_backoff_secs", 6 * 3600, 60) as u64),
+            respect_cache_control: self.boolean(t, "respect_cache_control", true),
+            field_weights,
+        }
+    }
+
+    fn field_weights(&mut self, t: &Table) -> FieldWeights {
+        let mut weights = FieldWeights::default();
+        let Some(item) = t.get("field_weights") else {
+            return weights;
+        };
+        let Some(table) = item.as_table_like() else {
+            self.problem(
+                item.span(),
+                "`field_weights` must be a table",
+                "write [settings.field_weights] with title/summary/content/url/author numbers",
+            );
+            return weights;
+        };
+        for (key, value) in table.iter() {
+            let slot = match key {
+                "title" => &mut weights.title,
+                "summary" => &mut weights.summary,
+                "content" => &mut weights.content,
+                "url" => &mut weights.url,
+                "author" => &mut weights.author,
+                _ => {
+                    self.problem(
+                        value.span(),
+                        &format!("unknown key `{key}` in [settings.field_weights]"),
+                        &format!("known keys: {}", FIELD_WEIGHT_KEYS.join(", ")),
+                    );
+                    continue;
+                }
+            };
+            match as_number(value) {
+                Some(n) => *slot = n,
+                None => self.problem(
+                    value.span(),
+                    &format!("field weight `{key}` must be a number"),
+                    "for example title = 2.0",
+                ),
+            }
+        }
+        weights
+    }
+
+    fn feeds(&mut self, item: Option<&Item>) -> Vec<FeedConfig> {
+        let mut feeds: Vec<FeedConfig> = Vec::new();
+        // Name → line of its first [[feed]]; a map, since lists run to thousands.
+        let mut seen_names: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
+        for (table, span) in self.array_of_tables(item, "feed") {
+            self.unknown_keys(table, FEED_KEYS, "[[feed]]");
+            let line = span.clone().map(|s| self.line_of(s.start)).unwrap_or(1);
+            let name = self.required_string(table, "name", span.clone(), "[[feed]]");
+            let url = self.url(table, span.clone());
+            let org = self.string(table, "org");
+            let boost = self.number(table, "boost").unwrap_or(0.0);
+            let tags = self.string_list(table, "tags").unwrap_or_default();
+            if let Some(name) = &name {
+                if let Some(&first_line) = seen_names.get(name) {
+                    self.problem_at(
+                        line,
+                        &format!("duplicate feed name `{name}` (first on line {first_line})"),
+                        "feed names are their identity in the database: make each unique",
+                    );
+                    continue;
+                }
+                seen_names.insert(name.clone(), line);
+            }
+            let (Some(name), Some(url)) = (name, url) else {
+                continue;
+            };
+            feeds.push(FeedConfig {
+                name,
+                url,
+                org,
+                boost,
+                tags,
+                line,
+            });
+        }
+        feeds
+    }
+
+    fn rules(&mut self, item: Option<&Item>) -> Vec<RuleConfig> {
+        let mut rules: Vec<RuleConfig> = Vec::new();
+        for (table, span) in self.array_of_tables(item, "rule") {
+            self.unknown_keys(table, RULE_KEYS, "[[rule]]");
+            let line = span.clone().map(|s| self.line_of(s.start)).unwrap_or(1);
+            let name = self.required_string(table, "name", span.clone(), "[[rule]]");
+            let pattern = self.pattern(table, span.clone());
+            let weight = self.number(table, "weight");
+            if weight.is_none() && table.get("weight").is_none() {
+                self.problem(
+                    span.clone(),
+                    "[[rule]] has no `weight`",
+                    "add weight = 1.0 (negative to penalize)",
+                );
+            }
+            let fields = self.fields(table);
+            let (Some(name), Some(pattern), Some(weight)) = (name, pattern, weight) else {
+                continue;
+            };
+            if let Some(first) = rules.iter().find(|r| r.name == name) {
+                self.problem_at(
+                    line,
+                    &format!(
+                        "duplicate rule name `{name}` (first on line {})",
+                        first.line
+                    ),
+                    "rule names appear in explanations: make each unique",
+                );
+                continue;
+            }
+            rules.push(RuleConfig {
+                name,
+                pattern,
+                weight,
+                fields,
+                line,
+            });
+        }
+        rules
+    }
+
+    fn array_of_tables<'t>(
+        &mut self,
+        item: Option<&'t Item>,
+        key: &str,
+    ) -> Vec<(&'t Table, Option<Range<usize>>)> {
+        match item {
+            None => Vec::new(),
+            Some(Item::ArrayOfTables(array)) => array.iter().map(|t| (t, t.span())).collect(),
+            Some(other) => {
+                self.problem(
+                    other.span(),
+                    &format!("`{key}` must be an array of tables"),
+                    &format!("write each one under its own [[{key}]] header"),
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+pub(super) fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s).trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::Field;
+
+    fn load(text: &str) -> Result<Config, Vec<Problem>> {
+        Config::from_str(Path::new("/srv/g/feeds.toml"), text).map_err(|e| match e {
+            ConfigError::Invalid { problems, .. } => problems,
+            other => panic!("unexpected {other}"),
+        })
+    }
+
+    #[test]
+    fn defaults_apply_and_paths_resolve_against_the_config_folder() {
+        let c = load("").unwrap();
+        assert_eq!(c.settings.database, Path::new("/srv/g/data/gleaner.db"));
+        assert_eq!(c.settings.shortlist_size, 20);
+        assert_eq!(c.settings.timezone, chrono_tz::UTC);
+        assert!(c.settings.user_agent.starts_with("gleaner/"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_line() {
+        let text = r#"[settings]
+timezone = "Mars/Olympus"
+poll_schedul = "0 * * * * *"
+shortlist_schedule = "every monday"
+
+[[feed]]
+name = "a"
+url = "not a url"
+
+[[feed]]
+name = "a"
+url = "https://a.example/feed"
+
+[[feed]]
+name = "a"
+url = "https://b.example/feed"
+
+[[rule]]
+name = "bad"
+pattern = '(unclosed'
+weight = 1
+"#;
+        let problems = load(text).unwrap_err();
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![2, 3, 4, 8, 10, 14, 20], "{problems:#?}");
+        assert!(
+            problems[1].hint.contains("poll_schedule"),
+            "{:?}",
+            problems[1]
+        );
+        assert!(
+            problems[4]
+                .message
+                .contains("duplicate feed name `a` (first on line 6)")
+        );
+        assert!(
+            problems[5]
+                .message
+                .contains("duplicate feed name `a` (first on line 6)")
+        );
+    }
+
+    #[test]
+    fn rules_default_to_all_text_fields_and_reject_unknown_fields() {
+        let huge = load("[[rule]]\nname='r'\npattern='\\w{5000}'\nweight=2\n").unwrap_err();
+        assert!(huge[0].message.contains("size limit"), "{huge:?}");
+        let ok = load("[[rule]]\nname='r'\npattern='x'\nweight=2\n").unwrap();
+        assert_eq!(ok.rules[0].fields, Field::SCORED_BY_DEFAULT.to_vec());
+        let bad = load("[[rule]]\nname='r'\npattern='x'\nweight=2\nfields=['body']\n").unwrap_err();
+        assert_eq!(bad[0].line, 5);
+        assert!(bad[0].message.contains("unknown field `body`"));
+    }
+
+    #[test]
+    fn a_public_listener_needs_a_token() {
+        assert_eq!(load("").unwrap().server.listen.to_string(), DEFAULT_LISTEN);
+        let problems = load("[server]\nlisten = \"0.0.0.0:8311\"\n").unwrap_err();
+        assert_eq!(problems[0].line, 2);
+        assert!(problems[0].message.contains("has no token"));
+        let ok = load("[server]\nlisten = \"0.0.0.0:8311\"\ntoken = \"s3cret\"\n").unwrap();
+        assert_eq!(ok.server.token.as_deref(), Some("s3cret"));
+    }
+
+    #[test]
+    fn toml_syntax_errors_name_their_line() {
+        let problems = load("[settings]\ndatabase = \n").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 2);
+    }
+
+    #[test]
+    fn non_http_feed_urls_are_refused() {
+        let problems = load("[[feed]]\nname='x'\nurl='file:///etc/passwd'\n").unwrap_err();
+        assert!(problems[0].message.contains("not http(s)"));
+    }
+}

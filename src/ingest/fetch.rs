@@ -1,0 +1,530 @@
+//! Fetch: a feed URL + cached validators → [`Fetched`], `NotModified` or a
+//! [`FetchError`]. The only module that speaks HTTP.
+//!
+//! Politeness and safety, all enforced here:
+//! - conditional GET: the stored `ETag` / `Last-Modified` are sent back, a 304 costs
+//!   nothing;
+//! - an honest `User-Agent` naming gleaner and its version;
+//! - a connect timeout, and one deadline for the whole fetch (every redirect hop and the
+//!   body), so a server that trickles bytes cannot hold a poll;
+//! - the body is streamed and capped *after* decompression (a gzip bomb stops at the
+//!   cap, memory stays bounded);
+//! - redirects are followed by hand, at most `max_redirects`, so a chain made only of
+//!   permanent hops (301/308) can move the stored URL and a temporary one (302/307)
+//!   cannot;
+//! - at most `per_host_concurrency` requests to one host at a time (the global limit is
+//!   the caller's `concurrency`);
+//! - `Retry-After` (seconds or HTTP date) is reported so the caller waits at least that.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::Settings;
+
+/// Validators remembered from the last successful fetch.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A 200 response, body read in full.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Where the body came from after redirects (base for relative links).
+    pub final_url: String,
+    /// The new URL, when every hop was a permanent redirect.
+    pub moved_to: Option<String>,
+    /// The `charset` of the Content-Type header, if any.
+    pub charset: Option<String>,
+    /// `Cache-Control: max-age`, if the server sent one.
+    pub max_age: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FetchOutcome {
+    Fetched(Fetched),
+    NotModified {
+        moved_to: Option<String>,
+        max_age: Option<Duration>,
+    },
+    Failed(FetchError),
+}
+
+/// What kind of failure: `Gone` changes how long the feed waits, `Timeout` how the
+/// message reads; the rest classify for the log and future use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Dns,
+    Connect,
+    Timeout,
+    /// A status the feed should not answer with (4xx, 5xx).
+    Status,
+    /// 410: the publisher says the feed is gone for good.
+    Gone,
+    TooLarge,
+    Redirects,
+    Other,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct FetchError {
+    pub kind: FailureKind,
+    pub http_status: Option<u16>,
+    /// How long the server asked us to wait.
+    pub retry_after: Option<Duration>,
+    pub message: String,
+}
+
+impl FetchError {
+    fn new(kind: FailureKind, message: impl Into<String>) -> FetchError {
+        FetchError {
+            kind,
+            http_status: None,
+            retry_after: None,
+            message: message.into(),
+        }
+    }
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    deadline: Duration,
+    max_body: u64,
+    max_redirects: usize,
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Fetcher {
+    pub fn new(settings: &Settings) -> anyhow::Result<Fetcher> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .pool_max_idle_per_host(settings.per_host_concurrency)
+            .build()?;
+        Ok(Fetcher {
+            client,
+            deadline: settings.request_timeout,
+            max_body: settings.max_body_bytes,
+            max_redirects: settings.max_redirects,
+            per_host: settings.per_host_concurrency,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Fetches `url`, never returning an `Err`: every failure is a `Failed` outcome.
+    pub async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome {
+        let host = Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let slot = self.host_slot(&host);
+        let _permit = slot.acquire().await.expect("semaphores are never closed");
+        // reqwest's own timeout and this deadline race; both mean the same to the user.
+        let timed_out = || {
+            FetchError::new(
+                FailureKind::Timeout,
+                format!(
+                    "no complete answer within {}s (request_timeout_secs)",
+                    self.deadline.as_secs()
+                ),
+            )
+        };
+        let fetch = self.fetch_following_redirects(url, validators);
+        match tokio::time::timeout(self.deadline, fetch).await {
+            Ok(FetchOutcome::Failed(err)) if err.kind == FailureKind::Timeout => {
+                FetchOutcome::Failed(timed_out())
+            }
+            Ok(outcome) => outcome,
+            Err(_) => FetchOutcome::Failed(timed_out()),
+        }
+    }
+
+    fn host_slot(&self, host: &str) -> Arc<Semaphore> {
+        let mut hosts = self.hosts.lock().expect("host map lock");
+        hosts
+            .entry(host.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+            .clone()
+    }
+
+    async fn fetch_following_redirects(
+        &self,
+        start: &str,
+        validators: &Validators,
+    ) -> FetchOutcome {
+        let mut url = start.to_owned();
+        let mut all_permanent = true;
+        for _hop in 0..=self.max_redirects {
+            let response = match self.request(&url, validators).send().await {
+                Ok(r) => r,
+                Err(err) => return FetchOutcome::Failed(transport_error(&err)),
+            };
+            let status = response.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let Some(next) = redirect_target(&url, response.headers()) else {
+                    return failed_status(
+                        status,
+                        response.headers(),
+                        "redirect without a usable Location",
+                    );
+                };
+                all_permanent &= matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
+                url = next;
+                continue;
+            }
+            let moved_to = (all_permanent && url != start).then(|| url.clone());
+            if status == StatusCode::NOT_MODIFIED {
+                let max_age = max_age(response.headers());
+                return FetchOutcome::NotModified { moved_to, max_age };
+            }
+            if !status.is_success() {
+                return failed_status(status, response.headers(), "");
+            }
+            return self.read_body(response, url, moved_to).await;
+        }
+        FetchOutcome::Failed(FetchError::new(
+            FailureKind::Redirects,
+            format!("more than {} redirects (last: {url})", self.max_redirects),
+        ))
+    }
+
+    fn request(&self, url: &str, validators: &Validators) -> reqwest::RequestBuilder {
+        let mut req = self.client.get(url).header(
+            header::ACCEPT,
+            "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+        );
+        if let Some(etag) = &validators.etag {
+            req = req.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            req = req.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        req
+    }
+
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        final_url: String,
+        moved_to: Option<String>,
+    ) -> FetchOutcome {
+        let headers = response.headers().clone();
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > self.max_body {
+                        return FetchOutcome::Failed(FetchError {
+                            http_status: Some(status),
+                            ..FetchError::new(
+                                FailureKind::TooLarge,
+                                format!(
+                                    "body larger than the {} KiB cap (max_body_bytes)",
+                                    self.max_body / 1024
+                                ),
+                            )
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    return FetchOutcome::Failed(FetchError {
+                        http_status: Some(status),
+                        ..transport_error(&err)
+                    });
+                }
+            }
+        }
+        FetchOutcome::Fetched(Fetched {
+            status,
+            body,
+            etag: header_string(&headers, header::ETAG),
+            last_modified: header_string(&headers, header::LAST_MODIFIED),
+            final_url,
+            moved_to,
+            charset: header_string(&headers, header::CONTENT_TYPE).and_then(|ct| charset_of(&ct)),
+            max_age: max_age(&headers),
+        })
+    }
+}
+
+/// Posts a JSON body (a webhook), retrying failures after 2 s and 4 s; each attempt has
+/// `timeout` in all. Returns the final HTTP status or why it failed.
+pub async fn post_json(
+    url: &str,
+    body: &serde_json::Value,
+    user_agent: &str,
+    timeout: Duration,
+) -> Result<u16, String> {
+    install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_secs(2u64 << (attempt - 1))).await;
+        }
+        let sent = client
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => {
+                return Ok(response.status().as_u16());
+            }
+            Ok(response) => last = format!("HTTP {}", response.status().as_u16()),
+            Err(err) => last = error_chain(&err),
+        }
+    }
+    Err(format!("{last} (after 3 attempts)"))
+}
+
+/// reqwest is built without a default TLS provider (aws-lc's build is slow); use ring.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn failed_status(status: StatusCode, headers: &HeaderMap, extra: &str) -> FetchOutcome {
+    let kind = if status == StatusCode::GONE {
+        FailureKind::Gone
+    } else {
+        FailureKind::Status
+    };
+    let mut message = format!("HTTP {}", status.as_u16());
+    if let Some(reason) = status.canonical_reason() {
+        message.push(' ');
+        message.push_str(reason);
+    }
+    if !extra.is_empty() {
+        message.push_str(": ");
+        message.push_str(extra);
+    }
+    if status == StatusCode::GONE {
+        message.push_str("; the publisher removed this feed: find its new URL or remove it");
+    }
+    FetchOutcome::Failed(FetchError {
+        kind,
+        http_status: Some(status.as_u16()),
+        retry_after: retry_after(headers, crate::clock::now()),
+        message,
+    })
+}
+
+fn redirect_target(current: &str, headers: &HeaderMap) -> Option<String> {
+    let location = headers.get(header::LOCATION)?.to_str().ok()?;
+    let next = Url::parse(current).ok()?.join(location).ok()?;
+    matches!(next.scheme(), "http" | "https").then(|| next.to_string())
+}
+
+fn transport_error(err: &reqwest::Error) -> FetchError {
+    let chain = error_chain(err);
+    let cause = root_cause(err);
+    let host = err
+        .url()
+        .and_then(|u| u.host_str())
+        .unwrap_or("the host")
+        .to_owned();
+    let (kind, message) = if err.is_timeout() {
+        (FailureKind::Timeout, "timed out".to_owned())
+    } else if chain.contains("dns error") || chain.contains("failed to lookup address") {
+        (
+            FailureKind::Dns,
+            format!("host does not resolve: {host} ({cause})"),
+        )
+    } else if chain.contains("Connection refused") {
+        (
+            FailureKind::Connect,
+            format!("connection refused by {host}"),
+        )
+    } else if err.is_connect() {
+        (
+            FailureKind::Connect,
+            format!("cannot connect to {host}: {cause}"),
+        )
+    } else if err.is_body() || err.is_decode() {
+        (
+            FailureKind::Other,
+            format!("response body broke off: {cause}"),
+        )
+    } else {
+        (FailureKind::Other, chain)
+    };
+    FetchError::new(kind, message)
+}
+
+/// Every distinct message in an error's source chain, outermost first.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// The innermost error's message: the one that says what actually went wrong.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err;
+    while let Some(s) = last.source() {
+        last = s;
+    }
+    last.to_string()
+}
+
+fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    let v = headers.get(name)?.to_str().ok()?.trim();
+    (!v.is_empty() && v.len() <= 1024).then(|| v.to_owned())
+}
+
+/// `text/xml; charset="ISO-8859-1"` → `ISO-8859-1`.
+fn charset_of(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (k, v) = param.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// `Cache-Control: max-age=N` (ignored with `no-store`/`no-cache`, which ask for
+/// revalidation rather than a wait).
+fn max_age(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(header::CACHE_CONTROL)?
+        .to_str()
+        .ok()?
+        .to_ascii_lowercase();
+    let directives: Vec<&str> = value.split(',').map(str::trim).collect();
+    if directives
+        .iter()
+        .any(|d| *d == "no-store" || *d == "no-cache")
+    {
+        return None;
+    }
+    directives
+        .iter()
+        .find_map(|d| d.strip_prefix("max-age="))
+        .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// `Retry-After` as a duration from `now`: delta-seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(30 * 86_400)));
+    }
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some(
+        (at - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(30 * 86_400)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_both_forms() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, "120".parse().unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(120)));
+        h.insert(
+            header::RETRY_AFTER,
+            "Mon, 23 Nov 2026 12:10:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(600)));
+        h.insert(
+            header::RETRY_AFTER,
+            "Mon, 23 Nov 2026 11:00:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
+        h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn max_age_from_cache_control() {
+        let mut h = HeaderMap::new();
+        assert_eq!(max_age(&h), None);
+        h.insert(
+            header::CACHE_CONTROL,
+            "public, max-age=3600".parse().unwrap(),
+        );
+        assert_eq!(max_age(&h), Some(Duration::from_secs(3600)));
+        h.insert(
+            header::CACHE_CONTROL,
+            "max-age=3600, no-cache".parse().unwrap(),
+        );
+        assert_eq!(max_age(&h), None);
+    }
+
+    #[test]
+    fn charsets_from_content_type() {
+        assert_eq!(
+            charset_of("text/xml; charset=\"ISO-8859-1\"").as_deref(),
+            Some("ISO-8859-1")
+        );
+        assert_eq!(
+            charset_of("application/rss+xml;Charset=utf-8").as_deref(),
+            Some("utf-8")
+        );
+        assert_eq!(charset_of("application/rss+xml"), None);
+    }
+
+    #[test]
+    fn redirect_targets_resolve_and_refuse_other_schemes() {
+        let mut h = HeaderMap::new();
+        h.insert(header::LOCATION, "/new/feed".parse().unwrap());
+        assert_eq!(
+            redirect_target("https://a.example/old", &h).as_deref(),
+            Some("https://a.example/new/feed")
+        );
+        h.insert(header::LOCATION, "file:///etc/passwd".parse().unwrap());
+        assert_eq!(redirect_target("https://a.example/old", &h), None);
+    }
+}

@@ -1,0 +1,52 @@
+//! An entry as gleaner stores and scores it, with the hashes it is filed under: its
+//! content hash (did it change?) and its title hash (is it a copy of a story seen
+//! elsewhere? see [`super::story`]).
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::story::title_hash;
+
+/// An entry as gleaner stores and scores it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Entry {
+    /// Identity within its feed: `g:<guid>`, else `u:<canonical url>`, else
+    /// `h:<hash of title and content>`.
+    pub item_key: String,
+    /// Canonical http(s) link, if the entry has one.
+    pub url: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub content: String,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+impl Entry {
+    /// Hash of what an editor would see change (title, summary, content, author, link);
+    /// a changed hash on a re-poll means the stored entry is updated.
+    pub fn content_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.title.as_str(),
+            &self.summary,
+            &self.content,
+            self.author.as_deref().unwrap_or(""),
+            self.url.as_deref().unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        hex16(&h.finalize())
+    }
+
+    /// See [`title_hash`].
+    pub fn title_hash(&self) -> Option<i64> {
+        title_hash(&self.title)
+    }
+}
+
+pub(crate) fn hex16(bytes: &[u8]) -> String {
+    bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
+}

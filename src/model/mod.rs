@@ -1,0 +1,15 @@
+//! The data every stage shares, depending on no stage: an [`Entry`] as ingest makes it
+//! and scoring reads it, a [`Score`] and its named parts, and the rows the store hands
+//! out and the pure stages take in (posts, candidates, decisions, feeds' health).
+
+pub mod entry;
+pub mod post;
+pub mod score;
+pub mod story;
+
+pub use entry::Entry;
+pub use post::{
+    Candidate, Decision, Example, FeedHealth, QueuedPost, StoredPost, Verdict, rfc3339,
+    serialize_rfc3339, serialize_rfc3339_opt,
+};
+pub use score::{Reason, Score};

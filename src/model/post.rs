@@ -1,0 +1,148 @@
+//! The row types the store hands out and the pure stages (ranking, review, outputs)
+//! take in: posts as stored, candidates as every output shows them, the editor's
+//! decisions, feeds' health; and the one way times are written in machine formats.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::score::{Reason, Score};
+
+/// A stored post with what outputs need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPost {
+    pub id: i64,
+    pub feed: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub summary: String,
+    pub content: String,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+    pub effective_at: DateTime<Utc>,
+    pub score: Score,
+    /// Other feeds that carried the same post, or a copy of it under another URL.
+    pub also_in: Vec<String>,
+    /// The URLs of copies of the story under other URLs (see `normalize::title_key`).
+    pub copies: Vec<String>,
+}
+
+impl StoredPost {
+    /// How many feeds carried the story: its own and every other.
+    pub fn sources(&self) -> usize {
+        1 + self.also_in.len()
+    }
+}
+
+/// The editor's current decision on a post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// `picked`, `rejected` or `deferred`.
+    pub state: String,
+    pub note: Option<String>,
+    /// The queue week it was decided in; for `deferred`, the week it moves to.
+    pub week: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A post in a review queue, with how it got there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedPost {
+    pub post: StoredPost,
+    /// Deferred from an earlier week's queue.
+    pub carried_over: bool,
+    /// Published the week before, but first seen this week.
+    pub late: bool,
+}
+
+/// A feed's health, as `gleaner feeds` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedHealth {
+    pub name: String,
+    pub url: String,
+    pub last_status: Option<String>,
+    pub last_http_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub last_success: Option<DateTime<Utc>>,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub entries: u64,
+    /// The URL a permanent redirect moved the feed from, and when.
+    pub moved_from: Option<String>,
+    pub moved_at: Option<DateTime<Utc>>,
+}
+
+/// One shortlisted post, as every output format shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub id: i64,
+    pub url: Option<String>,
+    pub title: String,
+    pub feed: String,
+    pub org: String,
+    pub author: Option<String>,
+    #[serde(serialize_with = "serialize_rfc3339_opt")]
+    pub published: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "serialize_rfc3339")]
+    pub first_seen: DateTime<Utc>,
+    /// The date its week is reckoned from (see [`crate::week::effective_time`]).
+    #[serde(skip)]
+    pub effective_at: DateTime<Utc>,
+    pub week: String,
+    pub score: f64,
+    pub reasons: Vec<Reason>,
+    pub also_in: Vec<String>,
+    /// Feeds that carried the story: 1 + `also_in`.
+    pub sources: usize,
+    /// The story's copies under other URLs.
+    pub copies: Vec<String>,
+    pub excerpt: String,
+}
+
+/// A time as machine formats write it: RFC 3339, UTC, whole seconds.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// serde: [`rfc3339`].
+pub fn serialize_rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+/// serde: [`rfc3339`], or null.
+pub fn serialize_rfc3339_opt<S: serde::Serializer>(
+    t: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => serialize_rfc3339(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// One decided post, as the learned part sees it (see [`crate::rank::learn`]).
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub feed: String,
+    pub title: String,
+    pub summary: String,
+    pub picked: bool,
+}
+
+/// A decision the editor can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pick,
+    Reject,
+    Defer,
+}
+
+impl Verdict {
+    pub fn state(self) -> &'static str {
+        match self {
+            Verdict::Pick => "picked",
+            Verdict::Reject => "rejected",
+            Verdict::Defer => "deferred",
+        }
+    }
+}

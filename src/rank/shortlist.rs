@@ -1,0 +1,315 @@
+//! Shortlist: a week + the store → ranked [`Candidate`]s, best first.
+//!
+//! Candidates are the stories (a post and its copies in other feeds) whose week (see
+//! [`crate::week`]) is the asked one and whose score reaches `min_score`, ordered by
+//! score, then newest first, with at most `max_per_feed` from one feed. A candidate's
+//! score is its stored score (rules, boost, sources) plus the `learned` part, which
+//! follows the editor's every decision and so is added when a list is read (by the
+//! [`Ranker`], see [`crate::rank::learn`]). The part is bounded, which is what lets a
+//! selection stop reading the week's posts early. Feed metadata that can change in
+//! `feeds.toml` without re-polling (the org) is joined here from the config.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use crate::config::Config;
+use crate::model::{Candidate, StoredPost};
+use crate::rank::learn::{self, Model, Status};
+use crate::store::{Store, StoreError};
+use crate::week::IsoWeek;
+
+/// Characters of plain text shown as an entry's excerpt.
+pub const EXCERPT_CHARS: usize = 280;
+
+impl Candidate {
+    pub fn from_post(post: StoredPost, config: &Config) -> Candidate {
+        let org = config
+            .feed(&post.feed)
+            .and_then(|f| f.org.clone())
+            .unwrap_or_else(|| post.feed.clone());
+        let excerpt = excerpt(&post);
+        let sources = post.sources();
+        Candidate {
+            id: post.id,
+            url: post.url,
+            title: if post.title.is_empty() {
+                "(untitled)".into()
+            } else {
+                post.title
+            },
+            feed: post.feed,
+            org,
+            author: post.author,
+            published: post.published,
+            first_seen: post.first_seen,
+            effective_at: post.effective_at,
+            week: IsoWeek::containing(post.effective_at, config.settings.timezone).to_string(),
+            score: post.score.total,
+            reasons: post.score.reasons,
+            sources,
+            also_in: post.also_in,
+            copies: post.copies,
+            excerpt,
+        }
+    }
+}
+
+fn excerpt(post: &StoredPost) -> String {
+    let source = if post.summary.is_empty() {
+        &post.content
+    } else {
+        &post.summary
+    };
+    let flat: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", flat[..cut].trim_end()),
+        None => flat,
+    }
+}
+
+/// Turns stored posts into candidates with their read-time parts, and selects the
+/// best of a week.
+pub struct Ranker<'a> {
+    config: &'a Config,
+    model: Option<Model>,
+    status: Status,
+}
+
+impl<'a> Ranker<'a> {
+    /// Rules, sources and, when `[learning]` allows, the part learned from every
+    /// decision in the store.
+    pub fn load(store: &Store, config: &'a Config) -> Result<Ranker<'a>, StoreError> {
+        let examples = if config.learning.enabled {
+            store.training_examples()?
+        } else {
+            Vec::new()
+        };
+        let (status, model) = learn::train(&examples, &config.learning);
+        Ok(Ranker {
+            config,
+            model,
+            status,
+        })
+    }
+
+    pub fn config(&self) -> &'a Config {
+        self.config
+    }
+
+    pub fn learning_status(&self) -> &Status {
+        &self.status
+    }
+
+    /// The most the read-time part can move a post's stored score up or down.
+    fn reach(&self) -> f64 {
+        self.model.as_ref().map_or(0.0, Model::max_points)
+    }
+
+    /// The post as a candidate, its learned part added to its stored score.
+    pub fn candidate(&self, mut post: StoredPost) -> Candidate {
+        let part = self
+            .model
+            .as_ref()
+            .and_then(|m| m.part(&post.feed, &post.title, &post.summary));
+        if let Some(part) = part {
+            post.score = post.score.plus(part);
+        }
+        Candidate::from_post(post, self.config)
+    }
+
+    /// A selection of at most `limit` of the week's best, at most `max_per_feed` each.
+    pub fn selection<T: Ranked>(&self, limit: usize) -> Selection<T> {
+        Selection {
+            limit,
+            max_per_feed: self.config.settings.max_per_feed,
+            min_score: self.config.settings.min_score,
+            reach: self.reach(),
+            pool: Vec::new(),
+            threshold: f64::NEG_INFINITY,
+            checked_at: 0,
+        }
+    }
+
+    /// The lowest stored score a post can have and still reach `min_score`.
+    pub fn stored_floor(&self) -> f64 {
+        self.config.settings.min_score - self.reach()
+    }
+}
+
+/// What a selection ranks: a candidate, possibly with more about it.
+pub trait Ranked {
+    fn candidate(&self) -> &Candidate;
+}
+
+impl Ranked for Candidate {
+    fn candidate(&self) -> &Candidate {
+        self
+    }
+}
+
+/// Picks the best `limit` items, at most `max_per_feed` from one feed, from items
+/// offered in descending order of *stored* score. An item's final score is within
+/// `reach` of its stored score, so once an offered stored score plus `reach` falls
+/// below the current selection's last final score, nothing later can enter and
+/// [`Selection::offer`] says to stop.
+pub struct Selection<T> {
+    limit: usize,
+    max_per_feed: usize,
+    min_score: f64,
+    reach: f64,
+    pool: Vec<T>,
+    /// The last selected item's final score at the latest check (it only rises).
+    threshold: f64,
+    checked_at: usize,
+}
+
+impl<T: Ranked> Selection<T> {
+    /// Offers an item whose stored score is `stored`; `Break` when no later item
+    /// (stored score ≤ `stored`) can be selected.
+    pub fn offer(&mut self, stored: f64, item: T) -> ControlFlow<()> {
+        // Without a read-time part, an item tied with the last selected one comes after
+        // it in the store's order too, which is the selection's tie order: it cannot
+        // enter either.
+        let beyond_reach = if self.reach == 0.0 {
+            stored <= self.threshold
+        } else {
+            stored + self.reach < self.threshold
+        };
+        if beyond_reach {
+            return ControlFlow::Break(());
+        }
+        if item.candidate().score >= self.min_score {
+            self.pool.push(item);
+        }
+        // Re-checked every `limit` items: a stale threshold is lower than the true one,
+        // so it only ever reads a little further, never stops early.
+        if self.pool.len() >= self.checked_at + self.limit.max(1) {
+            self.checked_at = self.pool.len();
+            let selected = self.select_in_place();
+            if selected == self.limit && selected > 0 {
+                self.threshold = self.pool[selected - 1].candidate().score;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Sorts the pool best first and moves the selected items to its front; returns
+    /// how many were selected.
+    fn select_in_place(&mut self) -> usize {
+        self.pool.sort_by(|a, b| {
+            let (a, b) = (a.candidate(), b.candidate());
+            b.score
+                .total_cmp(&a.score)
+                .then(b.effective_at.cmp(&a.effective_at))
+                .then(a.id.cmp(&b.id))
+        });
+        let mut per_feed: HashMap<String, usize> = HashMap::new();
+        let mut selected = Vec::with_capacity(self.limit);
+        let mut rest = Vec::new();
+        for item in self.pool.drain(..) {
+            let taken = per_feed.entry(item.candidate().feed.clone()).or_default();
+            if selected.len() < self.limit && (self.max_per_feed == 0 || *taken < self.max_per_feed)
+            {
+                *taken += 1;
+                selected.push(item);
+            } else {
+                rest.push(item);
+            }
+        }
+        let count = selected.len();
+        self.pool = selected;
+        self.pool.append(&mut rest);
+        count
+    }
+
+    /// The selection, best first.
+    pub fn finish(mut self) -> Vec<T> {
+        let selected = self.select_in_place();
+        self.pool.truncate(selected);
+        self.pool
+    }
+}
+
+/// The week's candidates, at most `limit`.
+pub fn build(
+    store: &Store,
+    ranker: &Ranker<'_>,
+    week: IsoWeek,
+    limit: usize,
+) -> Result<Vec<Candidate>, StoreError> {
+    let mut selection = ranker.selection(limit);
+    store.each_candidate(week, ranker.stored_floor(), |post| {
+        let stored = post.score.total;
+        selection.offer(stored, ranker.candidate(post))
+    })?;
+    Ok(selection.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+
+    fn candidate(id: i64, feed: usize, score: f64) -> Candidate {
+        Candidate {
+            id,
+            url: None,
+            title: String::new(),
+            feed: format!("f{feed}"),
+            org: String::new(),
+            author: None,
+            published: None,
+            first_seen: DateTime::<Utc>::UNIX_EPOCH,
+            effective_at: DateTime::<Utc>::UNIX_EPOCH,
+            week: String::new(),
+            score,
+            reasons: vec![],
+            also_in: vec![],
+            sources: 1,
+            copies: vec![],
+            excerpt: String::new(),
+        }
+    }
+
+    /// Stopping early gives exactly what ranking every item would.
+    #[test]
+    fn early_stop_selects_what_a_full_sort_would() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        for round in 0..300 {
+            let (limit, max_per_feed) = (rng.usize(1..8), rng.usize(0..3));
+            // No learned part (reach 0) stops at ties; a learned part reads further.
+            let reach = if rng.bool() { 0.0 } else { rng.f64() * 3.0 };
+            let mut items: Vec<(f64, Candidate)> = (0..rng.usize(0..60))
+                .map(|i| {
+                    let stored = f64::from(rng.u8(0..10));
+                    let final_score =
+                        crate::score::round2(stored + (rng.f64() * 2.0 - 1.0) * reach);
+                    (stored, candidate(i as i64, rng.usize(0..4), final_score))
+                })
+                .collect();
+            items.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let new = |reach| Selection {
+                limit,
+                max_per_feed,
+                min_score: 1.0,
+                reach,
+                pool: Vec::new(),
+                threshold: f64::NEG_INFINITY,
+                checked_at: 0,
+            };
+            let mut early = new(reach);
+            for (stored, c) in items.iter().cloned() {
+                if early.offer(stored, c).is_break() {
+                    break;
+                }
+            }
+            let mut full = new(f64::INFINITY);
+            for (stored, c) in items.iter().cloned() {
+                assert!(full.offer(stored, c).is_continue());
+            }
+            let ids = |v: Vec<Candidate>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+            assert_eq!(ids(early.finish()), ids(full.finish()), "round {round}");
+        }
+    }
+}

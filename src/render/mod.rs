@@ -1,0 +1,37 @@
+//! Outputs: candidates, explanations and feed health → markdown, JSON, CSV, tables.
+//! Pure functions returning strings.
+//!
+//! [`markdown`] (the shortlist), [`draft`] (the newsletter draft, markdown and HTML),
+//! [`tables`] (what the terminal shows), [`json_csv`] (machine formats and the
+//! webhook's message), [`page`] (the review page), [`escape`] (every escaper)
+//!
+//! Every string here came from a feed and is escaped for its format: markdown
+//! punctuation is backslash-escaped and link targets are percent-encoded; JSON and CSV
+//! are written by serde_json and csv; [`html_escape`] serves the review page and the
+//! OPML export. Only http(s) URLs were ever stored, so no
+//! `javascript:` link can be rendered.
+
+pub mod draft;
+pub mod escape;
+pub mod json_csv;
+pub mod markdown;
+pub mod page;
+pub mod tables;
+
+pub use escape::{html_escape, html_title_link, md_escape, md_link};
+pub use json_csv::{shortlist_csv, shortlist_json};
+pub use markdown::shortlist_markdown;
+
+use crate::model::Candidate;
+
+/// `Author — Org`, falling back to whichever is known.
+pub fn attribution(c: &Candidate) -> String {
+    match c.author.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        Some(author) if author != c.org => format!("{author} — {}", c.org),
+        _ => c.org.clone(),
+    }
+}
+
+pub(crate) fn reasons_line(c: &Candidate) -> String {
+    crate::score::reasons_line(&c.reasons)
+}

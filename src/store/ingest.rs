@@ -1,0 +1,378 @@
+//! Storing a fetched feed's entries: dedupe, sightings, stories and their sources.
+//!
+//! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
+//! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
+//! (3) a new post. A post carried by several feeds belongs to the one subscribed first
+//! (lowest feed id, so the outcome does not depend on which fetch finished first); only
+//! that feed's copy updates its text, the others are listed as `also_in`. A new post
+//! whose title key matches a post of another feed dated within 14 days becomes a copy
+//! of that post's story (the rules are [`crate::model::story`]'s; see [`link_story`]); candidates are stories, never copies.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::feeds::{FetchRecord, record_move};
+use super::parts::{decode_parts, encode_parts};
+use super::{Result, Store, execute_cached, from_unix, sql_err};
+use crate::model::{Entry, story};
+use crate::score::Score;
+use crate::week;
+
+/// What happened to a fetched feed's entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl std::ops::AddAssign for IngestCounts {
+    fn add_assign(&mut self, o: IngestCounts) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+    }
+}
+
+/// An entry to store, with its score and the hashes it is filed under. Made where the
+/// entry was scored, on every core: the store thread is the one part of a poll that
+/// runs alone, and hashing each entry's text there took 6% of its time (perf, a
+/// cold poll of the bench farm).
+///
+/// Its fields are private: the hashes are those of this entry for as long as it lives.
+#[derive(Debug, Clone)]
+pub struct ScoredEntry {
+    entry: Entry,
+    score: Score,
+    /// [`Entry::content_hash`].
+    content_hash: String,
+    /// [`Entry::title_hash`].
+    title_hash: Option<i64>,
+}
+
+impl ScoredEntry {
+    pub fn new(entry: Entry, score: Score) -> ScoredEntry {
+        ScoredEntry {
+            content_hash: entry.content_hash(),
+            title_hash: entry.title_hash(),
+            entry,
+            score,
+        }
+    }
+
+    pub fn into_entry(self) -> Entry {
+        self.entry
+    }
+}
+
+impl From<(Entry, Score)> for ScoredEntry {
+    fn from((entry, score): (Entry, Score)) -> ScoredEntry {
+        ScoredEntry::new(entry, score)
+    }
+}
+
+impl Store {
+    /// Stores a fetched feed's entries (each with its score) and the fetch outcome, in
+    /// one savepoint: all or nothing, alone or inside a group (see `begin_group`).
+    pub fn record_fetched(
+        &mut self,
+        feed_id: i64,
+        fetch: &FetchRecord,
+        entries: &[ScoredEntry],
+        now: DateTime<Utc>,
+    ) -> Result<IngestCounts> {
+        let path = self.path.clone();
+        let tx = self.conn.savepoint().map_err(|e| sql_err(&path, e))?;
+        let first_success: bool = tx
+            .prepare_cached("SELECT first_success IS NULL FROM feeds WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([feed_id], |r| r.get(0)))
+            .map_err(|e| sql_err(&path, e))?;
+        let batch = Batch {
+            now,
+            first_success,
+            zone: self.zone,
+            source_points: self.source_points,
+        };
+        let mut counts = IngestCounts::default();
+        for scored in entries {
+            let outcome =
+                upsert_entry(&tx, feed_id, scored, &batch).map_err(|e| sql_err(&path, e))?;
+            match outcome {
+                Upsert::New => counts.new += 1,
+                Upsert::Updated => counts.updated += 1,
+                Upsert::Unchanged => counts.unchanged += 1,
+            }
+        }
+        if let Some(url) = &fetch.moved_to {
+            record_move(&tx, feed_id, url, now).map_err(|e| sql_err(&path, e))?;
+        }
+        execute_cached(
+            &tx,
+            "UPDATE feeds SET
+                etag = ?2, last_modified = ?3,
+                last_status = 'ok', last_http_status = ?4, last_error = NULL,
+                consecutive_failures = 0, last_attempt = ?5, last_success = ?5,
+                first_success = COALESCE(first_success, ?5), next_poll = ?6
+             WHERE id = ?1",
+            params![
+                feed_id,
+                fetch.etag,
+                fetch.last_modified,
+                fetch.http_status,
+                now.timestamp(),
+                fetch.next_poll.map(|t| t.timestamp()),
+            ],
+        )
+        .map_err(|e| sql_err(&path, e))?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(counts)
+    }
+}
+
+enum Upsert {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// What every entry of one fetched feed is stored with.
+struct Batch {
+    now: DateTime<Utc>,
+    /// The feed's first successful fetch: undated entries are back catalogue.
+    first_success: bool,
+    zone: chrono_tz::Tz,
+    source_points: f64,
+}
+
+fn upsert_entry(
+    tx: &Connection,
+    feed_id: i64,
+    scored: &ScoredEntry,
+    batch: &Batch,
+) -> rusqlite::Result<Upsert> {
+    let (entry, score) = (&scored.entry, &scored.score);
+    let (now, source_points) = (batch.now, batch.source_points);
+    let seen: Option<i64> = tx
+        .prepare_cached("SELECT post_id FROM sightings WHERE feed_id = ?1 AND item_key = ?2")?
+        .query_row(params![feed_id, entry.item_key], |r| r.get(0))
+        .optional()?;
+    let post_id = match seen {
+        Some(id) => Some(id),
+        None => match &entry.url {
+            Some(url) => tx
+                .prepare_cached("SELECT id FROM posts WHERE url = ?1")?
+                .query_row([url], |r| r.get::<_, i64>(0))
+                .optional()?,
+            None => None,
+        },
+    };
+    let Some(post_id) = post_id else {
+        let post_id = insert_post(tx, feed_id, scored, batch)?;
+        add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+        let effective = week::effective_time(entry.published, now).timestamp();
+        if let Some(head) = link_story(tx, post_id, feed_id, scored.title_hash, effective)? {
+            refresh_sources(tx, head, source_points)?;
+        }
+        return Ok(Upsert::New);
+    };
+    if seen.is_none() {
+        add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+        let head: i64 = tx
+            .prepare_cached("SELECT coalesce(story_of, id) FROM posts WHERE id = ?1")?
+            .query_row([post_id], |r| r.get(0))?;
+        refresh_sources(tx, head, source_points)?;
+    }
+    let (primary_feed, old_hash, first_seen, sources): (i64, String, i64, i64) = tx
+        .prepare_cached(
+            "SELECT feed_id, content_hash, first_seen, sources FROM posts WHERE id = ?1",
+        )?
+        .query_row([post_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    // The feed subscribed first owns a post carried by several, whatever order their
+    // fetches finish in; only the owner's copy updates the text.
+    if feed_id > primary_feed {
+        return Ok(Upsert::Unchanged);
+    }
+    if feed_id < primary_feed {
+        tx.prepare_cached("UPDATE posts SET feed_id = ?2 WHERE id = ?1")?
+            .execute(params![post_id, feed_id])?;
+    }
+    let hash = &scored.content_hash;
+    if old_hash == *hash {
+        return Ok(Upsert::Unchanged);
+    }
+    let first_seen = from_unix(first_seen).unwrap_or(now);
+    let effective = week::effective_time(entry.published, first_seen);
+    let score = score.clone().with_sources(sources as usize, source_points);
+    // The URL is only moved when no other post already owns the new one.
+    tx.prepare_cached(
+        "UPDATE posts SET
+            url = CASE WHEN ?2 IS NULL OR EXISTS (SELECT 1 FROM posts o WHERE o.url = ?2 AND o.id != ?1)
+                  THEN url ELSE ?2 END,
+            title = ?3, author = ?4, published = ?5, updated = ?6,
+            changed_at = ?7, effective_at = ?8, content_hash = ?9, score = ?10, reasons = ?11,
+            week = ?12
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        post_id,
+        entry.url,
+        entry.title,
+        entry.author,
+        entry.published.map(|t| t.timestamp()),
+        entry.updated.map(|t| t.timestamp()),
+        now.timestamp(),
+        effective.timestamp(),
+        hash,
+        score.total,
+        encode_parts(&score.reasons),
+        week_key(effective, batch.zone),
+    ])?;
+    // A new URL, title or author leaves the text as it was: then it is read, not
+    // rewritten.
+    tx.prepare_cached(
+        "UPDATE post_texts SET summary = ?2, content = ?3
+         WHERE post_id = ?1 AND (summary != ?2 OR content != ?3)",
+    )?
+    .execute(params![post_id, entry.summary, entry.content])?;
+    Ok(Upsert::Updated)
+}
+
+fn insert_post(
+    tx: &Connection,
+    feed_id: i64,
+    scored: &ScoredEntry,
+    batch: &Batch,
+) -> rusqlite::Result<i64> {
+    let (entry, score, now) = (&scored.entry, &scored.score, batch.now);
+    let dated = entry.published.is_some_and(|p| week::is_plausible(p, now));
+    let effective = week::effective_time(entry.published, now);
+    tx.prepare_cached(
+        "INSERT INTO posts (feed_id, url, title, author, published, updated,
+            first_seen, effective_at, backfill, content_hash, score, reasons, week, title_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        feed_id,
+        entry.url,
+        entry.title,
+        entry.author,
+        entry.published.map(|t| t.timestamp()),
+        entry.updated.map(|t| t.timestamp()),
+        now.timestamp(),
+        effective.timestamp(),
+        // An undated entry on a feed's first poll is back catalogue of unknown age.
+        batch.first_success && !dated,
+        scored.content_hash,
+        score.total,
+        encode_parts(&score.reasons),
+        week_key(effective, batch.zone),
+        scored.title_hash,
+    ])?;
+    let post_id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO post_texts (post_id, summary, content) VALUES (?1, ?2, ?3)")?
+        .execute(params![post_id, entry.summary, entry.content])?;
+    Ok(post_id)
+}
+
+/// Makes a new post part of the story of an earlier post it is a copy of
+/// ([`story::is_copy_of`]); the story's first post stands for it, unless the new one
+/// [`story::takes_the_lead`]. Returns the post that now stands for the story.
+pub(super) fn link_story(
+    tx: &Connection,
+    post_id: i64,
+    feed_id: i64,
+    title_hash: Option<i64>,
+    effective_at: i64,
+) -> rusqlite::Result<Option<i64>> {
+    let Some(key) = title_hash else {
+        return Ok(None);
+    };
+    // A plain equality lookup, filtered here. With a range on the dates, or with
+    // `ORDER BY id LIMIT`, SQLite re-prepared the statement on every execution (perf:
+    // sqlite3Reprepare, 10% of a cold poll; storing a post took 3x as long). Titles
+    // shared by many posts are rare; the first 16 are plenty to look at.
+    let mut earlier = tx.prepare_cached(
+        "SELECT id, coalesce(story_of, id), feed_id, effective_at FROM posts
+         WHERE title_hash = ?1",
+    )?;
+    let mut rows = earlier.query([key])?;
+    let mut head = None;
+    // In index order: by id within one hash.
+    for _ in 0..16 {
+        let Some(r) = rows.next()? else { break };
+        let earlier = story::Earlier {
+            id: r.get(0)?,
+            feed: r.get(2)?,
+            at: r.get(3)?,
+        };
+        if story::is_copy_of(earlier, post_id, feed_id, effective_at) {
+            head = Some(r.get::<_, i64>(1)?);
+            break;
+        }
+    }
+    let Some(head) = head else {
+        return Ok(None);
+    };
+    let (head_feed, decided): (i64, bool) = tx
+        .prepare_cached(
+            "SELECT feed_id, EXISTS (SELECT 1 FROM decisions WHERE post_id = ?1) FROM posts WHERE id = ?1",
+        )?
+        .query_row([head], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if story::takes_the_lead(feed_id, head_feed, decided) {
+        tx.prepare_cached("UPDATE posts SET story_of = ?2 WHERE id = ?1 OR story_of = ?1")?
+            .execute(params![head, post_id])?;
+        return Ok(Some(post_id));
+    }
+    tx.prepare_cached("UPDATE posts SET story_of = ?2 WHERE id = ?1")?
+        .execute(params![post_id, head])?;
+    Ok(Some(head))
+}
+
+/// Recounts the feeds that carried the story led by `head` and, when the count
+/// changed, stores it with the `sources` part of the head's score.
+fn refresh_sources(tx: &Connection, head: i64, points: f64) -> rusqlite::Result<()> {
+    let (count, stored, reasons, total): (i64, i64, String, f64) = tx
+        .prepare_cached(
+            "SELECT (SELECT count(DISTINCT s.feed_id) FROM sightings s
+                     WHERE s.post_id = p.id OR s.post_id IN (SELECT c.id FROM posts c WHERE c.story_of = p.id)),
+                    p.sources, p.reasons, p.score
+             FROM posts p WHERE p.id = ?1",
+        )?
+        .query_row([head], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    if count == stored {
+        return Ok(());
+    }
+    let score = Score {
+        total,
+        reasons: decode_parts(&reasons),
+    }
+    .with_sources(count.max(1) as usize, points);
+    tx.prepare_cached("UPDATE posts SET sources = ?2, score = ?3, reasons = ?4 WHERE id = ?1")?
+        .execute(params![
+            head,
+            count,
+            score.total,
+            encode_parts(&score.reasons)
+        ])
+        .map(drop)
+}
+
+fn add_sighting(
+    tx: &Connection,
+    feed_id: i64,
+    key: &str,
+    post_id: i64,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO sightings (feed_id, item_key, post_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![feed_id, key, post_id, now.timestamp()])
+    .map(drop)
+}
+
+pub(super) fn week_key(at: DateTime<Utc>, zone: chrono_tz::Tz) -> i64 {
+    week::IsoWeek::containing(at, zone).key()
+}

@@ -1,0 +1,335 @@
+//! The schema: migrations applied in order under `PRAGMA user_version`, each in its own
+//! transaction, and the conversions some of them need from Rust (registered as SQL
+//! functions while they run). A database from a newer gleaner is refused untouched.
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::params;
+
+use super::ingest::link_story;
+use super::parts::encode_parts;
+use super::{Result, Store, StoreError, sql_err};
+use crate::score::Reason;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: the pipeline.
+    "CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        config_url TEXT NOT NULL,
+        url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        last_status TEXT,
+        last_http_status INTEGER,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_attempt INTEGER,
+        last_success INTEGER,
+        next_poll INTEGER,
+        first_success INTEGER
+    );
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        url TEXT,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        content TEXT NOT NULL,
+        author TEXT,
+        published INTEGER,
+        updated INTEGER,
+        first_seen INTEGER NOT NULL,
+        changed_at INTEGER,
+        effective_at INTEGER NOT NULL,
+        backfill INTEGER NOT NULL DEFAULT 0,
+        content_hash TEXT NOT NULL,
+        score REAL NOT NULL DEFAULT 0,
+        reasons TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE UNIQUE INDEX posts_by_url ON posts(url) WHERE url IS NOT NULL;
+    CREATE INDEX posts_by_week ON posts(effective_at, score);
+    CREATE INDEX posts_by_feed ON posts(feed_id);
+    CREATE TABLE sightings (
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        item_key TEXT NOT NULL,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        first_seen INTEGER NOT NULL,
+        PRIMARY KEY (feed_id, item_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX sightings_by_post ON sightings(post_id, feed_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+    // 2: remember where a permanent redirect moved a feed from, to say so.
+    "ALTER TABLE feeds ADD COLUMN moved_from TEXT;
+    ALTER TABLE feeds ADD COLUMN moved_at INTEGER;",
+    // 3: no query reads posts by feed; the index only slowed every insert.
+    "DROP INDEX IF EXISTS posts_by_feed;",
+    // 4: the editor's review decisions, as a log: a post's state is its latest decision
+    // not undone; undo marks that one undone, so the one before it applies again.
+    "CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        state TEXT NOT NULL CHECK (state IN ('picked', 'rejected', 'deferred')),
+        note TEXT,
+        week TEXT NOT NULL,
+        decided_at INTEGER NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX decisions_by_post ON decisions(post_id, undone);
+    CREATE INDEX decisions_by_week ON decisions(week, state);",
+    // 5: the same story under different URLs (syndicated to Medium, a press release
+    // carried by several outlets): `title_hash` finds the copies, `story_of` points a
+    // copy at the story's first post, which stands for the story everywhere.
+    "ALTER TABLE posts ADD COLUMN title_hash INTEGER;
+    ALTER TABLE posts ADD COLUMN story_of INTEGER REFERENCES posts(id);
+    CREATE INDEX posts_by_title_hash ON posts(title_hash);
+    CREATE INDEX posts_by_story ON posts(story_of);",
+    // 6: the week a post belongs to (`IsoWeek::key` in the configured zone) and an
+    // index in shortlist order, so a week's best are read without touching the rest of
+    // the week (or of history). Weeks are computed in Rust: see `Store::use_zone`. The
+    // queue's time ranges use `posts_by_time`; the old (effective_at, score) index only
+    // made every re-score update two indexes. Posts get no partial indexes: the
+    // filters they saved are cheap per row read (`posts_by_url` holds NULLs fine: a
+    // unique index allows any number of them).
+    // `sources`: how many feeds carried a story, kept on its first post, whose stored
+    // score includes the `sources` part from then on (a rules fingerprint change
+    // re-scores older files).
+    "DROP INDEX posts_by_week;
+    CREATE INDEX posts_by_time ON posts(effective_at);
+    DROP INDEX posts_by_url;
+    CREATE UNIQUE INDEX posts_by_url ON posts(url);
+    ALTER TABLE posts ADD COLUMN week INTEGER;
+    ALTER TABLE posts ADD COLUMN sources INTEGER NOT NULL DEFAULT 1;
+    UPDATE posts SET sources = (
+        SELECT count(DISTINCT s.feed_id) FROM sightings s
+        WHERE s.post_id = posts.id OR s.post_id IN (SELECT c.id FROM posts c WHERE c.story_of = posts.id))
+    WHERE story_of IS NULL AND (
+        EXISTS (SELECT 1 FROM posts c WHERE c.story_of = posts.id)
+        OR (SELECT count(*) FROM sightings s WHERE s.post_id = posts.id) > 1);
+    CREATE INDEX posts_by_week_rank ON posts(week, score DESC, effective_at DESC, id);
+    DELETE FROM meta WHERE key = 'week_zone';",
+    // 7: a post's summary and content (nine tenths of its bytes) in a table of their
+    // own, written only when the text itself changes, so the rows that new URLs and
+    // re-scores rewrite are narrow. A cold poll of the bench farm stores 53 MB instead
+    // of 63 (text packs better apart); a 10%-changed poll writes as much as before
+    // (SQLite already rewrote only the changed pages of a same-size row).
+    "CREATE TABLE post_texts (
+        post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+        summary TEXT NOT NULL,
+        content TEXT NOT NULL
+    );
+    INSERT INTO post_texts (post_id, summary, content) SELECT id, summary, content FROM posts;
+    ALTER TABLE posts DROP COLUMN summary;
+    ALTER TABLE posts DROP COLUMN content;",
+    // 8: a score's parts stored in `encode_parts`'s form instead of JSON (the history
+    // bench's rows: 580 bytes of an 800-byte row, now 230), as a rescore rewrites every
+    // row whose score changed (sqlite3, 800,000 new scores in the 1,000,000-post bench
+    // file: 14.6 s with the JSON, 5.8 s without). The conversion is Rust's, registered
+    // for the migration as `gleaner_json_parts_to_encoded`.
+    "UPDATE posts SET reasons = gleaner_json_parts_to_encoded(reasons);",
+];
+
+/// The SQL function schema 8's migration converts stored parts with.
+const PARTS_CONVERSION: &str = "gleaner_json_parts_to_encoded";
+
+/// Schema version that introduced `title_hash`; older files get theirs computed.
+const STORY_SCHEMA: i64 = 5;
+
+impl Store {
+    pub(super) fn migrate(&mut self) -> Result<()> {
+        let known = MIGRATIONS.len() as i64;
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
+        }
+        self.conn
+            .create_scalar_function(
+                PARTS_CONVERSION,
+                1,
+                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                |ctx| Ok(json_parts_to_encoded(&ctx.get::<String>(0)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        let applied = self.apply_migrations(found);
+        self.conn
+            .remove_function(PARTS_CONVERSION, 1)
+            .map_err(|e| self.err(e))?;
+        applied?;
+        if found > 0 && found < STORY_SCHEMA {
+            self.backfill_stories()?;
+        }
+        Ok(())
+    }
+
+    fn apply_migrations(&mut self, found: i64) -> Result<()> {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = i as i64 + 1;
+            let path = self.path.clone();
+            let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+            tx.execute_batch(sql)
+                .and_then(|_| tx.pragma_update(None, "user_version", version))
+                .and_then(|_| tx.commit())
+                .map_err(|source| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Computes the title keys of posts stored before schema 5 and links their copies,
+    /// oldest first, as ingesting them would have.
+    fn backfill_stories(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let rows: Vec<(i64, i64, String, i64)> = tx
+            .prepare("SELECT id, feed_id, title, effective_at FROM posts ORDER BY id")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .map_err(|e| sql_err(&path, e))?;
+        for (id, feed_id, title, effective_at) in rows {
+            let key = crate::model::story::title_hash(&title);
+            tx.execute(
+                "UPDATE posts SET title_hash = ?2 WHERE id = ?1",
+                params![id, key],
+            )
+            .and_then(|_| link_story(&tx, id, feed_id, key, effective_at))
+            .map_err(|e| sql_err(&path, e))?;
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))
+    }
+}
+
+/// Schema 8's conversion of a stored JSON list of parts to [`encode_parts`]'s form
+/// (unreadable JSON, which reads as no parts, becomes no parts).
+fn json_parts_to_encoded(json: &str) -> String {
+    encode_parts(&serde_json::from_str::<Vec<Reason>>(json).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::super::tests::*;
+    use super::*;
+
+    #[test]
+    fn foreign_and_newer_files_are_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.db");
+        std::fs::write(&text, "my precious notes, not a database").unwrap();
+        assert!(matches!(
+            Store::open(&text),
+            Err(StoreError::NotADatabase(_))
+        ));
+        assert_eq!(
+            std::fs::read_to_string(&text).unwrap(),
+            "my precious notes, not a database"
+        );
+
+        let newer = dir.path().join("newer.db");
+        Connection::open(&newer)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Store::open(&newer).err().unwrap();
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn an_older_schema_is_migrated_keeping_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute("INSERT INTO feeds (name, config_url, url) VALUES ('a', 'https://a.example/f', 'https://a.example/f')", [])
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let health = store.feed_health(&["a"]).unwrap();
+        assert_eq!(health[0].url, "https://a.example/f");
+        assert_eq!(health[0].moved_from, None);
+    }
+
+    #[test]
+    fn a_schema_4_file_gets_its_stories_linked() {
+        let (_dir, path) = file_at_schema(
+            4,
+            "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
+             INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
+             VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
+                    (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
+        );
+        let store = Store::open(&path).unwrap();
+        let story_of: Option<i64> = store
+            .conn
+            .query_row("SELECT story_of FROM posts WHERE id = 2", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(story_of, Some(1));
+    }
+
+    #[test]
+    fn a_schema_7_file_gets_its_json_parts_stored_compactly() {
+        let (_dir, path) = file_at_schema(
+            7,
+            r#"INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u');
+             INSERT INTO posts (feed_id, url, title, first_seen, effective_at, content_hash, score, reasons)
+             VALUES (1, 'https://a/1', 'Our outage', 0, 1000, 'x', 8.5,
+                     '[{"rule":"outage","field":"title","points":6.0},{"rule":"boost","field":"feed","points":2.5}]'),
+                    (1, 'https://a/2', 'Launch', 0, 1000, 'y', 0, 'not json');
+             INSERT INTO post_texts (post_id, summary, content) VALUES (1, '', ''), (2, '', '');"#,
+        );
+        let store = Store::open(&path).unwrap();
+        let post = store.post(1).unwrap().unwrap();
+        assert_eq!(
+            post.score.summary_line(),
+            "outage (title) +6.00, boost (feed) +2.50"
+        );
+        assert_eq!(store.post(2).unwrap().unwrap().score.reasons, vec![]);
+        let raw: Vec<String> = store
+            .conn
+            .prepare("SELECT reasons FROM posts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(raw, ["outage\t6 title\nboost\t2.5 feed", ""]);
+    }
+
+    #[test]
+    fn a_schema_6_file_keeps_its_text_in_post_texts() {
+        let (_dir, path) = file_at_schema(
+            6,
+            "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u');
+             INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
+             VALUES (1, 'https://a/1', 'Our outage', 'The summary', 'The whole story', 0, 1000, 'x');",
+        );
+        let store = Store::open(&path).unwrap();
+        let post = store.post(1).unwrap().unwrap();
+        assert_eq!(
+            (
+                post.title.as_str(),
+                post.summary.as_str(),
+                post.content.as_str()
+            ),
+            ("Our outage", "The summary", "The whole story")
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! Finding the feed behind a URL the editor gives: the URL itself, a feed its page links,
+//! or a feed at a common path on its host.
+
+use crate::ingest::fetch::{FetchOutcome, Fetcher, Validators};
+use crate::ingest::{html, parse};
+
+/// Paths tried, in order, when a page links no feed.
+pub const COMMON_FEED_PATHS: &[&str] = &[
+    "/feed",
+    "/feed.xml",
+    "/rss",
+    "/rss.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/feed.json",
+    "/blog/feed",
+    "/blog/rss.xml",
+];
+
+/// A feed found for a URL the user gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovered {
+    pub url: String,
+    pub title: Option<String>,
+}
+
+enum Attempt {
+    Feed(Discovered),
+    /// An HTML page, with the feeds it links.
+    Page(Vec<String>),
+    NotFeed,
+    Unreachable(String),
+}
+
+/// Finds the feed for `url`: the URL itself if it is a feed; else the feeds its page
+/// links with `<link rel="alternate">`; else the first of [`COMMON_FEED_PATHS`] on its
+/// host that is a feed.
+pub async fn discover(fetcher: &Fetcher, url: &str) -> Result<Discovered, String> {
+    let mut candidates = match attempt(fetcher, url).await {
+        Attempt::Feed(found) => return Ok(found),
+        Attempt::Unreachable(why) => return Err(format!("cannot fetch {url}: {why}")),
+        Attempt::Page(links) => links,
+        Attempt::NotFeed => Vec::new(),
+    };
+    if let Ok(base) = url::Url::parse(url) {
+        candidates.extend(
+            COMMON_FEED_PATHS
+                .iter()
+                .filter_map(|p| base.join(p).ok())
+                .map(String::from),
+        );
+    }
+    for candidate in candidates {
+        if let Attempt::Feed(found) = attempt(fetcher, &candidate).await {
+            return Ok(found);
+        }
+    }
+    Err(format!(
+        "no feed found for {url}: it is not a feed, its page links none, and none of {} is one; pass the feed's own URL",
+        COMMON_FEED_PATHS.join(", ")
+    ))
+}
+
+async fn attempt(fetcher: &Fetcher, url: &str) -> Attempt {
+    match fetcher.fetch(url, &Validators::default()).await {
+        FetchOutcome::Fetched(f) => {
+            match parse::parse_feed(&f.body, f.charset.as_deref(), &f.final_url) {
+                Ok(feed) => Attempt::Feed(Discovered {
+                    url: f.moved_to.unwrap_or_else(|| url.to_owned()),
+                    title: feed
+                        .title
+                        .map(|t| html::to_text(&t.content, 200))
+                        .filter(|t| !t.is_empty()),
+                }),
+                Err(parse::ParseError::HtmlPage { feeds }) => Attempt::Page(feeds),
+                Err(_) => Attempt::NotFeed,
+            }
+        }
+        FetchOutcome::NotModified { .. } => Attempt::NotFeed,
+        FetchOutcome::Failed(err) => Attempt::Unreachable(err.message),
+    }
+}

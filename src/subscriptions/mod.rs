@@ -1,0 +1,70 @@
+//! Subscriptions: editing `feeds.toml` (add, remove, import) while keeping its
+//! comments and layout, and reading and writing OPML.
+//!
+//! Every edit is validated as a whole config before the file is replaced (written to a
+//! temporary file and renamed), so an edit can never leave an invalid or half-written
+//! `feeds.toml` behind. Duplicates are refused by name and by canonical URL.
+
+//!
+//! [`feeds_file`] edits `feeds.toml`; [`opml`] reads and writes OPML; [`discover`] finds
+//! the feed behind a URL the editor gives.
+
+pub mod discover;
+pub mod feeds_file;
+pub mod opml;
+
+use std::path::PathBuf;
+
+pub use discover::{Discovered, discover};
+pub use feeds_file::FeedsFile;
+pub use opml::{OpmlFeed, export_opml, parse_opml};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriptionError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not valid TOML: {message}; fix it (gleaner check) before editing it with gleaner", path.display())]
+    Toml { path: PathBuf, message: String },
+    #[error("the edit would make the config invalid: {0}")]
+    Invalid(String),
+    #[error("not an OPML file: {0}")]
+    Opml(String),
+}
+
+/// A new `[[feed]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFeed {
+    pub name: String,
+    pub url: String,
+    pub org: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// Why a feed was not added.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    NameTaken(String),
+    UrlTaken { url: String, by: String },
+    BadUrl(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NameTaken(name) => write!(
+                f,
+                "a feed named `{name}` is already subscribed; pass --name"
+            ),
+            Refusal::UrlTaken { url, by } => write!(f, "{url} is already subscribed as `{by}`"),
+            Refusal::BadUrl(url) => write!(f, "`{url}` is not an http(s) URL"),
+        }
+    }
+}
