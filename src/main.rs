@@ -10,6 +10,10 @@ use gleaner::commands::{self, Outcome};
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    if let Err(err) = gleaner::clock::init() {
+        eprintln!("gleaner: {err}");
+        return ExitCode::from(2);
+    }
     init_logging(cli.log_format, matches!(cli.command, Command::Daemon));
     match commands::run(cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

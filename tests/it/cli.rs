@@ -166,6 +166,8 @@ fn tracking_parameters_do_not_split_a_post() {
 
 #[test]
 fn week_boundaries_follow_the_configured_zone() {
+    // The dates below are in the past whatever the machine's clock says.
+    crate::util::set_now(crate::util::instant("2026-11-25T12:00:00Z"));
     let server = FeedServer::start();
     // Sunday 2026-11-22 23:59 and Monday 2026-11-23 00:00 in New York.
     let mut sunday = Item::new("sun", "https://blog.example/sun", "Sunday outage", "");
@@ -473,7 +475,7 @@ fn a_failing_feed_never_stops_the_others() {
         chrono::DateTime::parse_from_rfc3339(status("Missing")["next_poll"].as_str().unwrap())
             .unwrap();
     assert!(
-        next > chrono::Utc::now(),
+        next > crate::util::now(),
         "a failed feed waits before its next try"
     );
 
@@ -563,6 +565,8 @@ fn redirect_loops_stop_at_the_limit() {
 
 #[test]
 fn a_new_feeds_back_catalogue_lands_in_past_weeks() {
+    // March 2026 is in the past whatever the machine's clock says.
+    crate::util::set_now(crate::util::instant("2026-11-25T12:00:00Z"));
     let server = FeedServer::start();
     let mut old = Item::new("old", "https://blog.example/old", "Old outage", "");
     old.published = Some("Mon, 02 Mar 2026 10:00:00 GMT".into());
@@ -811,4 +815,39 @@ fn each_daemon_poll_is_folded_into_the_database_file() {
         .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))
         .unwrap();
     assert_eq!(posts, 2);
+}
+
+/// The daemon arms each firing in the configured zone's real rules: the Monday after
+/// New York's clocks go back, 08:00 is 13:00 UTC (a job keeping the offset it was
+/// created with, as tokio-cron-scheduler's do, would fire at 12:00); and once a firing
+/// has run, the next is armed the same way.
+#[test]
+fn the_daemon_keeps_its_schedule_in_the_zone_across_a_dst_change() {
+    use crate::util::{Daemon, instant, set_now};
+    let armed = |ws: &Workspace, count: usize| -> Vec<String> {
+        let (_daemon, lines) = Daemon::start(ws);
+        let mut seen = Vec::new();
+        for line in lines.map_while(Result::ok) {
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if event["message"] == "next firing armed" && event["schedule"] == "shortlist" {
+                seen.push(event["next"].as_str().unwrap().to_owned());
+                if seen.len() == count {
+                    break;
+                }
+            }
+        }
+        seen
+    };
+    let settings = "timezone = \"America/New_York\"\nshortlist_schedule = \"0 0 8 * * Mon\"\npoll_schedule = \"0 0 8 * * Mon\"";
+    let ws = Workspace::new(settings, &[], RULES);
+
+    set_now(instant("2026-10-31T12:00:00Z"));
+    assert_eq!(armed(&ws, 1), ["2026-11-02T13:00:00Z"]);
+
+    // Two seconds before that firing: it runs, and arms the one a week later.
+    set_now(instant("2026-11-02T12:59:58Z"));
+    assert_eq!(
+        armed(&ws, 2),
+        ["2026-11-02T13:00:00Z", "2026-11-09T13:00:00Z"]
+    );
 }

@@ -1,8 +1,6 @@
 //! Crashes and concurrency: the daemon killed with SIGKILL mid-poll, many times, and
 //! CLI reads while it writes.
 
-use std::io::BufReader;
-
 use crate::util::{Daemon, FeedServer, Item, RULES, Route, Workspace, rss};
 
 const FEEDS: usize = 24;
@@ -47,7 +45,7 @@ fn workspace(server: &FeedServer, settings: &str) -> Workspace {
 }
 
 /// Starts the daemon and returns once it has said it is listening.
-fn start_daemon(ws: &Workspace) -> (Daemon, std::io::Lines<BufReader<std::process::ChildStderr>>) {
+fn start_daemon(ws: &Workspace) -> (Daemon, crate::util::LogLines) {
     let (daemon, mut lines) = Daemon::start(ws);
     for line in lines.by_ref() {
         if line.unwrap().contains("http server listening") {
@@ -100,7 +98,7 @@ fn sigkill_at_random_points_loses_nothing_and_the_next_poll_completes() {
     let mut rng = fastrand::Rng::with_seed(7);
     let mut mid_poll = 0;
     for round in 0..8 {
-        let started = chrono::Utc::now().timestamp();
+        let started = crate::util::now().timestamp();
         let (mut daemon, _lines) = start_daemon(&ws);
         // The kill point is what is random here; nothing waits on it to be correct.
         std::thread::sleep(std::time::Duration::from_millis(rng.u64(0..400)));

@@ -86,7 +86,7 @@ fn post_text(kind: Kind, rng: &mut fastrand::Rng, n: usize) -> (String, String) 
 
 /// Wednesday noon UTC, `weeks` weeks ago.
 fn mid_week(weeks: i64) -> chrono::DateTime<Utc> {
-    let day = Utc::now() - Duration::weeks(weeks);
+    let day = crate::util::now() - Duration::weeks(weeks);
     let monday = day.date_naive() - Duration::days(i64::from(day.weekday().num_days_from_monday()));
     Utc.from_utc_datetime(&monday.and_hms_opt(12, 0, 0).unwrap()) + Duration::days(2)
 }
@@ -240,7 +240,7 @@ fn learning_from_the_editors_decisions_beats_rules_alone_on_later_weeks() {
     assert!(text.contains("rules + learned"), "{text}");
 
     // Now the part is live: a new vendor post sinks, a new deep dive rises, explained.
-    let published = Utc::now() - Duration::hours(3);
+    let published = crate::util::now() - Duration::hours(3);
     let this_week = published.format("%G-W%V").to_string();
     let now = published.to_rfc2822();
     let mut rng = fastrand::Rng::with_seed(99);

@@ -3,7 +3,8 @@
 use serde_json::Value;
 
 use crate::util::{
-    FeedServer, Item, RULES, Route, Workspace, gleaner_json, last_weeks_friday_noon, rss,
+    FeedServer, Item, RULES, Route, Workspace, at_instants, gleaner_json, last_weeks_friday_noon,
+    rss,
 };
 
 fn ids(v: &Value) -> Vec<i64> {
@@ -129,59 +130,61 @@ fn a_deferred_post_is_carried_over_to_next_weeks_queue() {
 
 #[test]
 fn a_late_arrival_reaches_this_weeks_queue_once() {
-    let server = FeedServer::start();
-    // Published on the Friday of last week (UTC, the workspace's zone): last week on
-    // any day and at any hour of this one. "Eight days ago" was two weeks back on Mondays.
-    let mut late = Item::new(
-        "late",
-        "https://blog.example/late",
-        "Outage we wrote up late",
-        "",
-    );
-    late.published = Some(last_weeks_friday_noon().to_rfc2822());
-    let on_time = Item::new("now", "https://blog.example/now", "Incident this week", "");
-    // The feed's first poll only carries the on-time post; the late one appears after.
-    server.route("/f", Route::feed(rss(&[on_time])));
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
-    let mut late_again = Item::new(
-        "late",
-        "https://blog.example/late",
-        "Outage we wrote up late",
-        "",
-    );
-    late_again.published = late.published.clone();
-    server.route(
-        "/f",
-        Route::feed(rss(&[
-            Item::new("now", "https://blog.example/now", "Incident this week", ""),
-            late_again,
-        ])),
-    );
-    ws.ok(&["poll"]);
+    at_instants(|_| {
+        let server = FeedServer::start();
+        // Published on the Friday of last week (UTC, the workspace's zone): last week on
+        // any day and at any hour of this one. "Eight days ago" was two weeks back on Mondays.
+        let mut late = Item::new(
+            "late",
+            "https://blog.example/late",
+            "Outage we wrote up late",
+            "",
+        );
+        late.published = Some(last_weeks_friday_noon().to_rfc2822());
+        let on_time = Item::new("now", "https://blog.example/now", "Incident this week", "");
+        // The feed's first poll only carries the on-time post; the late one appears after.
+        server.route("/f", Route::feed(rss(&[on_time])));
+        let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+        ws.ok(&["poll"]);
+        let mut late_again = Item::new(
+            "late",
+            "https://blog.example/late",
+            "Outage we wrote up late",
+            "",
+        );
+        late_again.published = late.published.clone();
+        server.route(
+            "/f",
+            Route::feed(rss(&[
+                Item::new("now", "https://blog.example/now", "Incident this week", ""),
+                late_again,
+            ])),
+        );
+        ws.ok(&["poll"]);
 
-    let this_week = ws.json(&["queue", "--format", "json"]);
-    let titles: Vec<&str> = this_week
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["title"].as_str().unwrap())
-        .collect();
-    assert!(titles.contains(&"Outage we wrote up late"), "{titles:?}");
-    let late_item = this_week
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["title"] == "Outage we wrote up late")
-        .unwrap();
-    assert_eq!(late_item["late"], true);
-    // Last week's queue does not hold it too (it was not there to be seen then).
-    let (_, last, _) = ws.run(&["queue", "--week", "last", "--format", "json"]);
-    assert!(!last.contains("Outage we wrote up late"), "{last}");
-    // Picked from this week's queue, it is in this week's draft.
-    let id = id_of(&this_week, "Outage we wrote up late");
-    ws.ok(&["pick", &id]);
-    assert!(ws.ok(&["draft"]).contains("Outage we wrote up late"));
+        let this_week = ws.json(&["queue", "--format", "json"]);
+        let titles: Vec<&str> = this_week
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["title"].as_str().unwrap())
+            .collect();
+        assert!(titles.contains(&"Outage we wrote up late"), "{titles:?}");
+        let late_item = this_week
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["title"] == "Outage we wrote up late")
+            .unwrap();
+        assert_eq!(late_item["late"], true);
+        // Last week's queue does not hold it too (it was not there to be seen then).
+        let (_, last, _) = ws.run(&["queue", "--week", "last", "--format", "json"]);
+        assert!(!last.contains("Outage we wrote up late"), "{last}");
+        // Picked from this week's queue, it is in this week's draft.
+        let id = id_of(&this_week, "Outage we wrote up late");
+        ws.ok(&["pick", &id]);
+        assert!(ws.ok(&["draft"]).contains("Outage we wrote up late"));
+    });
 }
 
 #[test]
@@ -370,7 +373,7 @@ fn the_weekly_shortlist_is_posted_to_the_webhook_without_holding_up_polls() {
         "Outage & retries",
         "An incident.",
     );
-    last_week.published = Some((chrono::Utc::now() - chrono::Duration::days(7)).to_rfc2822());
+    last_week.published = Some((crate::util::now() - chrono::Duration::days(7)).to_rfc2822());
     server.route("/f", Route::feed(rss(&[last_week])));
     server.route("/hook", Route::status(200));
     let notify = format!(

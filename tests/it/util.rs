@@ -221,7 +221,7 @@ impl<'a> Item<'a> {
             link: Some(link),
             title,
             description,
-            published: Some(hours_ago(2)),
+            published: Some(recently().to_rfc2822()),
             author: None,
         }
     }
@@ -269,15 +269,97 @@ pub fn xml_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A little while ago, and in this ISO week (UTC, the workspaces' zone): two hours ago,
+/// or halfway back to the week's start when that was less than two hours ago (the
+/// tests' items were dated two hours ago once, and fell in last week every Monday
+/// between 00:00 and 02:00).
+pub fn recently() -> chrono::DateTime<chrono::Utc> {
+    use chrono::Datelike;
+    let now = now();
+    let today = now.date_naive();
+    let week_start = (today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday())))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let since = now - week_start;
+    now - chrono::Duration::hours(2).min(since / 2)
+}
+
 /// An RFC 2822 date `h` hours ago.
 pub fn hours_ago(h: i64) -> String {
-    (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc2822()
+    (now() - chrono::Duration::hours(h)).to_rfc2822()
+}
+
+// The tests' clock. Every command a test runs gets `GLEANER_NOW` from it, so the
+// binary and the test agree on the time: it starts at `GLEANER_TEST_NOW` (RFC 3339)
+// when the suite is run at a fixed instant, else at the real time, and runs on. A test
+// that must hold at several instants sets each with [`at_instants`].
+thread_local! {
+    static CLOCK: std::cell::Cell<Option<(std::time::Instant, chrono::DateTime<chrono::Utc>)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The time as this test sees it (see `CLOCK`).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let (anchor, start) = CLOCK.with(|c| {
+        c.get().unwrap_or_else(|| {
+            let start = std::env::var("GLEANER_TEST_NOW")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(&t)
+                        .expect("GLEANER_TEST_NOW is an RFC 3339 time")
+                        .with_timezone(&chrono::Utc)
+                })
+                .unwrap_or_else(chrono::Utc::now);
+            let anchored = (std::time::Instant::now(), start);
+            c.set(Some(anchored));
+            anchored
+        })
+    });
+    start + anchor.elapsed()
+}
+
+/// Makes this test's clock start again at `at`.
+pub fn set_now(at: chrono::DateTime<chrono::Utc>) {
+    CLOCK.with(|c| c.set(Some((std::time::Instant::now(), at))));
+}
+
+/// An RFC 3339 instant, in UTC.
+pub fn instant(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// The instants week-sensitive tests run at: the first half hour of a week, its last
+/// half hour, mid-week, and the hours around the clocks going back in New York and in
+/// Europe (the tests' zones that have DST).
+pub const HARD_INSTANTS: &[&str] = &[
+    "2026-11-30T00:30:00Z",
+    "2026-11-29T23:30:00Z",
+    "2026-11-25T12:00:00Z",
+    "2026-11-01T06:30:00Z",
+    "2026-10-25T01:30:00Z",
+];
+
+/// Runs `test` once with the clock at each of [`HARD_INSTANTS`], naming the instant
+/// when it fails.
+pub fn at_instants(test: impl Fn(&str)) {
+    for at in HARD_INSTANTS {
+        set_now(instant(at));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(at)));
+        if let Err(panic) = result {
+            eprintln!("failed with the clock at {at}");
+            std::panic::resume_unwind(panic);
+        }
+    }
 }
 
 /// Noon UTC on the Friday of the ISO week before the current one.
 pub fn last_weeks_friday_noon() -> chrono::DateTime<chrono::Utc> {
     use chrono::Datelike;
-    let today = chrono::Utc::now().date_naive();
+    let today = now().date_naive();
     let this_monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
     let friday = this_monday - chrono::Days::new(3);
     friday.and_hms_opt(12, 0, 0).unwrap().and_utc()
@@ -289,6 +371,7 @@ pub fn gleaner_json(args: &[&str]) -> serde_json::Value {
     let out = assert_cmd::Command::cargo_bin("gleaner")
         .unwrap()
         .env_remove("GLEANER_CONFIG")
+        .env("GLEANER_NOW", now().to_rfc3339())
         .args(args)
         .output()
         .unwrap();
@@ -372,7 +455,9 @@ impl Workspace {
 
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("gleaner").unwrap();
-        cmd.env_remove("GLEANER_CONFIG").env_remove("GLEANER_LOG");
+        cmd.env_remove("GLEANER_CONFIG")
+            .env_remove("GLEANER_LOG")
+            .env("GLEANER_NOW", now().to_rfc3339());
         cmd.arg("--config").arg(self.config()).args(args);
         cmd
     }
@@ -510,7 +595,7 @@ pub fn brotli_bomb(size: usize) -> Vec<u8> {
 /// Seconds from now until an RFC 3339 time.
 pub fn secs_until(rfc3339: &serde_json::Value) -> i64 {
     let t = chrono::DateTime::parse_from_rfc3339(rfc3339.as_str().expect("a time")).unwrap();
-    (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds()
+    (t.with_timezone(&chrono::Utc) - now()).num_seconds()
 }
 
 /// The named feed's object in `gleaner feeds --format json` output.
@@ -553,6 +638,28 @@ fn exchange(addr: &str, request: &str) -> (u16, String) {
     (status, response)
 }
 
+/// The daemon's log lines, as they come. A daemon that says nothing for
+/// [`LogLines::PATIENCE`] fails the test instead of hanging the suite.
+pub struct LogLines(std::sync::mpsc::Receiver<std::io::Result<String>>);
+
+impl LogLines {
+    pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+}
+
+impl Iterator for LogLines {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.0.recv_timeout(Self::PATIENCE) {
+            Ok(line) => Some(line),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("the daemon logged nothing for {:?}", Self::PATIENCE)
+            }
+        }
+    }
+}
+
 /// A daemon started by a test; killed when dropped, so a failing test leaks no process.
 pub struct Daemon {
     pub child: std::process::Child,
@@ -560,12 +667,7 @@ pub struct Daemon {
 
 impl Daemon {
     /// Starts `gleaner daemon` with JSON logs on a pipe.
-    pub fn start(
-        ws: &Workspace,
-    ) -> (
-        Daemon,
-        std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
-    ) {
+    pub fn start(ws: &Workspace) -> (Daemon, LogLines) {
         use std::io::BufRead;
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gleaner"))
             .args([
@@ -576,12 +678,21 @@ impl Daemon {
                 "daemon",
             ])
             .env_remove("GLEANER_LOG")
+            .env("GLEANER_NOW", now().to_rfc3339())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        (Daemon { child }, lines)
+        let reader = std::io::BufReader::new(child.stderr.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in reader.lines() {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        (Daemon { child }, LogLines(rx))
     }
 }
 

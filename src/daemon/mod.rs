@@ -2,6 +2,8 @@
 //! shortlists on `shortlist_schedule`, and stops cleanly on Ctrl-C / SIGTERM.
 //!
 //! What we rely on from tokio-cron-scheduler, and how its known gaps are covered:
+//! - a repeating job keeps a fixed UTC offset across DST changes: each firing is a
+//!   one-shot job armed in the real zone instead ([`timer`]);
 //! - each firing is a new task, so a slow poll could overlap the next one: a poll takes
 //!   a lock with `try_lock` and a busy slot is skipped (and logged);
 //! - `shutdown()` does not wait for running jobs: on a signal we flag shutdown (polls
@@ -20,7 +22,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::watch;
-use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_cron_scheduler::JobScheduler;
+
+mod timer;
+
+use timer::Recurring;
 
 use crate::app::{apply_config, open_scored};
 use crate::config::{Config, next_cron};
@@ -123,23 +129,27 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         .await
         .context("cannot start the scheduler")?;
     let d = daemon.clone();
-    scheduler
-        .add(Job::new_async_tz(poll_cron.as_str(), tz, move |_, _| {
+    let polls = Recurring {
+        name: "poll",
+        cron: poll_cron,
+        zone: tz,
+        work: Arc::new(move || {
             let d = d.clone();
             Box::pin(async move { d.poll_cycle().await })
-        })?)
-        .await?;
+        }),
+    };
     let d = daemon.clone();
-    scheduler
-        .add(Job::new_async_tz(
-            shortlist_cron.as_str(),
-            tz,
-            move |_, _| {
-                let d = d.clone();
-                Box::pin(async move { d.write_shortlists().await })
-            },
-        )?)
-        .await?;
+    let shortlists = Recurring {
+        name: "shortlist",
+        cron: shortlist_cron,
+        zone: tz,
+        work: Arc::new(move || {
+            let d = d.clone();
+            Box::pin(async move { d.write_shortlists().await })
+        }),
+    };
+    polls.arm(scheduler.clone()).await?;
+    shortlists.arm(scheduler.clone()).await?;
     scheduler
         .start()
         .await
