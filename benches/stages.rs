@@ -78,7 +78,8 @@ fn normalize(bencher: Bencher) {
         None,
         "https://blog1.example.com/feed",
     )
-    .unwrap();
+    .unwrap()
+    .feed;
     bencher
         .counter(divan::counter::ItemsCount::new(ENTRIES))
         .bench(|| normalize::normalize_feed(divan::black_box(&feed)));
@@ -93,7 +94,8 @@ fn score(bencher: Bencher) {
         None,
         "https://blog1.example.com/feed",
     )
-    .unwrap();
+    .unwrap()
+    .feed;
     let entries = normalize::normalize_feed(&feed);
     bencher
         .counter(divan::counter::ItemsCount::new(ENTRIES))
@@ -131,7 +133,8 @@ fn store_new_batch(bencher: Bencher, n: usize) {
     let batch = |feed: usize| -> Vec<ScoredEntry> {
         let parsed =
             gleaner::ingest::parse::parse_feed(farm_feed(feed).as_bytes(), None, "https://x/")
-                .unwrap();
+                .unwrap()
+                .feed;
         normalize::normalize_feed(&parsed)
             .into_iter()
             .map(|e| {

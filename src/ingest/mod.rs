@@ -10,3 +10,4 @@ pub mod html;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
+pub mod recover;

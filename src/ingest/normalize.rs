@@ -23,11 +23,13 @@ pub const MAX_SUMMARY: usize = 2_000;
 pub const MAX_CONTENT: usize = 50_000;
 /// Longest stored author name, in characters.
 pub const MAX_AUTHOR: usize = 200;
-/// Entries read from one feed document; the rest are ignored (a feed with more is
-/// either an archive dump or an attack).
+/// Entries kept from one feed document: `parse::parse_feed` keeps the newest this many
+/// and notes the cut (a feed with more is an archive dump or an attack, and one listed
+/// oldest first must not lose its new posts).
 pub const MAX_ENTRIES_PER_FEED: usize = 1_000;
 
-/// Normalizes every entry of a parsed feed (at most [`MAX_ENTRIES_PER_FEED`]).
+/// Normalizes every entry of a parsed feed (at most [`MAX_ENTRIES_PER_FEED`]: a feed
+/// from `parse::parse_feed` has no more, already the newest ones).
 pub fn normalize_feed(feed: &model::Feed) -> Vec<Entry> {
     let feed_author = feed.authors.first().and_then(|p| p.name.as_deref());
     feed.entries
@@ -218,7 +220,7 @@ mod tests {
     fn feed(xml: &str) -> Vec<Entry> {
         let f = crate::ingest::parse::parse_feed(xml.as_bytes(), None, "https://blog.example/feed")
             .unwrap();
-        normalize_feed(&f)
+        normalize_feed(&f.feed)
     }
 
     #[test]

@@ -266,15 +266,17 @@ impl Poller {
         let (body, charset, base) = (fetched.body, fetched.charset, fetched.final_url);
         let scored = on_cpu_pool(move || {
             let scorer = scorer.get_or_init(|| config.scorer());
-            let scored = score_document(&body, charset.as_deref(), &base, scorer, boost)?;
-            Ok(scored
+            let doc = score_document(&body, charset.as_deref(), &base, scorer, boost)?;
+            let scored = doc
+                .entries
                 .into_iter()
                 .map(ScoredEntry::from)
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            Ok((scored, doc.notes))
         })
         .await
         .unwrap_or(Err(ParseError::ParserPanicked));
-        let scored = match scored {
+        let (scored, notes) = match scored {
             Ok(scored) => scored,
             Err(err) => {
                 let err = FetchError {
@@ -286,12 +288,16 @@ impl Poller {
                 return self.record_failure(state, err).await;
             }
         };
+        if !notes.is_empty() {
+            tracing::info!(feed = %state.name, notes = %notes.join("; "), "feed read with notes");
+        }
         let record = FetchRecord {
             http_status: fetched.status,
             etag: fetched.etag,
             last_modified: fetched.last_modified,
             moved_to: fetched.moved_to,
             next_poll: self.cache_floor(fetched.max_age),
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
         };
         let id = state.id;
         match self
@@ -471,6 +477,15 @@ async fn on_cpu_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
     result.await.ok().flatten()
 }
 
+/// A fetched document's entries, each with its score.
+#[derive(Debug)]
+pub struct ScoredDocument {
+    pub entries: Vec<(Entry, Score)>,
+    /// For the feed's status: what was recovered, whether it was cut
+    /// (see [`parse::Parsed::notes`]).
+    pub notes: Vec<String>,
+}
+
 /// The pure middle of the pipeline: a fetched body → its entries, each with its score.
 /// (Also the fuzz target's entry point: any bytes must come out as entries or an error.)
 pub fn score_document(
@@ -479,15 +494,19 @@ pub fn score_document(
     base: &str,
     scorer: &Scorer,
     boost: f64,
-) -> Result<Vec<(Entry, Score)>, ParseError> {
+) -> Result<ScoredDocument, ParseError> {
     let parsed = parse::parse_feed(body, charset, base)?;
-    Ok(normalize::normalize_feed(&parsed)
+    let entries = normalize::normalize_feed(&parsed.feed)
         .into_iter()
         .map(|entry| {
             let score = scorer.score(&entry, boost);
             (entry, score)
         })
-        .collect())
+        .collect();
+    Ok(ScoredDocument {
+        entries,
+        notes: parsed.notes,
+    })
 }
 
 fn failed_result(message: &str) -> FeedResult {

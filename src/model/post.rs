@@ -70,6 +70,8 @@ pub struct FeedHealth {
     /// The URL a permanent redirect moved the feed from, and when.
     pub moved_from: Option<String>,
     pub moved_at: Option<DateTime<Utc>>,
+    /// What reading its last document took beyond a plain parse, if anything.
+    pub note: Option<String>,
 }
 
 /// One shortlisted post, as every output format shows it.

@@ -77,6 +77,9 @@ pub struct FeedView {
     pub moved_from: Option<String>,
     #[serde(serialize_with = "serialize_rfc3339_opt")]
     pub moved_at: Option<DateTime<Utc>>,
+    /// What reading its last document took beyond a plain parse: `recovered: …`,
+    /// `cut to the newest 1,000 of 1,500 entries`.
+    pub note: Option<String>,
 }
 
 impl FeedView {
@@ -103,6 +106,7 @@ impl FeedView {
             entries: h.entries,
             moved_from: h.moved_from,
             moved_at: h.moved_at,
+            note: h.note,
         }
     }
 }
@@ -168,10 +172,12 @@ pub fn feeds_table(feeds: &[FeedView], tz: Tz) -> String {
     out
 }
 
-/// The last column of `gleaner feeds`: the error, else where the feed moved from.
+/// The last column of `gleaner feeds`: the error, else the note on its last document,
+/// else where the feed moved from.
 fn note(f: &FeedView, tz: Tz) -> String {
     match (&f.error, &f.moved_from) {
         (Some(error), _) => error.clone(),
+        (None, _) if f.note.is_some() => f.note.clone().unwrap_or_default(),
         (None, Some(from)) => match f.moved_at {
             Some(at) => format!(
                 "moved from {from} on {}",

@@ -29,6 +29,9 @@ pub struct FetchRecord {
     pub moved_to: Option<String>,
     /// Earliest next poll (Retry-After/Cache-Control floor), if any.
     pub next_poll: Option<DateTime<Utc>>,
+    /// What reading the document took beyond a plain parse (`recovered: …`, `cut to
+    /// …`), if anything.
+    pub note: Option<String>,
 }
 
 /// A failed fetch to record.
@@ -186,7 +189,7 @@ impl Store {
                 "SELECT name, url, last_status, last_http_status, last_error, consecutive_failures,
                         last_success, next_poll,
                         (SELECT count(DISTINCT post_id) FROM sightings s WHERE s.feed_id = feeds.id),
-                        moved_from, moved_at
+                        moved_from, moved_at, note
                  FROM feeds WHERE name = ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -206,6 +209,7 @@ impl Store {
                         entries: r.get::<_, i64>(8)? as u64,
                         moved_from: r.get(9)?,
                         moved_at: r.get::<_, Option<i64>>(10)?.and_then(from_unix),
+                        note: r.get(11)?,
                     })
                 })
                 .optional()

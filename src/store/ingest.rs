@@ -112,7 +112,7 @@ impl Store {
                 etag = ?2, last_modified = ?3,
                 last_status = 'ok', last_http_status = ?4, last_error = NULL,
                 consecutive_failures = 0, last_attempt = ?5, last_success = ?5,
-                first_success = COALESCE(first_success, ?5), next_poll = ?6
+                first_success = COALESCE(first_success, ?5), next_poll = ?6, note = ?7
              WHERE id = ?1",
             params![
                 feed_id,
@@ -121,6 +121,7 @@ impl Store {
                 fetch.http_status,
                 now.timestamp(),
                 fetch.next_poll.map(|t| t.timestamp()),
+                fetch.note,
             ],
         )
         .map_err(|e| sql_err(&path, e))?;

@@ -127,6 +127,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // file: 14.6 s with the JSON, 5.8 s without). The conversion is Rust's, registered
     // for the migration as `gleaner_json_parts_to_encoded`.
     "UPDATE posts SET reasons = gleaner_json_parts_to_encoded(reasons);",
+    // 9: what reading a feed's last document took beyond the plain parse (recovered
+    // malformations, entries cut), shown beside its status.
+    "ALTER TABLE feeds ADD COLUMN note TEXT;",
 ];
 
 /// The SQL function schema 8's migration converts stored parts with.

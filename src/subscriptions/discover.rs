@@ -65,9 +65,10 @@ async fn attempt(fetcher: &Fetcher, url: &str) -> Attempt {
     match fetcher.fetch(url, &Validators::default()).await {
         FetchOutcome::Fetched(f) => {
             match parse::parse_feed(&f.body, f.charset.as_deref(), &f.final_url) {
-                Ok(feed) => Attempt::Feed(Discovered {
+                Ok(parsed) => Attempt::Feed(Discovered {
                     url: f.moved_to.unwrap_or_else(|| url.to_owned()),
-                    title: feed
+                    title: parsed
+                        .feed
                         .title
                         .map(|t| html::to_text(&t.content, 200))
                         .filter(|t| !t.is_empty()),

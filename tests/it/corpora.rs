@@ -167,11 +167,12 @@ fn run_corpus(sub: &str, tally: &mut Tally) {
         // against it unless a Content-Location header says otherwise.
         let base = case_header(&text, "Content-Location")
             .unwrap_or_else(|| "http://127.0.0.1:8097/".into());
-        let Ok(feed) = gleaner::ingest::parse::parse_feed(&body, charset.as_deref(), &base) else {
+        let Ok(parsed) = gleaner::ingest::parse::parse_feed(&body, charset.as_deref(), &base)
+        else {
             continue;
         };
         tally.parsed += 1;
-        let entries = gleaner::ingest::normalize::normalize_feed(&feed);
+        let entries = gleaner::ingest::normalize::normalize_feed(&parsed.feed);
         let out = outputs(&entries, &scorer, &config).to_ascii_lowercase();
         for bad in FORBIDDEN {
             assert!(
