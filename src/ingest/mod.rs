@@ -5,9 +5,12 @@
 //! [`html`] turning markup into text) → scoring → the store. [`pipeline`] is that path
 //! for one feed and for a poll of many.
 
+pub mod aggregator;
+pub mod article;
 pub mod fetch;
 pub mod html;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
 pub mod recover;
+pub mod robots;

@@ -1,0 +1,136 @@
+//! How much of a page may be handed to a DOM: a quick scan of its tags.
+
+/// Pages with more elements, or nested deeper, get no DOM past that point.
+pub(super) const MAX_ELEMENTS: usize = 40_000;
+const MAX_DEPTH: usize = 256;
+
+/// The longest prefix of `html` whose tags, by a quick scan, open at most
+/// [`MAX_ELEMENTS`] elements nested at most [`MAX_DEPTH`] deep. Building a DOM slows down
+/// with the square of the nesting (html5ever's scope checks, then Readability's scoring:
+/// 2,000 nested `div`s take seconds), so a page past either limit gets no DOM beyond it.
+/// Void elements and those whose end tag is optional (`p`, `li`, `td`…) do not nest here,
+/// nor do self-closing tags inside SVG or MathML (elsewhere HTML ignores the slash); the
+/// text of `script`, `style` and the like is skipped, and so are comments.
+pub(super) fn bounded_prefix(html: &str) -> &str {
+    const VOID_OR_OPTIONAL_END: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+        "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
+        "body",
+    ];
+    const RAW_TEXT: &[&str] = &[
+        "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+        "template",
+    ];
+    let bytes = html.as_bytes();
+    let find = |from: usize, needle: &[u8]| {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.windows(needle.len()).position(|w| w == needle))
+            .map_or(bytes.len(), |at| from + at + needle.len())
+    };
+    let name_at = |from: usize| {
+        let len = bytes.get(from..).map_or(0, |rest| {
+            rest.iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':'))
+                .count()
+        });
+        bytes
+            .get(from..from + len)
+            .and_then(|name| std::str::from_utf8(name).ok())
+            .unwrap_or_default()
+    };
+    let is_in = |name: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(name));
+    const FOREIGN: &[&str] = &["svg", "math"];
+    let (mut depth, mut elements, mut foreign, mut i) = (0usize, 0usize, 0usize, 0usize);
+    while let Some(at) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'<'))
+    {
+        let start = i + at;
+        i = start + 1;
+        match bytes.get(i) {
+            Some(b'!') if bytes[i..].starts_with(b"!--") => i = find(i + 3, b"-->"),
+            Some(b'!' | b'?') => i = find(i, b">"),
+            Some(b'/') => {
+                let name = name_at(i + 1);
+                if !is_in(name, VOID_OR_OPTIONAL_END) {
+                    depth = depth.saturating_sub(1);
+                }
+                if is_in(name, FOREIGN) {
+                    foreign = foreign.saturating_sub(1);
+                }
+            }
+            Some(b) if b.is_ascii_alphabetic() => {
+                elements += 1;
+                if elements > MAX_ELEMENTS || depth >= MAX_DEPTH {
+                    return &html[..start];
+                }
+                let name = name_at(i);
+                let end = find(i, b">");
+                if is_in(name, RAW_TEXT) {
+                    // Skip to the matching end tag.
+                    let mut j = end;
+                    loop {
+                        j = find(j, b"</");
+                        if j >= bytes.len() || name_at(j).eq_ignore_ascii_case(name) {
+                            break;
+                        }
+                    }
+                    i = j;
+                } else {
+                    let self_closing =
+                        (foreign > 0 || is_in(name, FOREIGN)) && end >= 2 && bytes[end - 2] == b'/';
+                    if !self_closing && !is_in(name, VOID_OR_OPTIONAL_END) {
+                        depth += 1;
+                        if is_in(name, FOREIGN) {
+                            foreign += 1;
+                        }
+                    }
+                    i = end;
+                }
+            }
+            _ => {}
+        }
+    }
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_stops_where_nesting_or_element_count_goes_too_far() {
+        let divs = |n: usize| "<div>".repeat(n);
+        let svg_paths = format!("<svg>{}</svg>", "<path d='M0'/>".repeat(1_000));
+        let script = format!("<script>var s = '{}';</script><p>x", divs(1_000));
+        let comment = format!("<!-- {} --><p>x", divs(1_000));
+        // (page, bytes kept: None for all of it)
+        let cases = [
+            ("<p>a<p>b<li>c<br><img src=x>".repeat(1_000), None),
+            (
+                format!("{}{}", divs(MAX_DEPTH), "</div>".repeat(MAX_DEPTH)).repeat(20),
+                None,
+            ),
+            (divs(MAX_DEPTH + 10), Some(MAX_DEPTH * 5)),
+            ("<div/>".repeat(MAX_DEPTH + 10), Some(MAX_DEPTH * 6)),
+            ("<B>".repeat(MAX_DEPTH + 1), Some(MAX_DEPTH * 3)),
+            (svg_paths, None),
+            (script, None),
+            (comment, None),
+            ("<br>".repeat(MAX_ELEMENTS + 5), Some(MAX_ELEMENTS * 4)),
+            ("<<<< </ <!-- <? <!doctype".to_owned(), None),
+            ("ü<div>é".repeat(MAX_DEPTH + 1), Some(MAX_DEPTH * 9 + 2)),
+        ];
+        for (page, kept) in cases {
+            let prefix = bounded_prefix(&page);
+            assert_eq!(
+                prefix.len(),
+                kept.unwrap_or(page.len()),
+                "{}",
+                &page[..page.len().min(60)]
+            );
+        }
+    }
+}
