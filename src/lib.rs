@@ -50,6 +50,7 @@
 //!   when it was first seen if that date is missing, in the future or implausible.
 
 pub mod app;
+pub mod archive;
 pub mod cli;
 pub mod clock;
 pub mod commands;
