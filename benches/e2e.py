@@ -15,6 +15,7 @@ time (user + sys) and peak RSS are printed, with gleaner's speed-up over the bas
   python3 benches/e2e.py                 # 1,000 feeds x 20 entries, 5 runs
   python3 benches/e2e.py --feeds 10000 --runs 3 --no-baseline
   python3 benches/e2e.py --floor         # then what SQLite alone needs (sqlite_floor.py)
+  python3 benches/e2e.py --also OTHER/gleaner   # a second build, run alternately with this one
 Needs: nginx (Debian nginx-light), pip feedparser requests, a release build.
 """
 import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time
@@ -49,11 +50,11 @@ def gleaner_config(path, urls, db):
 
 
 class Side:
-    def __init__(self, name, work, urls):
-        self.name, self.dir = name, os.path.join(work, name)
+    def __init__(self, name, work, urls, binary=None):
+        self.name, self.dir, self.binary = name, os.path.join(work, name), binary
         os.makedirs(self.dir, exist_ok=True)
         self.db = os.path.join(self.dir, "state.db")
-        if name == "gleaner":
+        if binary:
             self.config = os.path.join(self.dir, "feeds.toml")
             gleaner_config(self.config, urls, self.db)
         else:
@@ -81,8 +82,8 @@ class Side:
         os.sync()
 
     def poll(self):
-        if self.name == "gleaner":
-            return run([os.path.join(ROOT, "target", "release", "gleaner"), "--config", self.config, "poll", "--force"])
+        if self.binary:
+            return run([self.binary, "--config", self.config, "poll", "--force"])
         return run([sys.executable, os.path.join(SHARED, "baseline_feedparser.py"), self.urls, self.db])
 
 
@@ -97,17 +98,25 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--port", type=int, default=18080)
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--also", metavar="GLEANER", help="another gleaner build, run alternately with this one")
+    p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
     p.add_argument("--floor", action="store_true",
                    help="then replay gleaner's cold database with benches/sqlite_floor.py")
     a = p.parse_args()
-    subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    if not a.gleaner:
+        subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
     work = tempfile.mkdtemp(prefix="gleaner-bench-")
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
     farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
     farm("serve", work, "--port", str(a.port))
     try:
         urls = [f"http://127.0.0.1:{a.port}/feeds/{i}.xml" for i in range(a.feeds)]
-        sides = [Side("gleaner", work, urls)] + ([] if a.no_baseline else [Side("baseline", work, urls)])
+        this = os.path.abspath(a.gleaner or os.path.join(ROOT, "target", "release", "gleaner"))
+        sides = [Side("gleaner", work, urls, this)]
+        if a.also:
+            sides.append(Side("other", work, urls, os.path.abspath(a.also)))
+        if not a.no_baseline:
+            sides.append(Side("baseline", work, urls))
         results = {}
         for run_i in range(a.runs):
             # Every run starts from the same farm: generation 0 everywhere.
@@ -131,7 +140,7 @@ def main():
             for side in sides:
                 wall, cpu, rss = med[side.name]
                 ratio = ""
-                if side.name == "gleaner" and "baseline" in med:
+                if side.binary and "baseline" in med:
                     ratio = f"{med['baseline'][0] / wall:6.1f}x"
                 print(f"{case:8} {side.name:9} {wall:8.3f} {cpu:8.3f} {rss:9.1f}  {ratio}")
         print(f"\ngleaner's last summary:\n{results[('changed', 'gleaner')][-1][3]}")

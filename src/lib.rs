@@ -62,7 +62,6 @@ pub mod model;
 pub mod rank;
 pub mod render;
 pub mod review;
-pub mod robots;
 pub mod score;
 pub mod store;
 pub mod subscriptions;

@@ -198,7 +198,7 @@ pub fn issue_week(published: DateTime<Utc>, tz: Tz) -> IsoWeek {
 /// newsletter's hosts (the feed's, its site link's and each issue page's) are left out
 /// of the links. `base` is the feed page's URL.
 pub fn parse_archive_feed(bytes: &[u8], base: &str) -> Result<Vec<ArchiveIssue>, ParseError> {
-    let feed = crate::ingest::parse::parse_feed(bytes, None, base)?;
+    let feed = crate::ingest::parse::parse_feed(bytes, None, base)?.feed;
     let mut own: Vec<String> = Vec::new();
     let mut add_host = |raw: &str| {
         if let Some(host) = Url::parse(raw)

@@ -252,7 +252,9 @@ mod tests {
     }
 
     fn feed(bytes: &[u8], base: &str) -> Feed {
-        crate::ingest::parse::parse_feed(bytes, None, base).unwrap().feed
+        crate::ingest::parse::parse_feed(bytes, None, base)
+            .unwrap()
+            .feed
     }
 
     fn items(name: &str, base: &str) -> (Aggregator, Vec<AggregatorItem>) {
