@@ -46,6 +46,16 @@ impl IsoWeek {
         i64::from(self.year) * 100 + i64::from(self.week)
     }
 
+    /// The week of a [`IsoWeek::key`]; `None` for a number that is no valid week.
+    pub fn from_key(key: i64) -> Option<IsoWeek> {
+        let (year, week) = (
+            i32::try_from(key / 100).ok()?,
+            u32::try_from(key % 100).ok()?,
+        );
+        NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)?;
+        Some(IsoWeek { year, week })
+    }
+
     /// `[start, end)` of this week in zone `tz`, as UTC instants.
     pub fn bounds(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
         (
@@ -54,8 +64,12 @@ impl IsoWeek {
         )
     }
 
+    /// The week after (itself at the end of time: weeks are only built for years up to
+    /// [`MAX_YEAR`], far from chrono's last date).
     pub fn next(self) -> IsoWeek {
-        let d = self.monday() + Duration::days(7);
+        let Some(d) = self.monday().checked_add_days(chrono::Days::new(7)) else {
+            return self;
+        };
         let w = d.iso_week();
         IsoWeek {
             year: w.year(),
@@ -64,7 +78,9 @@ impl IsoWeek {
     }
 
     pub fn previous(self) -> IsoWeek {
-        let d = self.monday() - Duration::days(7);
+        let Some(d) = self.monday().checked_sub_days(chrono::Days::new(7)) else {
+            return self;
+        };
         let w = d.iso_week();
         IsoWeek {
             year: w.year(),
@@ -92,8 +108,12 @@ impl fmt::Display for IsoWeek {
     }
 }
 
+/// The years a week may be named in.
+pub const MIN_YEAR: i32 = 1970;
+pub const MAX_YEAR: i32 = 9999;
+
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("bad week `{0}`: use this, last, or an ISO week like 2026-W48")]
+#[error("bad week `{0}`: use this, last, or an ISO week like 2026-W48 (years 1970 to 9999)")]
 pub struct BadWeek(pub String);
 
 impl FromStr for IsoWeek {
@@ -105,6 +125,9 @@ impl FromStr for IsoWeek {
         let week = week.trim_start_matches(['W', 'w']);
         let year: i32 = year.parse().map_err(|_| bad())?;
         let week: u32 = week.parse().map_err(|_| bad())?;
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Err(bad());
+        }
         NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(bad)?;
         Ok(IsoWeek { year, week })
     }
@@ -153,6 +176,23 @@ pub fn effective_time(
     }
 }
 
+/// The queue a post first seen after its own week ended belongs to: the week it was
+/// first seen (the editor could not have seen it in its own), so no post is lost. A
+/// feed's first poll brings its back catalogue, which is not late: those posts stay in
+/// their own weeks.
+pub fn late_week(
+    effective: DateTime<Utc>,
+    first_seen: DateTime<Utc>,
+    first_poll: bool,
+    tz: Tz,
+) -> Option<IsoWeek> {
+    let (own, seen) = (
+        IsoWeek::containing(effective, tz),
+        IsoWeek::containing(first_seen, tz),
+    );
+    (!first_poll && seen > own).then_some(seen)
+}
+
 /// Whether a published date can be believed, given when the entry was first seen.
 pub fn is_plausible(published: DateTime<Utc>, first_seen: DateTime<Utc>) -> bool {
     let t = published.timestamp();
@@ -183,6 +223,32 @@ mod tests {
         assert!("2026-W54".parse::<IsoWeek>().is_err());
         assert!("next".parse::<WeekSpec>().is_err());
         assert_eq!("LAST".parse::<WeekSpec>().unwrap(), WeekSpec::Last);
+        // Years chrono cannot step past (`?week=262143-W01` once panicked) are refused.
+        for bad in ["262143-W01", "10000-W01", "1969-W52", "-5-W01"] {
+            assert!(bad.parse::<IsoWeek>().is_err(), "{bad}");
+        }
+        let last: IsoWeek = "9999-W52".parse().unwrap();
+        assert_eq!(last.next().to_string(), "10000-W01");
+        assert_eq!(IsoWeek::from_key(last.key()), Some(last));
+        assert_eq!(IsoWeek::from_key(202654), None);
+    }
+
+    /// A post first seen after its week ended is late, in the week it was first seen,
+    /// however long after; never on its feed's first poll.
+    #[test]
+    fn posts_first_seen_after_their_week_are_late() {
+        let tz = chrono_tz::UTC;
+        let seen = utc("2026-11-30T00:30:00Z"); // Monday of 2026-W49
+        let cases = [
+            ("2026-11-29T23:30:00Z", false, Some("2026-W49")),
+            ("2026-11-12T12:00:00Z", false, Some("2026-W49")),
+            ("2026-11-30T00:10:00Z", false, None),
+            ("2026-11-12T12:00:00Z", true, None),
+        ];
+        for (published, first_poll, late) in cases {
+            let got = late_week(utc(published), seen, first_poll, tz).map(|w| w.to_string());
+            assert_eq!(got.as_deref(), late, "{published} first poll {first_poll}");
+        }
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct StoredPost {
     pub also_in: Vec<String>,
     /// The URLs of copies of the story under other URLs (see `normalize::title_key`).
     pub copies: Vec<String>,
+    /// For a post first seen after its own week ended, the week it was first seen:
+    /// the queue it belongs to (see [`crate::week::late_week`]).
+    pub late_week: Option<crate::week::IsoWeek>,
 }
 
 impl StoredPost {

@@ -29,21 +29,16 @@ use crate::model::{Candidate, Decision, StoredPost};
 use crate::week::IsoWeek;
 
 /// The queue week a post is in: the week it was deferred to; else, for a post first
-/// seen the week after it was published, the week it was first seen; else the week of
-/// its published (or first-seen) date.
+/// seen after its own week ended, the week it was first seen; else the week of its
+/// published (or first-seen) date.
 pub fn queue_week(post: &StoredPost, decision: Option<&Decision>, tz: Tz) -> IsoWeek {
     if let Some(d) = decision.filter(|d| d.state == Verdict::Defer.state())
         && let Ok(week) = d.week.parse()
     {
         return week;
     }
-    let published = IsoWeek::containing(post.effective_at, tz);
-    let seen = IsoWeek::containing(post.first_seen, tz);
-    if seen == published.next() {
-        seen
-    } else {
-        published
-    }
+    post.late_week
+        .unwrap_or_else(|| IsoWeek::containing(post.effective_at, tz))
 }
 
 /// The week a decision is recorded under: deferring moves the post to the next week.
@@ -122,7 +117,14 @@ mod tests {
             score: Default::default(),
             also_in: vec![],
             copies: vec![],
+            late_week: None,
         }
+    }
+
+    fn late(published: &str, seen: &str) -> StoredPost {
+        let mut p = post(published, seen);
+        p.late_week = crate::week::late_week(p.effective_at, p.first_seen, false, chrono_tz::UTC);
+        p
     }
 
     #[test]
@@ -130,10 +132,13 @@ mod tests {
         let tz = chrono_tz::UTC;
         let timely = post("2026-11-24T10:00:00Z", "2026-11-24T11:00:00Z");
         assert_eq!(queue_week(&timely, None, tz).to_string(), "2026-W48");
-        let late = post("2026-11-20T10:00:00Z", "2026-11-24T11:00:00Z");
-        assert_eq!(queue_week(&late, None, tz).to_string(), "2026-W48");
-        let old = post("2026-10-01T10:00:00Z", "2026-11-24T11:00:00Z");
-        assert_eq!(queue_week(&old, None, tz).to_string(), "2026-W40");
+        let late_by_days = late("2026-11-20T10:00:00Z", "2026-11-24T11:00:00Z");
+        assert_eq!(queue_week(&late_by_days, None, tz).to_string(), "2026-W48");
+        let late_by_weeks = late("2026-10-01T10:00:00Z", "2026-11-24T11:00:00Z");
+        assert_eq!(queue_week(&late_by_weeks, None, tz).to_string(), "2026-W48");
+        // Back catalogue from a feed's first poll stays in its own week.
+        let catalogue = post("2026-10-01T10:00:00Z", "2026-11-24T11:00:00Z");
+        assert_eq!(queue_week(&catalogue, None, tz).to_string(), "2026-W40");
         let deferred = Decision {
             state: "deferred".into(),
             note: None,

@@ -213,7 +213,9 @@ fn upsert_entry(
                   THEN url ELSE ?2 END,
             title = ?3, author = ?4, published = ?5, updated = ?6,
             changed_at = ?7, effective_at = ?8, content_hash = ?9, score = ?10, reasons = ?11,
-            week = ?12
+            week = ?12,
+            -- A new date may make a late post timely; never the other way round.
+            late_week = CASE WHEN late_week > ?12 THEN late_week END
          WHERE id = ?1",
     )?
     .execute(params![
@@ -251,8 +253,9 @@ fn insert_post(
     let effective = week::effective_time(entry.published, now);
     tx.prepare_cached(
         "INSERT INTO posts (feed_id, url, title, author, published, updated,
-            first_seen, effective_at, backfill, content_hash, score, reasons, week, title_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            first_seen, effective_at, backfill, content_hash, score, reasons, week, title_hash,
+            late_week)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         feed_id,
@@ -270,6 +273,7 @@ fn insert_post(
         encode_parts(&score.reasons),
         week_key(effective, batch.zone),
         scored.title_hash,
+        week::late_week(effective, now, batch.first_success, batch.zone).map(week::IsoWeek::key),
     ])?;
     let post_id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO post_texts (post_id, summary, content) VALUES (?1, ?2, ?3)")?

@@ -130,16 +130,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 9: what reading a feed's last document took beyond the plain parse (recovered
     // malformations, entries cut), shown beside its status.
     "ALTER TABLE feeds ADD COLUMN note TEXT;",
+    // 10: the queue a post first seen after its own week ended belongs to (see
+    // `week::late_week`), kept for the few posts that have one and indexed in rank
+    // order for them alone. Computed in Rust for older files (`LATE_SCHEMA`).
+    "ALTER TABLE posts ADD COLUMN late_week INTEGER;
+    CREATE INDEX posts_by_late_week ON posts(late_week, score DESC, effective_at DESC, id)
+        WHERE late_week IS NOT NULL;",
 ];
 
 /// The SQL function schema 8's migration converts stored parts with.
 const PARTS_CONVERSION: &str = "gleaner_json_parts_to_encoded";
 
+/// Schema version that introduced `late_week`; older files get theirs computed when
+/// the store knows its zone (see [`Store::open`]).
+pub(super) const LATE_SCHEMA: i64 = 10;
+
 /// Schema version that introduced `title_hash`; older files get theirs computed.
 const STORY_SCHEMA: i64 = 5;
 
 impl Store {
-    pub(super) fn migrate(&mut self) -> Result<()> {
+    /// Applies the migrations this file lacks; returns the version it had.
+    pub(super) fn migrate(&mut self) -> Result<i64> {
         let known = MIGRATIONS.len() as i64;
         let found: i64 = self
             .conn
@@ -168,7 +179,7 @@ impl Store {
         if found > 0 && found < STORY_SCHEMA {
             self.backfill_stories()?;
         }
-        Ok(())
+        Ok(found)
     }
 
     fn apply_migrations(&mut self, found: i64) -> Result<()> {

@@ -69,6 +69,7 @@ pub use parts::{decode_parts, encode_parts};
 pub use posts::QueueWindow;
 
 pub use crate::model::{Decision, FeedHealth, QueuedPost, StoredPost};
+use crate::week;
 use bulk::BULK_ROWS_PER_COMMIT;
 use bulk::BulkUpdate;
 use ingest::week_key;
@@ -176,10 +177,13 @@ impl Store {
         };
         store.configure().map_err(|e| store.err(e))?;
         store.fit_page_cache().map_err(|e| store.err(e))?;
-        store.migrate()?;
+        let migrated_from = store.migrate()?;
         store.ensure_rank_index()?;
         match store.meta(WEEK_ZONE)?.and_then(|z| z.parse().ok()) {
-            Some(zone) => store.zone = zone,
+            Some(zone) if !(1..migrations::LATE_SCHEMA).contains(&migrated_from) => {
+                store.zone = zone
+            }
+            Some(zone) => store.recompute_weeks(zone)?,
             None => store.recompute_weeks(chrono_tz::UTC)?,
         }
         Ok(store)
@@ -201,25 +205,41 @@ impl Store {
         self.recompute_weeks(zone)
     }
 
+    /// Computes every post's week and late week (see [`week::late_week`]) in `zone`. A
+    /// post counts as brought by its feed's first poll when it was first seen no later
+    /// than the feed's first success.
     fn recompute_weeks(&mut self, zone: chrono_tz::Tz) -> Result<()> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
         {
             let mut read = tx
-                .prepare("SELECT id, effective_at FROM posts")
+                .prepare(
+                    "SELECT p.id, p.effective_at, p.first_seen,
+                            p.first_seen <= coalesce(f.first_success, p.first_seen)
+                     FROM posts p JOIN feeds f ON f.id = p.feed_id",
+                )
                 .map_err(|e| sql_err(&path, e))?;
             let mut write = tx
-                .prepare("UPDATE posts SET week = ?2 WHERE id = ?1 AND week IS NOT ?2")
+                .prepare(
+                    "UPDATE posts SET week = ?2, late_week = ?3
+                     WHERE id = ?1 AND (week IS NOT ?2 OR late_week IS NOT ?3)",
+                )
                 .map_err(|e| sql_err(&path, e))?;
             let mut rows = read.query([]).map_err(|e| sql_err(&path, e))?;
             while let Some(row) = rows.next().map_err(|e| sql_err(&path, e))? {
-                let (id, at): (i64, i64) = (
+                let (id, at, seen, first_poll): (i64, i64, i64, bool) = (
                     row.get(0).map_err(|e| sql_err(&path, e))?,
                     row.get(1).map_err(|e| sql_err(&path, e))?,
+                    row.get(2).map_err(|e| sql_err(&path, e))?,
+                    row.get(3).map_err(|e| sql_err(&path, e))?,
                 );
-                let week = week_key(from_unix(at).unwrap_or_default(), zone);
+                let (at, seen) = (
+                    from_unix(at).unwrap_or_default(),
+                    from_unix(seen).unwrap_or_default(),
+                );
+                let late = week::late_week(at, seen, first_poll, zone).map(week::IsoWeek::key);
                 write
-                    .execute(params![id, week])
+                    .execute(params![id, week_key(at, zone), late])
                     .map_err(|e| sql_err(&path, e))?;
             }
         }

@@ -59,20 +59,19 @@ impl Store {
     }
 
     /// A week's review queue, best first: the week's undecided candidates seen in time,
-    /// last week's posts first seen this week (late arrivals, which reach this queue
-    /// and no other), and posts deferred to this week or earlier and still undecided.
-    /// Posts are visited lazily, like [`Store::each_candidate`]: the three parts are
-    /// merged in rank order, the first two straight from the `posts_by_week_rank`
-    /// index, the deferred ones (few) from the decisions; each post's row is read only
-    /// when visited. Before, every post of both weeks was read and sorted, and the
-    /// planner walked all posts for it: `gleaner queue` took 0.9 s on the history
-    /// bench's 1,000,000 posts; now 0.02 s.
+    /// posts first seen this week after their own week ended (late arrivals, see
+    /// [`week::late_week`]: they reach this queue and no other), and posts deferred to
+    /// this week or earlier and still undecided. Posts are visited lazily, like
+    /// [`Store::each_candidate`]: the three parts are merged in rank order, the first
+    /// two straight from the rank indexes (`posts_by_week_rank`, `posts_by_late_week`),
+    /// the deferred ones (few) from the decisions; each post's row is read only when
+    /// visited, so the queue costs the same at any history size.
     pub fn each_queued(
         &self,
         w: QueueWindow,
         mut visit: impl FnMut(QueuedPost) -> ControlFlow<()>,
     ) -> Result<()> {
-        let (start, end) = w.week.bounds(self.zone);
+        let (_, end) = w.week.bounds(self.zone);
         let candidate = "p.score >= :min_score AND p.backfill = 0 AND p.story_of IS NULL";
         let undecided =
             "NOT EXISTS (SELECT 1 FROM decisions d WHERE d.post_id = p.id AND d.undone = 0)";
@@ -82,8 +81,7 @@ impl Store {
               WHERE p.week = :week AND {candidate} AND p.first_seen < :end AND {undecided}
              UNION ALL
              SELECT p.score, p.effective_at, p.id, 0, 1 FROM posts p
-              WHERE p.week = :previous AND {candidate}
-                AND p.first_seen >= :start AND p.first_seen < :end AND {undecided}
+              WHERE p.late_week = :week AND {candidate} AND {undecided}
              UNION ALL
              SELECT p.score, p.effective_at, p.id, 1, 0 FROM decisions d CROSS JOIN posts p ON p.id = d.post_id
               WHERE d.undone = 0 AND d.state = 'deferred' AND d.week <= :label AND {candidate}
@@ -94,9 +92,7 @@ impl Store {
         let mut rows = stmt
             .query(rusqlite::named_params! {
                 ":week": w.week.key(),
-                ":previous": w.week.previous().key(),
                 ":label": w.week.to_string(),
-                ":start": start.timestamp(),
                 ":end": end.timestamp(),
                 ":min_score": w.min_score,
             })
@@ -130,7 +126,8 @@ pub(super) const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, t.sum
             WHERE (s.post_id = p.id OR s.post_id IN (SELECT id FROM posts c WHERE c.story_of = p.id))
               AND s.feed_id != p.feed_id ORDER BY f2.name)),
         (SELECT group_concat(c.url, char(31)) FROM posts c
-            WHERE c.story_of = p.id AND c.url IS NOT NULL)
+            WHERE c.story_of = p.id AND c.url IS NOT NULL),
+        p.late_week
     FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id";
 
 /// [`POST_SELECT`] of one post, by id.
@@ -174,5 +171,8 @@ pub(super) fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Re
         },
         also_in: split(also_in),
         copies: split(copies),
+        late_week: r
+            .get::<_, Option<i64>>(at + 14)?
+            .and_then(week::IsoWeek::from_key),
     })
 }

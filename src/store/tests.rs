@@ -289,18 +289,21 @@ fn a_weeks_queue_merges_its_own_late_and_deferred_posts_in_rank_order() {
         };
         ScoredEntry::new(e, score)
     };
-    // `now()` is Monday of 2026-W48: 0 days back is this week, 3 last week (first
-    // seen now, so late), 10 the week before (only in the queue once deferred).
+    // `now()` is Monday of 2026-W48: 0 days back is this week, 3 last week and 10 the
+    // week before (first seen now, after their weeks ended, so late), 10 on the feed's
+    // first poll (back catalogue: only in the queue once deferred).
+    let feed = s.feed_state("a").unwrap().unwrap().id;
+    let first_poll = vec![at(10, "deferred", 4.0), at(10, "catalogue", 8.0)];
+    s.record_fetched(feed, &FetchRecord::default(), &first_poll, now())
+        .unwrap();
     let posts = vec![
         at(0, "this week", 5.0),
         at(3, "late", 3.0),
-        at(10, "deferred", 4.0),
         at(0, "low", 2.0),
         at(0, "picked", 6.0),
-        at(10, "too old", 7.0),
+        at(10, "two weeks late", 7.0),
         at(0, "below the floor", 0.5),
     ];
-    let feed = s.feed_state("a").unwrap().unwrap().id;
     s.record_fetched(feed, &FetchRecord::default(), &posts, now())
         .unwrap();
     let id = |title: &str| -> i64 {
@@ -326,6 +329,7 @@ fn a_weeks_queue_merges_its_own_late_and_deferred_posts_in_rank_order() {
     })
     .unwrap();
     let expected = [
+        ("two weeks late", false, true),
         ("this week", false, false),
         ("deferred", true, false),
         ("late", false, true),

@@ -187,6 +187,43 @@ fn a_late_arrival_reaches_this_weeks_queue_once() {
     });
 }
 
+/// A post first seen weeks after it was published (its feed failed for a while, or it
+/// appeared late in the feed) reaches the queue of the week it was first seen, marked
+/// late; a feed's back catalogue on its first poll does not: it stays in its own weeks.
+#[test]
+fn a_post_first_seen_weeks_late_reaches_a_queue_but_a_first_polls_catalogue_does_not() {
+    at_instants(|_| {
+        let server = FeedServer::start();
+        let weeks_ago = |weeks: i64| {
+            Some((crate::util::recently() - chrono::Duration::weeks(weeks)).to_rfc2822())
+        };
+        let mut catalogue = Item::new("old", "https://blog.example/old", "Old outage", "");
+        catalogue.published = weeks_ago(3);
+        server.route("/f", Route::feed(rss(&[catalogue])));
+        let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+        ws.ok(&["poll"]);
+        let mut catalogue = Item::new("old", "https://blog.example/old", "Old outage", "");
+        catalogue.published = weeks_ago(3);
+        let mut resurfaced = Item::new("lost", "https://blog.example/lost", "Outage we missed", "");
+        resurfaced.published = weeks_ago(2);
+        server.route("/f", Route::feed(rss(&[catalogue, resurfaced])));
+        ws.ok(&["poll"]);
+
+        let queue = ws.json(&["queue", "--format", "json"]);
+        let titles: Vec<&str> = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["Outage we missed"], "{queue:#}");
+        assert_eq!(queue[0]["late"], true);
+        // Picked from this week's queue, it is in this week's draft.
+        ws.ok(&["pick", &id_of(&queue, "Outage we missed")]);
+        assert!(ws.ok(&["draft"]).contains("Outage we missed"));
+    });
+}
+
 #[test]
 fn the_draft_lists_picks_in_order_with_blurbs_and_attribution() {
     let (_server, ws) = workspace();
