@@ -57,6 +57,12 @@ pub(super) fn poll(
         p.finish_and_clear();
     }
     emit(&poll_summary(&report))?;
+    if let Some(why) = report.storage_failure() {
+        anyhow::bail!(
+            "the database {} could not be written ({why}); nothing of those feeds was kept: free some space or fix the file's permissions, then poll again",
+            db.display()
+        );
+    }
     Ok(Outcome::Done)
 }
 

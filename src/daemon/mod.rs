@@ -30,7 +30,7 @@ use timer::Recurring;
 
 use crate::app::{apply_config, open_scored};
 use crate::config::{Config, next_cron};
-use crate::ingest::pipeline::Poller;
+use crate::ingest::pipeline::{FeedResult, Poller};
 use crate::model::Candidate;
 use crate::rank::rescore::rescore_if_stale;
 use crate::rank::shortlist;
@@ -58,6 +58,15 @@ pub fn run(config: Config, db: PathBuf) -> anyhow::Result<()> {
 
 async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     let store = open_scored(&config, &db)?;
+    // A daemon that cannot write would fail every poll in silence: better not to start.
+    store
+        .set_meta("daemon_started_at", &crate::model::rfc3339(crate::clock::now()))
+        .with_context(|| {
+            format!(
+                "cannot write to the database {}; the daemon needs to (check the disk's free space and the file's permissions)",
+                db.display()
+            )
+        })?;
     tracing::info!(
         config = %config.path.display(),
         database = %db.display(),
@@ -207,11 +216,14 @@ impl Daemon {
             .await;
         let finished = crate::clock::now();
         let seconds = (finished - started).num_milliseconds() as f64 / 1000.0;
+        // Feeds the database would not take failed too, though their rows cannot say so.
+        let not_stored = report.count(|r| matches!(r, FeedResult::NotStored { .. })) as u64;
         let failing = off_async(&self.store, |store| store.failing_feed_count())
             .await
             .ok()
             .and_then(Result::ok)
-            .unwrap_or(0);
+            .unwrap_or(0)
+            + not_stored;
         self.metrics.record_poll(
             &report,
             seconds,
@@ -220,7 +232,8 @@ impl Daemon {
             config.feeds.len(),
         );
         if !*self.shutdown.borrow() {
-            self.clock.poll_finished(finished);
+            let storage_failure = report.storage_failure().map(str::to_owned);
+            self.clock.poll_finished(finished, storage_failure);
         }
         let entries = report.entries();
         tracing::info!(

@@ -54,6 +54,11 @@ pub enum FeedResult {
     },
     /// The poll was asked to stop before this feed started.
     Cancelled,
+    /// Fetched, but the database refused to store it (a full disk, a read-only file):
+    /// nothing of it was kept, and the next poll fetches it again.
+    NotStored {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -87,9 +92,20 @@ impl PollReport {
         total
     }
 
+    /// Each feed that failed, or could not be stored, with why.
     pub fn failed(&self) -> impl Iterator<Item = (&str, &str)> {
         self.feeds.iter().filter_map(|f| match &f.result {
-            FeedResult::Failed { message, .. } => Some((f.name.as_str(), message.as_str())),
+            FeedResult::Failed { message, .. } | FeedResult::NotStored { message } => {
+                Some((f.name.as_str(), message.as_str()))
+            }
+            _ => None,
+        })
+    }
+
+    /// Why the database could not be written during this poll, if it could not.
+    pub fn storage_failure(&self) -> Option<&str> {
+        self.feeds.iter().find_map(|f| match &f.result {
+            FeedResult::NotStored { message } => Some(message.as_str()),
             _ => None,
         })
     }
@@ -248,7 +264,7 @@ impl Poller {
             .await;
         match stored {
             Ok(()) => FeedResult::NotModified,
-            Err(err) => failed_result(&err.to_string()),
+            Err(err) => not_stored(state, &err),
         }
     }
 
@@ -305,7 +321,7 @@ impl Poller {
             .await
         {
             Ok(counts) => FeedResult::Fetched(counts),
-            Err(err) => failed_result(&err.to_string()),
+            Err(err) => not_stored(state, &err),
         }
     }
 
@@ -317,8 +333,7 @@ impl Poller {
         let wait = max_age
             .filter(|_| settings.respect_cache_control)?
             .min(settings.max_backoff);
-        (!wait.is_zero())
-            .then(|| crate::clock::now() + chrono::Duration::from_std(wait).unwrap_or_default())
+        (!wait.is_zero()).then(|| later(crate::clock::now(), wait))
     }
 
     async fn record_failure(&self, state: &FeedState, err: FetchError) -> FeedResult {
@@ -338,7 +353,7 @@ impl Poller {
             http_status: err.http_status,
             message: err.message.clone(),
             gone,
-            next_poll: now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+            next_poll: later(now, wait),
         };
         tracing::warn!(feed = %state.name, url = %state.url, error = %err.message, retry_in_secs = wait.as_secs(), "feed failed");
         let id = state.id;
@@ -350,10 +365,7 @@ impl Poller {
                 message: err.message,
                 gone,
             },
-            Err(store_err) => failed_result(&format!(
-                "{}; and recording it failed: {store_err}",
-                err.message
-            )),
+            Err(store_err) => not_stored(state, &store_err),
         }
     }
 
@@ -507,6 +519,23 @@ pub fn score_document(
         entries,
         notes: parsed.notes,
     })
+}
+
+/// `wait` after `now`, or the end of time: a server may ask for any `Retry-After`.
+fn later(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(wait)
+        .ok()
+        .and_then(|wait| now.checked_add_signed(wait))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// A feed whose outcome the database would not take: logged with the reason, once per
+/// feed, and reported as such (see [`FeedResult::NotStored`]).
+fn not_stored(state: &FeedState, err: &StoreError) -> FeedResult {
+    tracing::error!(feed = %state.name, url = %state.url, error = %err, "cannot store the feed");
+    FeedResult::NotStored {
+        message: format!("could not store it: {err}"),
+    }
 }
 
 fn failed_result(message: &str) -> FeedResult {

@@ -215,7 +215,8 @@ pub fn queue_table(items: &[QueueItem]) -> String {
 pub fn poll_summary(report: &PollReport) -> String {
     let fetched = report.count(|r| matches!(r, FeedResult::Fetched(_)));
     let not_modified = report.count(|r| matches!(r, FeedResult::NotModified));
-    let failed = report.count(|r| matches!(r, FeedResult::Failed { .. }));
+    let failed =
+        report.count(|r| matches!(r, FeedResult::Failed { .. } | FeedResult::NotStored { .. }));
     let waiting = report.count(|r| matches!(r, FeedResult::Waiting { .. }));
     let entries = report.entries();
     let mut out = format!(

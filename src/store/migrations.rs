@@ -190,10 +190,7 @@ impl Store {
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", version))
                 .and_then(|_| tx.commit())
-                .map_err(|source| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source,
-                })?;
+                .map_err(|e| sql_err(&path, e))?;
         }
         Ok(())
     }

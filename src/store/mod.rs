@@ -96,6 +96,16 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("database {}: {source}; it cannot be written: check the disk's free space and the file's permissions", path.display())]
+    Unwritable {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database {} is damaged ({source}); gleaner will not read or write it: restore a backup, or recover what it holds with `sqlite3 {} .recover`", path.display(), path.display())]
+    Damaged {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("database {}: {source}", path.display())]
     Sqlite {
         path: PathBuf,
@@ -160,10 +170,7 @@ impl Store {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -254,15 +261,7 @@ impl Store {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        if let rusqlite::Error::SqliteFailure(f, _) = &source
-            && f.code == rusqlite::ErrorCode::NotADatabase
-        {
-            return StoreError::NotADatabase(self.path.clone());
-        }
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        sql_err(&self.path, source)
     }
 
     fn configure(&self) -> rusqlite::Result<()> {
@@ -361,10 +360,22 @@ fn execute_cached(
     conn.prepare_cached(sql)?.execute(params)
 }
 
+/// What an SQLite error means for the editor: a file that is not a database, a disk
+/// that refuses writes, a damaged file, or anything else.
 fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
+    use rusqlite::ErrorCode;
+    let path = path.to_path_buf();
+    let code = match &source {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    match code {
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase(path),
+        Some(ErrorCode::DiskFull | ErrorCode::ReadOnly | ErrorCode::SystemIoFailure) => {
+            StoreError::Unwritable { path, source }
+        }
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, source },
+        _ => StoreError::Sqlite { path, source },
     }
 }
 

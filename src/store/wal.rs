@@ -112,10 +112,30 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Commits the group. A failed `COMMIT` (a full disk) can leave the transaction
+    /// open, holding the write lock, and every later write would then run inside it
+    /// and be lost with it: whatever is still open is rolled back, and the error
+    /// returned. Resizing the page cache after a commit is not the commit: its failure
+    /// is only logged.
     pub fn commit_group(&mut self) -> Result<()> {
-        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            self.roll_back_if_open();
+            return Err(self.err(e));
+        }
         self.ask_for_checkpoint();
-        self.fit_page_cache().map_err(|e| self.err(e))
+        if let Err(e) = self.fit_page_cache() {
+            tracing::warn!(db = %self.path.display(), error = %e, "cannot resize the page cache");
+        }
+        Ok(())
+    }
+
+    /// Rolls back the transaction the connection is in, if any.
+    pub(super) fn roll_back_if_open(&mut self) {
+        if !self.conn.is_autocommit()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(db = %self.path.display(), error = %e, "cannot roll back");
+        }
     }
 
     /// Sizes the page cache for the database as it is now ([`page_cache_kib`]), once
@@ -236,5 +256,28 @@ mod tests {
         s.checkpointer.take().expect("started").stop();
         assert_eq!(scores_in_file_alone(dir.path()), [9.0; 3]);
         s.end_background_checkpoints().unwrap();
+    }
+
+    /// A `COMMIT` that fails (here a deferred foreign key, as a full disk would) leaves
+    /// no transaction open behind it: the next group begins.
+    #[test]
+    fn a_failed_group_commit_is_rolled_back() {
+        let (_d, mut s) = store();
+        s.begin_group().unwrap();
+        s.conn
+            .execute_batch(
+                "PRAGMA defer_foreign_keys = ON;
+                 INSERT INTO sightings (feed_id, item_key, post_id, first_seen) VALUES (1, 'k', 999, 0);",
+            )
+            .unwrap();
+        assert!(s.commit_group().is_err());
+        assert!(s.conn.is_autocommit(), "the failed group was rolled back");
+        s.begin_group().unwrap();
+        s.commit_group().unwrap();
+        let count: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM sightings", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 0);
     }
 }

@@ -132,6 +132,7 @@ impl Metrics {
                 FeedResult::NotModified => "not_modified",
                 FeedResult::Failed { gone: true, .. } => "gone",
                 FeedResult::Failed { .. } => "error",
+                FeedResult::NotStored { .. } => "not_stored",
                 FeedResult::Waiting { .. } | FeedResult::Cancelled => continue,
             };
             self.feed_fetches

@@ -37,6 +37,8 @@ use crate::week::{IsoWeek, WeekSpec};
 pub struct PollClock {
     started: DateTime<Utc>,
     last_poll: Mutex<Option<DateTime<Utc>>>,
+    /// Why the last poll could not write to the database, when it could not.
+    storage_failure: Mutex<Option<String>>,
     /// When the poll after one finishing at the given time is due.
     next_after: Box<dyn Fn(DateTime<Utc>) -> Option<DateTime<Utc>> + Send + Sync>,
     /// How late a poll may finish before the daemon is unhealthy.
@@ -52,17 +54,27 @@ impl PollClock {
         PollClock {
             started,
             last_poll: Mutex::new(None),
+            storage_failure: Mutex::new(None),
             next_after: Box::new(next_after),
             grace,
         }
     }
 
-    pub fn poll_finished(&self, at: DateTime<Utc>) {
+    /// Notes a finished poll, and whether the database refused its writes (then the
+    /// daemon is unhealthy until a poll writes again).
+    pub fn poll_finished(&self, at: DateTime<Utc>, storage_failure: Option<String>) {
         *self.last_poll.lock().expect("clock lock") = Some(at);
+        *self.storage_failure.lock().expect("clock lock") = storage_failure;
     }
 
-    /// `Ok(description)` when polls are on schedule, `Err(reason)` when overdue.
+    /// `Ok(description)` when polls are on schedule and stored, `Err(reason)` when
+    /// overdue or when the last poll could not write to the database.
     pub fn verdict(&self, now: DateTime<Utc>) -> Result<String, String> {
+        if let Some(why) = self.storage_failure.lock().expect("clock lock").clone() {
+            return Err(format!(
+                "the last poll could not write to the database: {why}"
+            ));
+        }
         let last = *self.last_poll.lock().expect("clock lock");
         poll_verdict(now, self.started, last, &*self.next_after, self.grace)
     }

@@ -8,5 +8,7 @@ mod hostile;
 mod ranking;
 mod recover;
 mod review;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod storage;
 mod subscriptions;
 mod util;

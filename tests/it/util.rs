@@ -462,6 +462,17 @@ impl Workspace {
         cmd
     }
 
+    /// The command [`Workspace::cmd`] runs, as a plain `std` command (for what
+    /// assert_cmd cannot set, such as resource limits).
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gleaner"));
+        cmd.env_remove("GLEANER_CONFIG")
+            .env_remove("GLEANER_LOG")
+            .env("GLEANER_NOW", now().to_rfc3339());
+        cmd.arg("--config").arg(self.config()).args(args);
+        cmd
+    }
+
     /// Runs and returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self.cmd(args).output().unwrap();
@@ -668,17 +679,13 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `gleaner daemon` with JSON logs on a pipe.
     pub fn start(ws: &Workspace) -> (Daemon, LogLines) {
+        Daemon::spawn(ws.std_cmd(&["--log-format", "json", "daemon"]))
+    }
+
+    /// Starts the daemon `command` runs (see [`Workspace::std_cmd`]).
+    pub fn spawn(mut command: std::process::Command) -> (Daemon, LogLines) {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gleaner"))
-            .args([
-                "--config",
-                ws.config().to_str().unwrap(),
-                "--log-format",
-                "json",
-                "daemon",
-            ])
-            .env_remove("GLEANER_LOG")
-            .env("GLEANER_NOW", now().to_rfc3339())
+        let mut child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

@@ -1,0 +1,129 @@
+//! When the database cannot be written (a full disk, here a file-size limit on the
+//! process, since a test cannot mount a small file system): every feed says so, the
+//! daemon turns unhealthy or refuses to start, and once writing works again the next
+//! poll stores everything.
+
+use std::os::unix::process::CommandExt;
+
+use crate::util::{Daemon, FeedServer, Item, RULES, Route, Workspace, http_get, rss};
+
+/// Limits the size of any file the command writes to `bytes` (RLIMIT_FSIZE); a write
+/// past it fails with EFBIG, as on a full disk, instead of killing the process.
+fn with_file_size_limit(mut command: std::process::Command, bytes: u64) -> std::process::Command {
+    // SAFETY: only async-signal-safe calls (signal, setrlimit) between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command
+}
+
+/// 300 posts of ~4 KB each: far more than the limits below let the WAL take.
+fn big_feed() -> String {
+    let text = "An outage with retries. ".repeat(160);
+    let posts: Vec<(String, String, String)> = (0..300)
+        .map(|i| {
+            (
+                format!("g{i}"),
+                format!("https://blog.example/{i}"),
+                format!("Outage {i}"),
+            )
+        })
+        .collect();
+    let items: Vec<Item<'_>> = posts
+        .iter()
+        .map(|(guid, link, title)| Item::new(guid, link, title, &text))
+        .collect();
+    rss(&items)
+}
+
+fn workspace() -> (FeedServer, Workspace) {
+    let server = FeedServer::start();
+    let first = Item::new("first", "https://blog.example/first", "First outage", "");
+    server.route("/f", Route::feed(rss(&[first])));
+    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+    ws.ok(&["poll"]);
+    server.route("/f", Route::feed(big_feed()));
+    (server, ws)
+}
+
+#[test]
+fn a_poll_that_cannot_write_says_so_and_the_next_stores_everything() {
+    let (_server, ws) = workspace();
+    let out = with_file_size_limit(ws.std_cmd(&["poll"]), 64 * 1024)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.contains("F: could not store it: "), "{stdout}");
+    assert!(stderr.contains("could not be written"), "{stderr}");
+    assert_eq!(
+        ws.sql_count("SELECT count(*) FROM posts"),
+        1,
+        "nothing half-stored"
+    );
+
+    // Space is back: the next poll fetches the feed again (no validators were kept)
+    // and stores all of it.
+    ws.ok(&["poll"]);
+    assert_eq!(ws.sql_count("SELECT count(*) FROM posts"), 301);
+}
+
+#[test]
+fn the_daemon_refuses_a_database_it_cannot_write() {
+    let (_server, ws) = workspace();
+    let out = with_file_size_limit(ws.std_cmd(&["daemon"]), 0)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("check the disk's free space"), "{stderr}");
+}
+
+#[test]
+fn a_daemon_whose_polls_cannot_write_is_unhealthy_and_says_why() {
+    let (_server, ws) = workspace();
+    let command = ws.std_cmd(&["--log-format", "json", "daemon"]);
+    let (_daemon, lines) = Daemon::spawn(with_file_size_limit(command, 64 * 1024));
+    let (mut addr, mut logged) = (String::new(), false);
+    for line in lines.map_while(Result::ok) {
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        match event["message"].as_str() {
+            Some(m) if m.starts_with("http server listening") => {
+                addr = event["addr"].as_str().unwrap().to_owned()
+            }
+            Some("cannot store the feed") => {
+                assert_eq!(event["feed"], "F", "{line}");
+                assert!(event["error"].as_str().is_some_and(|e| !e.is_empty()));
+                logged = true;
+            }
+            Some("poll finished") => break,
+            _ => {}
+        }
+    }
+    assert!(
+        logged,
+        "the storage error is logged with its feed and reason"
+    );
+    let (status, body) = http_get(&addr, "/healthz", &[]);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("could not write to the database"), "{body}");
+    let (_, metrics) = http_get(&addr, "/metrics", &[]);
+    assert!(
+        metrics.contains("gleaner_feed_fetches_total{result=\"not_stored\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("gleaner_feeds_failing 1"), "{metrics}");
+}
