@@ -29,10 +29,30 @@ pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError
     )
 }
 
+/// [`open_store`] for a command that writes (a poll, a decision, a rescore, the daemon):
+/// a damaged file is refused before anything is written into it (SQLite would write
+/// into the pages it can still read, making it worse), whichever pages the command
+/// itself would touch. Reading commands meet the same refusal when they reach a
+/// damaged page.
+pub fn open_for_writing(config: &Config, db: &Path) -> Result<Store, StoreError> {
+    let store = Store::open(db)?;
+    store.check_intact()?;
+    let mut store = store;
+    apply_config(&mut store, config)?;
+    Ok(store)
+}
+
 /// [`open_store`], then rescored if the rules changed since the stored scores were
 /// computed: what any command that shows scores opens.
 pub fn open_scored(config: &Config, db: &Path) -> Result<Store, StoreError> {
     let mut store = open_store(config, db)?;
+    rescore_if_stale(&mut store, config)?;
+    Ok(store)
+}
+
+/// [`open_for_writing`], then rescored like [`open_scored`].
+pub fn open_scored_for_writing(config: &Config, db: &Path) -> Result<Store, StoreError> {
+    let mut store = open_for_writing(config, db)?;
     rescore_if_stale(&mut store, config)?;
     Ok(store)
 }

@@ -28,7 +28,7 @@ pub(super) fn poll(
             );
         }
     }
-    let store = crate::app::open_scored(&config, db)?;
+    let store = crate::app::open_scored_for_writing(&config, db)?;
     let config = Arc::new(config);
     let poller = Poller::new(config.clone(), Arc::new(Mutex::new(store)))?;
     let feeds: Vec<_> = config

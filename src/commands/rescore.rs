@@ -7,7 +7,7 @@ use crate::config::Config;
 
 /// Rescores every stored entry and says how.
 pub(super) fn rescore(config: &Config, db: &Path) -> anyhow::Result<Outcome> {
-    let mut store = crate::app::open_store(config, db)?;
+    let mut store = crate::app::open_for_writing(config, db)?;
     let done = crate::rank::rescore::rescore(&mut store, config)?;
     emit(&format!(
         "rescored {} entries by {}; {} scores changed\n",

@@ -39,7 +39,7 @@ pub(super) fn decide(
     ids: &[i64],
     note: Option<&str>,
 ) -> anyhow::Result<Outcome> {
-    let mut store = crate::app::open_store(config, db)?;
+    let mut store = crate::app::open_for_writing(config, db)?;
     let mut outcome = Outcome::Done;
     for &id in ids {
         match decide_one(&mut store, config, verdict, id, note)? {
@@ -54,7 +54,7 @@ pub(super) fn decide(
 }
 
 pub(super) fn undo(config: &Config, db: &Path, ids: &[i64]) -> anyhow::Result<Outcome> {
-    let mut store = crate::app::open_store(config, db)?;
+    let mut store = crate::app::open_for_writing(config, db)?;
     let mut outcome = Outcome::Done;
     for &id in ids {
         match store.undo(id)? {

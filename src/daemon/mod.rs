@@ -28,7 +28,7 @@ mod timer;
 
 use timer::Recurring;
 
-use crate::app::{apply_config, open_scored};
+use crate::app::apply_config;
 use crate::config::{Config, next_cron};
 use crate::ingest::pipeline::{FeedResult, Poller};
 use crate::model::Candidate;
@@ -57,7 +57,7 @@ pub fn run(config: Config, db: PathBuf) -> anyhow::Result<()> {
 }
 
 async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
-    let store = open_scored(&config, &db)?;
+    let store = crate::app::open_scored_for_writing(&config, &db)?;
     // A daemon that cannot write would fail every poll in silence: better not to start.
     store
         .set_meta("daemon_started_at", &crate::model::rfc3339(crate::clock::now()))

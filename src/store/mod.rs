@@ -310,6 +310,25 @@ impl Store {
         }
     }
 
+    /// Refuses a damaged file: SQLite's `quick_check` reads every page once (about
+    /// 15 ms for a 15 MB database whose pages are cached).
+    pub fn check_intact(&self) -> Result<()> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if verdict == "ok" {
+            return Ok(());
+        }
+        Err(StoreError::Damaged {
+            path: self.path.clone(),
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(verdict),
+            ),
+        })
+    }
+
     /// Whether the database answers: reads its schema, touching no table rows (the
     /// health check's probe, cheap at any size).
     pub fn ping(&self) -> Result<()> {

@@ -127,3 +127,35 @@ fn a_daemon_whose_polls_cannot_write_is_unhealthy_and_says_why() {
     );
     assert!(metrics.contains("gleaner_feeds_failing 1"), "{metrics}");
 }
+
+/// A damaged file is refused alike by every command that writes (before writing) and
+/// by those that read (when they reach a damaged page), with the same advice.
+#[test]
+fn every_command_refuses_a_damaged_database_the_same_way() {
+    let (_server, ws) = workspace();
+    ws.ok(&["poll"]);
+    let id = ws.sql_count("SELECT min(id) FROM posts").to_string();
+    let mut bytes = std::fs::read(ws.db()).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 8 * page, "a database of some pages");
+    let end = bytes.len() - page;
+    for b in &mut bytes[2 * page..end] {
+        *b = 0x5a;
+    }
+    std::fs::write(ws.db(), &bytes).unwrap();
+
+    for args in [
+        vec!["pick", id.as_str()],
+        vec!["poll"],
+        vec!["queue"],
+        vec!["shortlist", "--week"],
+        vec!["rescore"],
+    ] {
+        let (code, _, err) = ws.run(&args);
+        assert_eq!(code, 2, "gleaner {args:?}: {err}");
+        assert!(err.contains("is damaged"), "gleaner {args:?}: {err}");
+        assert!(err.contains(".recover"), "gleaner {args:?}: {err}");
+    }
+    let after = std::fs::read(ws.db()).unwrap();
+    assert!(after == bytes, "nothing was written into the damaged file");
+}
