@@ -57,9 +57,9 @@ pub enum Command {
         /// this, last, or an ISO week like 2026-W48 (`--week` alone: this week)
         #[arg(long, value_name = "WEEK", num_args = 0..=1, default_value = "this", default_missing_value = "this")]
         week: WeekSpec,
-        /// At most this many candidates [default: `shortlist_size` from the config]
-        #[arg(long, value_name = "N")]
-        limit: Option<usize>,
+        /// At most this many candidates, 1 to 10000 [default: `shortlist_size` from the config]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=10_000))]
+        limit: Option<u16>,
         #[arg(long, value_enum, default_value_t = ShortlistFormat::Markdown)]
         format: ShortlistFormat,
     },

@@ -68,7 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             week,
             limit,
             format,
-        } => shortlist::shortlist(&config, &db, week, limit, format),
+        } => shortlist::shortlist(&config, &db, week, limit.map(usize::from), format),
         Command::Feeds { format } => feeds::feeds(&config, &db, format),
         Command::Explain { id, format } => shortlist::explain(&config, &db, id, format),
         Command::Queue { week, format } => review::queue(&config, &db, week, format),

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use toml_edit::{Item, Table};
 
-use super::values::as_number;
 use super::*;
 
 const SETTINGS_KEYS: &[&str] = &[
@@ -39,6 +38,11 @@ const TOP_KEYS: &[&str] = &["settings", "server", "notify", "learning", "feed", 
 const LEARNING_KEYS: &[&str] = &["enabled", "min_each", "max_points"];
 const NOTIFY_KEYS: &[&str] = &["webhook", "review_url", "top"];
 const SERVER_KEYS: &[&str] = &["listen", "token"];
+
+/// The largest list a config may ask for (`shortlist_size`, `max_per_feed`).
+pub(super) const MAX_LIST: usize = 10_000;
+/// The largest number of points a weight, boost or threshold may be, either way.
+const POINTS: f64 = 1_000_000.0;
 
 /// Walks the document, collecting problems instead of stopping at the first.
 pub(super) struct Reader {
@@ -98,17 +102,13 @@ impl Reader {
         let Some(t) = self.section(item, "learning", LEARNING_KEYS) else {
             return defaults;
         };
-        let max_points = self.number(t, "max_points").unwrap_or(defaults.max_points);
-        if !(0.0..=100.0).contains(&max_points) {
-            self.problem(
-                t.get("max_points").and_then(Item::span),
-                &format!("`max_points` must be between 0 and 100, not {max_points}"),
-                "the learned part is bounded so the rules still matter; 3 is the default",
-            );
-        }
+        // Bounded so that the rules still matter.
+        let max_points = self
+            .number(t, "max_points", 0.0..=100.0)
+            .unwrap_or(defaults.max_points);
         LearningConfig {
             enabled: self.boolean(t, "enabled", defaults.enabled),
-            min_each: self.count(t, "min_each", defaults.min_each, 1),
+            min_each: self.count(t, "min_each", defaults.min_each, 1..=1_000_000),
             max_points: max_points.clamp(0.0, 100.0),
         }
     }
@@ -125,7 +125,7 @@ impl Reader {
         NotifyConfig {
             webhook: self.optional_http_url(t, "webhook"),
             review_url: self.optional_http_url(t, "review_url"),
-            top: self.count(t, "top", 10, 1),
+            top: self.count(t, "top", 10, 1..=100),
         }
     }
 
@@ -194,24 +194,32 @@ impl Reader {
             poll_schedule,
             shortlist_schedule,
             timezone,
-            shortlist_size: self.count(t, "shortlist_size", 20, 1),
-            min_score: self.number(t, "min_score").unwrap_or(1.0),
-            max_per_feed: self.count(t, "max_per_feed", 3, 0),
-            source_points: self.number(t, "source_points").unwrap_or(0.5),
-            concurrency: self.count(t, "concurrency", 16, 1),
-            per_host_concurrency: self.count(t, "per_host_concurrency", 2, 1),
+            shortlist_size: self.count(t, "shortlist_size", 20, 1..=MAX_LIST),
+            min_score: self.number(t, "min_score", -POINTS..=POINTS).unwrap_or(1.0),
+            max_per_feed: self.count(t, "max_per_feed", 3, 0..=MAX_LIST),
+            source_points: self
+                .number(t, "source_points", -POINTS..=POINTS)
+                .unwrap_or(0.5),
+            concurrency: self.count(t, "concurrency", 16, 1..=1024),
+            per_host_concurrency: self.count(t, "per_host_concurrency", 2, 1..=256),
             connect_timeout: Duration::from_secs(
-                self.count(t, "connect_timeout_secs", 10, 1) as u64
+                self.count(t, "connect_timeout_secs", 10, 1..=600) as u64,
             ),
             request_timeout: Duration::from_secs(
-                self.count(t, "request_timeout_secs", 30, 1) as u64
+                self.count(t, "request_timeout_secs", 30, 1..=3600) as u64,
             ),
-            max_body_bytes: self.count(t, "max_body_bytes", 10 * 1024 * 1024, 1024) as u64,
-            max_redirects: self.count(t, "max_redirects", 5, 0),
+            max_body_bytes: self.count(t, "max_body_bytes", 10 * 1024 * 1024, 1024..=1 << 30)
+                as u64,
+            max_redirects: self.count(t, "max_redirects", 5, 0..=20),
             user_agent: self
                 .string(t, "user_agent")
                 .unwrap_or_else(default_user_agent),
-            max_backoff: Duration::from_secs(self.count(t, "max_backoff_secs", 6 * 3600, 60) as u64),
+            max_backoff: Duration::from_secs(self.count(
+                t,
+                "max_backoff_secs",
+                6 * 3600,
+                60..=30 * 86_400,
+            ) as u64),
             respect_cache_control: self.boolean(t, "respect_cache_control", true),
             field_weights,
         }
@@ -246,13 +254,8 @@ impl Reader {
                     continue;
                 }
             };
-            match as_number(value) {
-                Some(n) => *slot = n,
-                None => self.problem(
-                    value.span(),
-                    &format!("field weight `{key}` must be a number"),
-                    "for example title = 2.0",
-                ),
+            if let Some(n) = self.number_in(value, key, -100.0..=100.0) {
+                *slot = n;
             }
         }
         weights
@@ -269,7 +272,7 @@ impl Reader {
             let name = self.required_string(table, "name", span.clone(), "[[feed]]");
             let url = self.url(table, span.clone());
             let org = self.string(table, "org");
-            let boost = self.number(table, "boost").unwrap_or(0.0);
+            let boost = self.number(table, "boost", -POINTS..=POINTS).unwrap_or(0.0);
             let tags = self.string_list(table, "tags").unwrap_or_default();
             if let Some(name) = &name {
                 if let Some(&first_line) = seen_names.get(name) {
@@ -304,7 +307,7 @@ impl Reader {
             let line = span.clone().map(|s| self.line_of(s.start)).unwrap_or(1);
             let name = self.required_string(table, "name", span.clone(), "[[rule]]");
             let pattern = self.pattern(table, span.clone());
-            let weight = self.number(table, "weight");
+            let weight = self.number(table, "weight", -POINTS..=POINTS);
             if weight.is_none() && table.get("weight").is_none() {
                 self.problem(
                     span.clone(),
@@ -390,6 +393,38 @@ mod tests {
         assert_eq!(c.settings.shortlist_size, 20);
         assert_eq!(c.settings.timezone, chrono_tz::UTC);
         assert!(c.settings.user_agent.starts_with("gleaner/"));
+    }
+
+    /// Numbers that would overflow a deadline or an allocation, or poison every score,
+    /// are refused with their lines.
+    #[test]
+    fn numbers_out_of_bounds_are_refused_with_their_lines() {
+        let text = r#"[settings]
+request_timeout_secs = 99999999999
+max_backoff_secs = 9223372036854775807
+shortlist_size = 99999999999
+concurrency = 0
+min_score = nan
+
+[settings.field_weights]
+title = inf
+
+[[rule]]
+name = "r"
+pattern = "x"
+weight = nan
+"#;
+        let problems = load(text).unwrap_err();
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 6, 9, 14], "{problems:#?}");
+        assert!(
+            problems[0].message.contains("from 1 to 3600"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[4].message.contains("must be a number from"),
+            "{problems:#?}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Checks of single values in `feeds.toml` (patterns, URLs, cron expressions, zones,
 //! numbers, strings), each adding a problem with its line and a hint when it fails.
 
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 
 use toml_edit::{Item, Table, Value};
 use url::Url;
@@ -102,16 +102,28 @@ impl Reader {
         }
     }
 
-    pub(super) fn count(&mut self, t: &Table, key: &str, default: usize, min: usize) -> usize {
+    /// A whole number in `range` (bounded both ways: a huge timeout or list size is a
+    /// typo, and would overflow a deadline or an allocation).
+    pub(super) fn count(
+        &mut self,
+        t: &Table,
+        key: &str,
+        default: usize,
+        range: RangeInclusive<usize>,
+    ) -> usize {
         let Some(item) = t.get(key) else {
             return default;
         };
-        match item.as_integer() {
-            Some(n) if n >= min as i64 => n as usize,
+        match item.as_integer().and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if range.contains(&n) => n,
             _ => {
                 self.problem(
                     item.span(),
-                    &format!("`{key}` must be a whole number of at least {min}"),
+                    &format!(
+                        "`{key}` must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
                     &format!("the default is {default}"),
                 );
                 default
@@ -136,13 +148,34 @@ impl Reader {
         }
     }
 
-    pub(super) fn number(&mut self, t: &Table, key: &str) -> Option<f64> {
+    /// A number in `range`: never NaN or infinite (a `nan` weight made every score NaN,
+    /// which no insert takes).
+    pub(super) fn number(
+        &mut self,
+        t: &Table,
+        key: &str,
+        range: RangeInclusive<f64>,
+    ) -> Option<f64> {
         let item = t.get(key)?;
-        let n = as_number(item);
+        self.number_in(item, key, range)
+    }
+
+    /// [`Reader::number`] of an item already found.
+    pub(super) fn number_in(
+        &mut self,
+        item: &Item,
+        key: &str,
+        range: RangeInclusive<f64>,
+    ) -> Option<f64> {
+        let n = as_number(item).filter(|n| range.contains(n));
         if n.is_none() {
             self.problem(
                 item.span(),
-                &format!("`{key}` must be a number"),
+                &format!(
+                    "`{key}` must be a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
                 "for example 1.5 or -2",
             );
         }
