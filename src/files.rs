@@ -4,6 +4,28 @@
 use std::io::Write;
 use std::path::Path;
 
+/// Creates `dir` and its missing parents, new ones readable by their owner alone.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates an empty `path` readable by its owner alone, unless it exists.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Replaces `path` with `bytes`: written to a new temporary file beside it (created
 /// exclusively, under a random name, so two writers never share one and no symlink
 /// planted under a predictable name is followed), flushed to disk, then renamed into
@@ -19,7 +41,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".gleaner-")
         .suffix(".tmp")
@@ -27,10 +49,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     tmp.write_all(bytes)?;
     if let Ok(existing) = std::fs::metadata(&target) {
         tmp.as_file().set_permissions(existing.permissions())?;
+        #[cfg(unix)]
+        keep_owner(tmp.as_file(), &existing);
     }
     tmp.as_file().sync_all()?;
     tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Gives the new file the replaced one's owner and group, as far as this process may
+/// (root editing the editor's `feeds.toml` must not take it over).
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, existing: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    if let Err(e) = std::os::unix::fs::fchown(file, Some(existing.uid()), Some(existing.gid())) {
+        tracing::debug!(error = %e, "cannot give the rewritten file its owner back");
+    }
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
-    #[error("cannot create the database folder {}: {source}", path.display())]
+    #[error("cannot create {}: {source}", path.display())]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
@@ -165,11 +165,17 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         refuse_foreign_file(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            crate::files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
+        // Created here, readable by its owner alone, so that SQLite gives its WAL and
+        // shared-memory files the same mode (it copies the database's).
+        crate::files::create_private_file(path).map_err(|source| StoreError::CreateDir {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
         let mut store = Store {
             conn,

@@ -159,3 +159,53 @@ fn every_command_refuses_a_damaged_database_the_same_way() {
     let after = std::fs::read(ws.db()).unwrap();
     assert!(after == bytes, "nothing was written into the damaged file");
 }
+
+/// What gleaner creates is its owner's alone: the data folder 0700; the database, its
+/// WAL and shared-memory files, the weekly shortlists and an OPML export 0600.
+#[test]
+fn files_gleaner_creates_are_its_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let server = FeedServer::start();
+    server.route(
+        "/f",
+        Route::feed(rss(&[Item::new(
+            "a",
+            "https://blog.example/a",
+            "Outage",
+            "",
+        )])),
+    );
+    let ws = Workspace::new(
+        "shortlist_schedule = \"*/1 * * * * *\"",
+        &[("F", &server.url("/f"), None)],
+        RULES,
+    );
+    ws.ok(&["poll"]);
+    assert_eq!(mode(&ws.path().join("data")), 0o700);
+    assert_eq!(mode(&ws.db()), 0o600);
+    let export = ws.path().join("subscriptions.opml");
+    ws.ok(&["export", "--output", export.to_str().unwrap()]);
+    assert_eq!(mode(&export), 0o600);
+
+    let (_daemon, lines) = Daemon::start(&ws);
+    for line in lines.map_while(Result::ok) {
+        if line.contains("shortlist written") {
+            break;
+        }
+    }
+    let db = ws.db().display().to_string();
+    assert_eq!(mode(std::path::Path::new(&format!("{db}-wal"))), 0o600);
+    assert_eq!(mode(std::path::Path::new(&format!("{db}-shm"))), 0o600);
+    let shortlists = ws.path().join("data/shortlists");
+    assert_eq!(mode(&shortlists), 0o700);
+    for file in std::fs::read_dir(&shortlists).unwrap() {
+        assert_eq!(mode(&file.unwrap().path()), 0o600);
+    }
+}
