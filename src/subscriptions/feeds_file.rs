@@ -10,8 +10,13 @@ use super::{NewFeed, Refusal, SubscriptionError};
 use crate::config::Config;
 use crate::ingest::normalize::canonical_url;
 
-/// `feeds.toml` open for editing.
+/// `feeds.toml` open for editing, locked against other editors (other `gleaner add`,
+/// `remove` or `import` processes) from the read to the write: without the lock, two
+/// edits read the same file and the second write loses the first's change.
 pub struct FeedsFile {
+    /// Held until dropped: an exclusive lock on `.<name>.lock` beside the file (not
+    /// the file itself, which every save replaces with a new one).
+    _lock: std::fs::File,
     path: PathBuf,
     doc: DocumentMut,
     names: HashSet<String>,
@@ -21,6 +26,10 @@ pub struct FeedsFile {
 
 impl FeedsFile {
     pub fn open(path: &Path) -> Result<FeedsFile, SubscriptionError> {
+        let lock = lock_beside(path).map_err(|source| SubscriptionError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let text = std::fs::read_to_string(path).map_err(|source| SubscriptionError::Read {
             path: path.to_path_buf(),
             source,
@@ -32,6 +41,7 @@ impl FeedsFile {
                     message: e.message().to_owned(),
                 })?;
         let mut file = FeedsFile {
+            _lock: lock,
             path: path.to_path_buf(),
             doc,
             names: HashSet::new(),
@@ -161,6 +171,24 @@ impl FeedsFile {
             }
         })
     }
+}
+
+/// Takes the exclusive lock of the file at `path` (through a symlink, of its target),
+/// waiting for another editor to finish.
+fn lock_beside(path: &Path) -> std::io::Result<std::fs::File> {
+    let target = std::fs::canonicalize(path)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "feeds.toml".into());
+    let lock_path = target.with_file_name(format!(".{name}.lock"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path)?;
+    lock.lock()?;
+    Ok(lock)
 }
 
 #[cfg(test)]

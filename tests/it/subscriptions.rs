@@ -146,3 +146,70 @@ fn opml_import_and_export_round_trip_the_engineering_blogs_list() {
         "{stdout}"
     );
 }
+
+/// Many terminals editing the subscriptions at once: every add and every remove
+/// survives (each edit reads, changes and writes the file under a lock), and the file
+/// keeps its mode and stays a symlink to where it lives.
+#[test]
+fn concurrent_adds_and_removes_all_survive() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = FeedServer::start();
+    let (adds, removes) = (48, 24);
+    for i in 0..adds {
+        server.route(
+            &format!("/new{i}"),
+            Route::feed(feed_body(&format!("New {i}"))),
+        );
+    }
+    let old: Vec<(String, String)> = (0..removes)
+        .map(|i| (format!("old{i}"), server.url(&format!("/old{i}"))))
+        .collect();
+    let feeds: Vec<(&str, &str, Option<&str>)> = old
+        .iter()
+        .map(|(n, u)| (n.as_str(), u.as_str(), None))
+        .collect();
+    let ws = Workspace::new("", &feeds, RULES);
+    // The editor keeps feeds.toml elsewhere, private, and links it here.
+    let real = ws.path().join("private/feeds.toml");
+    std::fs::create_dir(ws.path().join("private")).unwrap();
+    std::fs::rename(ws.config(), &real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink(&real, ws.config()).unwrap();
+
+    let mut children: Vec<(String, std::process::Child)> = Vec::new();
+    for i in 0..adds.max(removes) {
+        if i < adds {
+            let url = server.url(&format!("/new{i}"));
+            let child = ws
+                .std_cmd(&["add", &url, "--name", &format!("new{i}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            children.push((format!("add new{i}"), child));
+        }
+        if i < removes {
+            let child = ws
+                .std_cmd(&["remove", &format!("old{i}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            children.push((format!("remove old{i}"), child));
+        }
+    }
+    for (what, child) in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let names: BTreeSet<String> = subscribed(&ws).into_iter().map(|(n, _)| n).collect();
+    let expected: BTreeSet<String> = (0..adds).map(|i| format!("new{i}")).collect();
+    assert_eq!(names, expected);
+    assert!(std::fs::symlink_metadata(ws.config()).unwrap().is_symlink());
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
