@@ -188,10 +188,7 @@ impl Fetcher {
                         "redirect without a usable Location",
                     );
                 };
-                all_permanent &= matches!(
-                    status,
-                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
-                );
+                all_permanent &= moves_for_good(status, &url, &next);
                 url = next;
                 continue;
             }
@@ -342,6 +339,18 @@ fn failed_status(status: StatusCode, headers: &HeaderMap, extra: &str) -> FetchO
     })
 }
 
+/// Whether a redirect hop moves the feed for good: a permanent status, and never from
+/// https to http (a downgrade is followed, for this fetch, but not saved as the feed's
+/// URL: whoever can redirect one plain-http answer must not keep the feed on http).
+fn moves_for_good(status: StatusCode, from: &str, to: &str) -> bool {
+    let permanent = matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+    );
+    let downgrade = from.starts_with("https://") && !to.starts_with("https://");
+    permanent && !downgrade
+}
+
 fn redirect_target(current: &str, headers: &HeaderMap) -> Option<String> {
     let location = headers.get(header::LOCATION)?.to_str().ok()?;
     let next = Url::parse(current).ok()?.join(location).ok()?;
@@ -464,6 +473,23 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_permanent_redirects_that_keep_https_move_a_feed() {
+        let cases = [
+            (301, "https://a/feed", "https://b/feed", true),
+            (308, "http://a/feed", "https://a/feed", true),
+            (308, "http://a/feed", "http://b/feed", true),
+            (301, "https://a/feed", "http://a/feed", false),
+            (308, "https://a/feed", "http://evil/feed", false),
+            (302, "https://a/feed", "https://b/feed", false),
+            (307, "http://a/feed", "http://b/feed", false),
+        ];
+        for (status, from, to, moves) in cases {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(moves_for_good(status, from, to), moves, "{status} {from} -> {to}");
+        }
+    }
 
     #[test]
     fn retry_after_in_both_forms() {
