@@ -487,7 +487,11 @@ mod tests {
         ];
         for (status, from, to, moves) in cases {
             let status = StatusCode::from_u16(status).unwrap();
-            assert_eq!(moves_for_good(status, from, to), moves, "{status} {from} -> {to}");
+            assert_eq!(
+                moves_for_good(status, from, to),
+                moves,
+                "{status} {from} -> {to}"
+            );
         }
     }
 

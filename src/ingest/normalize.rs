@@ -44,7 +44,7 @@ pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
     let title = e
         .title
         .as_ref()
-        .map(|t| html::to_text(&t.content, MAX_TITLE))
+        .map(|t| without_bidi_overrides(html::to_text(&t.content, MAX_TITLE)))
         .unwrap_or_default();
     let summary = e
         .summary
@@ -87,9 +87,25 @@ pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
 }
 
 /// A person's display name: plain text, without the parentheses RSS puts around a
+/// Whether `c` overrides the direction of the text around it (U+202A–U+202E,
+/// U+2066–U+2069): a title can use one to show the editor a different word order, or
+/// file extension, than the one it has.
+pub fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` without bidirectional overrides (see [`is_bidi_override`]).
+pub fn without_bidi_overrides(text: String) -> String {
+    if text.contains(is_bidi_override) {
+        text.chars().filter(|c| !is_bidi_override(*c)).collect()
+    } else {
+        text
+    }
+}
+
 /// name after an e-mail address; a bare e-mail address is no name.
 fn clean_author(raw: &str) -> Option<String> {
-    let text = html::to_text(raw, MAX_AUTHOR);
+    let text = without_bidi_overrides(html::to_text(raw, MAX_AUTHOR));
     let name = text
         .trim()
         .trim_start_matches('(')
@@ -245,6 +261,17 @@ mod tests {
             "2024-03-05T10:00:00+00:00"
         );
         assert!(entries[1].item_key.starts_with("h:"));
+    }
+
+    /// Direction overrides in a title or a name are dropped where they are read.
+    #[test]
+    fn titles_and_names_lose_their_bidi_overrides() {
+        let entries = feed(
+            "<rss version=\"2.0\"><channel><item><title>Outage \u{202e}txt.exe\u{202c} report</title>\
+             <link>https://blog.example/a</link><author>ops@blog.example (Dana \u{2067}Ops)</author></item></channel></rss>",
+        );
+        assert_eq!(entries[0].title, "Outage txt.exe report");
+        assert_eq!(entries[0].author.as_deref(), Some("Dana Ops"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Escapers: every string from a feed goes through one of these before it reaches a
 //! format that could interpret it (markdown, HTML). Only http(s) URLs become links.
 
+use crate::ingest::normalize::is_bidi_override;
+
 /// Backslash-escapes markdown punctuation and drops control characters, so feed text
 /// can neither format nor inject HTML into a rendered draft.
 pub fn md_escape(text: &str) -> String {
@@ -14,7 +16,7 @@ pub fn md_escape(text: &str) -> String {
             out.push(c);
         } else if c == '\n' || c == '\r' || c == '\t' {
             out.push(' ');
-        } else if !c.is_control() {
+        } else if !c.is_control() && !is_bidi_override(c) {
             out.push(c);
         }
     }
@@ -54,6 +56,7 @@ pub fn html_escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c if c.is_control() && c != '\n' => {}
+            c if is_bidi_override(c) => {}
             c => out.push(c),
         }
     }
@@ -75,6 +78,13 @@ pub fn html_title_link(title: &str, url: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_overrides_never_reach_a_page_or_a_draft() {
+        let title = "Invoice \u{202e}fdp.exe\u{2066} outage";
+        assert_eq!(html_escape(title), "Invoice fdp.exe outage");
+        assert_eq!(md_escape(title), "Invoice fdp.exe outage");
+    }
 
     #[test]
     fn html_escaping_covers_attributes_and_text() {

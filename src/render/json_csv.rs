@@ -48,6 +48,17 @@ pub fn shortlist_json(candidates: &[Candidate]) -> String {
     serde_json::to_string_pretty(candidates).expect("candidates serialize") + "\n"
 }
 
+/// A text cell a spreadsheet will not run: one that starts like a formula (`=`, `+`,
+/// `-`, `@`, or a tab or carriage return before one) gets a leading `'`, as OWASP
+/// advises; numbers are written by the caller and never pass through here.
+fn inert_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 pub fn shortlist_csv(candidates: &[Candidate]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
@@ -67,15 +78,15 @@ pub fn shortlist_csv(candidates: &[Candidate]) -> String {
         let _ = w.write_record([
             c.id.to_string(),
             format!("{:.2}", c.score),
-            c.title.clone(),
-            c.url.clone().unwrap_or_default(),
-            c.feed.clone(),
-            c.org.clone(),
-            c.author.clone().unwrap_or_default(),
+            inert_cell(&c.title),
+            inert_cell(c.url.as_deref().unwrap_or_default()),
+            inert_cell(&c.feed),
+            inert_cell(&c.org),
+            inert_cell(c.author.as_deref().unwrap_or_default()),
             c.published.map(rfc3339).unwrap_or_default(),
             c.week.clone(),
-            c.also_in.join("; "),
-            reasons_line(c),
+            inert_cell(&c.also_in.join("; ")),
+            inert_cell(&reasons_line(c)),
         ]);
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("csv of strings is utf-8")
@@ -89,6 +100,21 @@ pub fn feeds_json(feeds: &[FeedView]) -> String {
 mod tests {
     use super::*;
     use crate::render::markdown::tests::candidate;
+
+    /// Cells a spreadsheet would run as formulas are made inert; scores stay numbers.
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        let mut c = candidate();
+        c.title = "=HYPERLINK(\"http://evil\",\"x\")".into();
+        c.author = Some("@SUM(A1)".into());
+        c.org = "+1 Org".into();
+        c.feed = "-feed".into();
+        c.score = -2.5;
+        let csv = shortlist_csv(&[c]);
+        let row = csv.lines().nth(1).unwrap();
+        assert!(row.starts_with("7,-2.50,\"'=HYPERLINK("), "{row}");
+        assert!(row.contains(",'-feed,'+1 Org,'@SUM(A1),"), "{row}");
+    }
 
     #[test]
     fn csv_quotes_fields() {
