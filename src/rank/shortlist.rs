@@ -119,15 +119,12 @@ impl<'a> Ranker<'a> {
 
     /// A selection of at most `limit` of the week's best, at most `max_per_feed` each.
     pub fn selection<T: Ranked>(&self, limit: usize) -> Selection<T> {
-        Selection {
+        Selection::new(
             limit,
-            max_per_feed: self.config.settings.max_per_feed,
-            min_score: self.config.settings.min_score,
-            reach: self.reach(),
-            pool: Vec::new(),
-            threshold: f64::NEG_INFINITY,
-            checked_at: 0,
-        }
+            self.config.settings.max_per_feed,
+            self.config.settings.min_score,
+            self.reach(),
+        )
     }
 
     /// The lowest stored score a post can have and still reach `min_score`.
@@ -152,18 +149,54 @@ impl Ranked for Candidate {
 /// `reach` of its stored score, so once an offered stored score plus `reach` falls
 /// below the current selection's last final score, nothing later can enter and
 /// [`Selection::offer`] says to stop.
+///
+/// As it reads, it keeps only each feed's best `max_per_feed` items (a feed's others
+/// can never be selected: the selection takes each feed's items best first), so a week
+/// with few feeds, which no early stop ends (the queue, capped per feed), costs one
+/// small insertion per item instead of re-sorting everything read.
 pub struct Selection<T> {
     limit: usize,
     max_per_feed: usize,
     min_score: f64,
     reach: f64,
-    pool: Vec<T>,
+    /// Each feed's best items so far, best first, at most [`Selection::per_feed_cap`].
+    by_feed: HashMap<String, Vec<T>>,
+    kept: usize,
     /// The last selected item's final score at the latest check (it only rises).
     threshold: f64,
-    checked_at: usize,
+    offered: usize,
+}
+
+/// Best first: score, then newest, then lowest id (the store's order for ties).
+fn rank_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then(b.effective_at.cmp(&a.effective_at))
+        .then(a.id.cmp(&b.id))
 }
 
 impl<T: Ranked> Selection<T> {
+    fn new(limit: usize, max_per_feed: usize, min_score: f64, reach: f64) -> Selection<T> {
+        Selection {
+            limit,
+            max_per_feed,
+            min_score,
+            reach,
+            by_feed: HashMap::new(),
+            kept: 0,
+            threshold: f64::NEG_INFINITY,
+            offered: 0,
+        }
+    }
+
+    /// No feed can place more than this many items.
+    fn per_feed_cap(&self) -> usize {
+        match self.max_per_feed {
+            0 => self.limit,
+            cap => cap.min(self.limit),
+        }
+    }
+
     /// Offers an item whose stored score is `stored`; `Break` when no later item
     /// (stored score ≤ `stored`) can be selected.
     pub fn offer(&mut self, stored: f64, item: T) -> ControlFlow<()> {
@@ -179,54 +212,62 @@ impl<T: Ranked> Selection<T> {
             return ControlFlow::Break(());
         }
         if item.candidate().score >= self.min_score {
-            self.pool.push(item);
+            self.keep(item);
         }
         // Re-checked every `limit` items: a stale threshold is lower than the true one,
         // so it only ever reads a little further, never stops early.
-        if self.pool.len() >= self.checked_at + self.limit.max(1) {
-            self.checked_at = self.pool.len();
-            let selected = self.select_in_place();
-            if selected == self.limit && selected > 0 {
-                self.threshold = self.pool[selected - 1].candidate().score;
-            }
+        self.offered += 1;
+        if self.offered.is_multiple_of(self.limit.max(1)) {
+            self.raise_threshold();
         }
         ControlFlow::Continue(())
     }
 
-    /// Sorts the pool best first and moves the selected items to its front; returns
-    /// how many were selected.
-    fn select_in_place(&mut self) -> usize {
-        self.pool.sort_by(|a, b| {
-            let (a, b) = (a.candidate(), b.candidate());
-            b.score
-                .total_cmp(&a.score)
-                .then(b.effective_at.cmp(&a.effective_at))
-                .then(a.id.cmp(&b.id))
-        });
-        let mut per_feed: HashMap<String, usize> = HashMap::new();
-        let mut selected = Vec::with_capacity(self.limit);
-        let mut rest = Vec::new();
-        for item in self.pool.drain(..) {
-            let taken = per_feed.entry(item.candidate().feed.clone()).or_default();
-            if selected.len() < self.limit && (self.max_per_feed == 0 || *taken < self.max_per_feed)
-            {
-                *taken += 1;
-                selected.push(item);
-            } else {
-                rest.push(item);
-            }
+    /// Files `item` among its feed's best, dropping whichever falls past the cap.
+    fn keep(&mut self, item: T) {
+        let cap = self.per_feed_cap();
+        if cap == 0 {
+            return;
         }
-        let count = selected.len();
-        self.pool = selected;
-        self.pool.append(&mut rest);
-        count
+        let pool = self
+            .by_feed
+            .entry(item.candidate().feed.clone())
+            .or_default();
+        let at = pool.partition_point(|kept| {
+            rank_order(kept.candidate(), item.candidate()) != std::cmp::Ordering::Greater
+        });
+        if at >= cap {
+            return;
+        }
+        pool.insert(at, item);
+        if pool.len() > cap {
+            pool.pop();
+        } else {
+            self.kept += 1;
+        }
+    }
+
+    /// The final score of the `limit`-th best item kept, once that many are kept.
+    fn raise_threshold(&mut self) {
+        if self.limit == 0 || self.kept < self.limit {
+            return;
+        }
+        let mut scores: Vec<f64> = self
+            .by_feed
+            .values()
+            .flatten()
+            .map(|item| item.candidate().score)
+            .collect();
+        let (_, nth, _) = scores.select_nth_unstable_by(self.limit - 1, |a, b| b.total_cmp(a));
+        self.threshold = self.threshold.max(*nth);
     }
 
     /// The selection, best first.
-    pub fn finish(mut self) -> Vec<T> {
-        let selected = self.select_in_place();
-        self.pool.truncate(selected);
-        self.pool
+    pub fn finish(self) -> Vec<T> {
+        let mut all: Vec<T> = self.by_feed.into_values().flatten().collect();
+        all.sort_by(|a, b| rank_order(a.candidate(), b.candidate()));
+        all.truncate(self.limit);
+        all
     }
 }
 
@@ -289,15 +330,7 @@ mod tests {
                 })
                 .collect();
             items.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let new = |reach| Selection {
-                limit,
-                max_per_feed,
-                min_score: 1.0,
-                reach,
-                pool: Vec::new(),
-                threshold: f64::NEG_INFINITY,
-                checked_at: 0,
-            };
+            let new = |reach| Selection::new(limit, max_per_feed, 1.0, reach);
             let mut early = new(reach);
             for (stored, c) in items.iter().cloned() {
                 if early.offer(stored, c).is_break() {

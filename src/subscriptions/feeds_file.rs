@@ -247,6 +247,8 @@ mod tests {
         assert_eq!(config.feeds.len(), 2);
         assert_eq!(config.feeds[1].org.as_deref(), Some("B Inc"));
 
+        // An open file holds the lock until dropped.
+        drop(file);
         let mut file = FeedsFile::open(&path).unwrap();
         assert!(file.remove("A"));
         assert!(!file.remove("A"));
