@@ -598,6 +598,8 @@ fn the_shipped_rules_rank_the_dev_set_better_than_chance() {
         "{overall}"
     );
     // And no worse than the tuned defaults measured (README): AP 0.789, R-prec 0.769.
+    // The rules were tuned on this set, so these floors guard against regressions;
+    // they are no evidence of quality (the unseen hard cases are).
     assert!(
         overall["average_precision"].as_f64().unwrap() >= 0.78,
         "{overall}"
@@ -624,19 +626,40 @@ fn backtest_with_shipped_rules(labels: &str) -> Value {
     ])
 }
 
-/// The hard cases (tests/it/fixtures/hard-cases.jsonl): a vendor's press release about
-/// incident management, an on-call feature launch, a listicle and a customer story,
-/// all full of incident words, below a company's outage write-up with a plain title,
-/// a database write-up without the word incident, and personal posts on retries and
-/// TCP keepalives. Every pick must rank above every non-pick.
+/// The hard cases: tests/it/fixtures/hard-cases.jsonl, eight posts the rules were
+/// tuned on (the phrases that quoted them word for word are gone from the rules), and
+/// tests/it/fixtures/hard-cases-unseen.jsonl, 40 written apart from the rules by
+/// someone who never saw them: vendor pitches, launches, listicles and survey reports
+/// full of incident words, and write-ups, deep dives and personal posts that avoid
+/// them. On the unseen ones the rules rank about as well as chance: the floors are
+/// the figures measured when they were written (README, "How good the default rules
+/// are"), so a rule change that makes them worse fails here.
 #[test]
-fn the_shipped_rules_rank_the_hard_cases_right() {
-    let report = backtest_with_shipped_rules("tests/it/fixtures/hard-cases.jsonl");
-    let overall = &report["overall"];
+fn the_shipped_rules_on_the_hard_cases_keep_their_measured_figures() {
+    let tuned = backtest_with_shipped_rules("tests/it/fixtures/hard-cases.jsonl");
+    let overall = &tuned["overall"];
     assert_eq!(overall["picked"], 4);
-    assert_eq!(overall["r_precision"], 1.0, "{report:#}");
-    assert_eq!(overall["average_precision"], 1.0, "{report:#}");
-    let worst_pick = report["lowest_picked"][0]["score"].as_f64().unwrap();
-    let best_other = report["highest_not_picked"][0]["score"].as_f64().unwrap();
-    assert!(worst_pick > best_other, "{report:#}");
+    assert!(
+        overall["average_precision"].as_f64().unwrap() >= 0.95,
+        "{tuned:#}"
+    );
+    assert!(
+        overall["r_precision"].as_f64().unwrap() >= 0.75,
+        "{tuned:#}"
+    );
+
+    let unseen = backtest_with_shipped_rules("tests/it/fixtures/hard-cases-unseen.jsonl");
+    let overall = &unseen["overall"];
+    assert_eq!(
+        (overall["entries"].as_u64(), overall["picked"].as_u64()),
+        (Some(40), Some(20))
+    );
+    assert!(
+        overall["average_precision"].as_f64().unwrap() >= 0.43,
+        "{unseen:#}"
+    );
+    assert!(
+        overall["r_precision"].as_f64().unwrap() >= 0.35,
+        "{unseen:#}"
+    );
 }
