@@ -183,6 +183,23 @@ pub enum Command {
         format: TableFormat,
     },
 
+    /// Learn from a newsletter's past issues: each issue's links become your picks of
+    /// the week it covers (never shown in a queue or a draft), the posts of those weeks
+    /// it did not link the learned part's negatives. Importing again adds nothing
+    Archive {
+        /// The newsletter's own feed (WordPress-style: one issue per item, its pages
+        /// followed with ?paged=2 and on), or a file or folder of past issues (HTML or
+        /// markdown; a date in the file name, e.g. 2026-06-14-issue-412.md, says when
+        /// it went out)
+        #[arg(value_name = "URL|PATH")]
+        source: String,
+        /// At most this many issues (from a feed: the newest)
+        #[arg(long, value_name = "N", default_value_t = 52, value_parser = clap::value_parser!(u16).range(1..=5000))]
+        issues: u16,
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
+
     /// Apply the current rules to every stored entry (nothing is re-fetched)
     Rescore,
 

@@ -46,6 +46,7 @@
 mod attribution;
 mod dom;
 mod html_issue;
+pub mod import;
 mod markdown;
 #[cfg(test)]
 mod tests;

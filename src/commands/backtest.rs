@@ -53,7 +53,18 @@ pub(super) fn decisions(
     format: TableFormat,
 ) -> anyhow::Result<Outcome> {
     let store = crate::app::open_store(config, db)?;
-    let decided = store.decided_all()?;
+    let mut decided = store.decided_all()?;
+    // What a newsletter's archive passed over counts as rejected in its week.
+    let tz = config.settings.timezone;
+    decided.extend(store.archive_passed_over()?.into_iter().map(|post| {
+        let decision = crate::model::Decision {
+            state: crate::model::Verdict::Reject.state().to_owned(),
+            note: None,
+            week: crate::week::IsoWeek::containing(post.effective_at, tz).to_string(),
+            decided_at: post.effective_at,
+        };
+        (post, decision)
+    }));
     if decided.is_empty() {
         eprintln!(
             "{} holds no picked or rejected posts yet; decide some with `gleaner pick`/`reject` or pass --labels FILE",

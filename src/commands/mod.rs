@@ -2,6 +2,7 @@
 //! and an [`Outcome`]. The work lives in the library's stages; these files only open
 //! what a command needs, call it, and print.
 
+mod archive;
 mod backtest;
 mod check;
 mod feeds;
@@ -88,6 +89,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             order,
         } => review::draft(&config, &db, week, format, order),
         Command::Rescore => rescore::rescore(&config, &db),
+        Command::Archive {
+            source,
+            issues,
+            format,
+        } => archive::archive(&config, &db, &source, usize::from(issues), format),
         Command::Check => unreachable!("handled above"),
     }
 }

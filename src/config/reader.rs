@@ -275,6 +275,14 @@ impl Reader {
             let boost = self.number(table, "boost", -POINTS..=POINTS).unwrap_or(0.0);
             let tags = self.string_list(table, "tags").unwrap_or_default();
             if let Some(name) = &name {
+                if name == crate::store::ARCHIVE_FEED {
+                    self.problem_at(
+                        line,
+                        &format!("the feed name `{name}` is gleaner's own, for posts known only from a newsletter's archive"),
+                        "choose another name",
+                    );
+                    continue;
+                }
                 if let Some(&first_line) = seen_names.get(name) {
                     self.problem_at(
                         line,

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use crate::config::Config;
-use crate::model::{Candidate, StoredPost};
+use crate::model::{Candidate, Example, StoredPost};
 use crate::rank::learn::{self, Model, Status};
 use crate::store::{Store, StoreError};
 use crate::week::IsoWeek;
@@ -80,7 +80,20 @@ impl<'a> Ranker<'a> {
     /// decision in the store.
     pub fn load(store: &Store, config: &'a Config) -> Result<Ranker<'a>, StoreError> {
         let examples = if config.learning.enabled {
-            store.training_examples()?
+            let mut examples = store.training_examples()?;
+            // What a newsletter's archive passed over counts as rejected.
+            examples.extend(
+                store
+                    .archive_passed_over()?
+                    .into_iter()
+                    .map(|post| Example {
+                        feed: post.feed,
+                        title: post.title,
+                        summary: post.summary,
+                        picked: false,
+                    }),
+            );
+            examples
         } else {
             Vec::new()
         };

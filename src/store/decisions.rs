@@ -63,7 +63,7 @@ impl Store {
     /// The posts picked in a week's queue, in the order they were picked, with notes.
     pub fn picked(&self, week: &str) -> Result<Vec<(StoredPost, Decision)>> {
         self.decided_where(
-            "cur.state = 'picked' AND cur.week = ?1",
+            "cur.state = 'picked' AND cur.week = ?1 AND cur.origin = 'editor'",
             week,
             "",
             "cur.decided_at, cur.id",
@@ -74,7 +74,7 @@ impl Store {
     /// latest first.
     pub fn decided(&self, week: &str, next_week: &str) -> Result<Vec<(StoredPost, Decision)>> {
         self.decided_where(
-            "(cur.state IN ('picked', 'rejected') AND cur.week = ?1) OR (cur.state = 'deferred' AND cur.week = ?2)",
+            "cur.origin = 'editor' AND ((cur.state IN ('picked', 'rejected') AND cur.week = ?1) OR (cur.state = 'deferred' AND cur.week = ?2))",
             week,
             next_week,
             "cur.decided_at DESC, cur.id DESC",
@@ -92,12 +92,16 @@ impl Store {
     }
 
     /// What the learned score part trains on: feed, title, summary and whether it was
-    /// picked, for every post currently picked or rejected.
+    /// picked, for every post currently picked or rejected (of a newsletter's archive,
+    /// the blurb it was linked with stands for its summary; see also
+    /// [`Store::archive_passed_over`]).
     pub fn training_examples(&self) -> Result<Vec<crate::model::Example>> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT f.name, p.title, t.summary, cur.state = 'picked'
+                "SELECT f.name, p.title,
+                        CASE WHEN cur.origin = 'archive' THEN coalesce(cur.note, t.summary) ELSE t.summary END,
+                        cur.state = 'picked'
                  FROM decisions cur JOIN posts p ON p.id = cur.post_id JOIN feeds f ON f.id = p.feed_id
                    JOIN post_texts t ON t.post_id = p.id
                  WHERE cur.undone = 0 AND cur.state IN ('picked', 'rejected')

@@ -136,6 +136,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE posts ADD COLUMN late_week INTEGER;
     CREATE INDEX posts_by_late_week ON posts(late_week, score DESC, effective_at DESC, id)
         WHERE late_week IS NOT NULL;",
+    // 11: where a decision came from: the editor (the queue, the CLI) or a newsletter's
+    // archive (`gleaner archive`: what a past issue linked, which the learned part
+    // trains on and no queue or draft shows).
+    "ALTER TABLE decisions ADD COLUMN origin TEXT NOT NULL DEFAULT 'editor';
+    CREATE INDEX decisions_by_origin ON decisions(origin, week) WHERE origin != 'editor';",
 ];
 
 /// The SQL function schema 8's migration converts stored parts with.

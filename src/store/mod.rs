@@ -41,10 +41,12 @@
 //! | [`ingest`] | storing a fetched feed's entries: dedupe, sightings, stories and their `sources` |
 //! | [`posts`] | reading posts: a week's candidates, a week's queue, one post |
 //! | [`decisions`] | the `decisions` log: pick, reject, defer, undo, and what learning trains on |
+//! | [`archive`] | a newsletter's past issues as archive picks, and the posts they passed over |
 //! | [`bulk`] | rewriting many scores at once (a rescore) |
 //! | [`wal`] | group commits, background checkpoints and the page cache: speed, not meaning |
 //! | [`parts`] | the compact text a score's parts are stored as |
 
+mod archive;
 mod bulk;
 mod decisions;
 mod feeds;
@@ -62,6 +64,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use archive::{ARCHIVE_FEED, ArchiveCounts, ArchivePick};
 pub use bulk::{RescoreRow, RescoreText};
 pub use feeds::{FailureRecord, FeedState, FetchRecord};
 pub use ingest::{IngestCounts, ScoredEntry};

@@ -141,7 +141,7 @@ pub(super) fn post_by_id_sql() -> String {
     format!("{POST_SELECT} WHERE p.id = +?1")
 }
 
-fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
+pub(super) fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPost> {
     post_from_row_at(r, 0)
 }
 

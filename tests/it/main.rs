@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `gleaner` binary against real HTTP servers
 //! on 127.0.0.1 and real SQLite files in temp dirs, plus the real-world feed corpora.
 
+mod archive;
 mod cli;
 mod corpora;
 mod crash;

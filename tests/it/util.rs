@@ -170,7 +170,13 @@ fn answer(state: &Mutex<State>, req: Request<()>, body: Vec<u8>) -> Response<Bod
         body,
     };
     let mut st = state.lock().unwrap();
-    let response = match st.routes.get(&path) {
+    // A route may name its query (`/feed/?paged=2`); else the path alone answers.
+    let with_query = req
+        .uri()
+        .query()
+        .map(|q| format!("{path}?{q}"))
+        .filter(|p| st.routes.contains_key(p));
+    let response = match st.routes.get(with_query.as_ref().unwrap_or(&path)) {
         None => Response::builder()
             .status(404)
             .body(Body::from("not found"))

@@ -1,0 +1,222 @@
+//! `gleaner archive`: a newsletter's past issues, read from its WordPress feed page
+//! after page, become the editor's picks of the weeks they cover.
+
+use serde_json::Value;
+
+use crate::util::{FeedServer, Item, RULES, Route, Workspace, instant, rss, set_now};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/fixtures/archive")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The second page of the newsletter's feed: issue #410 of Monday 1 June 2026.
+fn page_two() -> String {
+    r#"<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Reliability Weekly</title><link>https://weekly.example</link>
+<item><title>Reliability Weekly Issue #410</title><link>https://weekly.example/reliability-weekly-issue-410/</link>
+<pubDate>Mon, 01 Jun 2026 01:00:00 +0000</pubDate><guid isPermaLink="false">https://weekly.example/?p=3400</guid>
+<content:encoded><![CDATA[
+<div class="sreweekly-entry"><div class="sreweekly-title"><a href="https://blog.queueworks.example/posts/backpressure">Backpressure in practice</a></div>
+<div class="sreweekly-description"><p>Queues that say no early.</p><p><small>Dana Whitfield &#8212; Queueworks</small></p></div></div>
+<div class="sreweekly-entry"><div class="sreweekly-title"><a href="https://oncall.example/handoffs">Handoffs that hold</a></div>
+<div class="sreweekly-description"><p>Shift changes without dropped pages.</p><p><small>Ida Berg</small></p></div></div>
+]]></content:encoded></item></channel></rss>"#
+        .to_owned()
+}
+
+/// Queueworks' blog: two posts the newsletter linked and four it passed over, in the
+/// weeks its issues covered.
+fn blog(server: &FeedServer) -> String {
+    let posts = [
+        (
+            "rs",
+            "/posts/retry-storms",
+            "Retry storms, and how we learned to stop them",
+            "2026-06-10T09:00:00Z",
+        ),
+        (
+            "rs2",
+            "/posts/retry-storms-part-two",
+            "Retry storms, part two",
+            "2026-06-03T09:00:00Z",
+        ),
+        (
+            "a",
+            "/posts/launch",
+            "Announcing our new dashboard",
+            "2026-06-09T09:00:00Z",
+        ),
+        (
+            "b",
+            "/posts/webinar",
+            "Join our webinar on queues",
+            "2026-06-11T09:00:00Z",
+        ),
+        (
+            "c",
+            "/posts/hiring",
+            "We are hiring engineers",
+            "2026-06-04T09:00:00Z",
+        ),
+        (
+            "d",
+            "/posts/pricing",
+            "New pricing for teams",
+            "2026-05-27T09:00:00Z",
+        ),
+    ];
+    let links: Vec<String> = posts
+        .iter()
+        .map(|(_, path, _, _)| format!("https://blog.queueworks.example{path}"))
+        .collect();
+    let items: Vec<Item<'_>> = posts
+        .iter()
+        .zip(&links)
+        .map(|((guid, _, title, at), link)| {
+            let mut item = Item::new(guid, link, title, "About queues and retries.");
+            item.published = Some(instant(at).to_rfc2822());
+            item
+        })
+        .collect();
+    server.route("/blog", Route::feed(rss(&items)));
+    server.url("/blog")
+}
+
+#[test]
+fn an_archive_becomes_picks_once_and_turns_the_learned_part_on() {
+    set_now(instant("2026-06-20T12:00:00Z"));
+    let server = FeedServer::start();
+    server.route("/feed/", Route::feed(fixture("wordpress-feed.xml")));
+    server.route("/feed/?paged=2", Route::feed(page_two()));
+    let blog = blog(&server);
+    let ws = Workspace::new(
+        "",
+        &[("Queueworks", &blog, Some("Queueworks"))],
+        &format!("{RULES}\n[learning]\nmin_each = 3\n"),
+    );
+    ws.ok(&["poll"]);
+
+    let feed = server.url("/feed/");
+    let issues = ws.json(&["archive", &feed, "--format", "json"]);
+    let issues = issues.as_array().unwrap();
+    let titles: Vec<&str> = issues
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Reliability Weekly Issue #412",
+            "Reliability Weekly Issue #411",
+            "Taking a week off",
+            "Reliability Weekly Issue #410"
+        ],
+        "both pages read, in order"
+    );
+    let latest = &issues[0];
+    assert_eq!(latest["week"], "2026-W24");
+    assert_eq!(latest["published"], "2026-06-15T01:12:38Z");
+    let first: &Value = &latest["links"][0];
+    assert_eq!(
+        first["url"],
+        "https://blog.queueworks.example/posts/retry-storms"
+    );
+    assert_eq!(first["author"], "Dana Whitfield");
+    assert_eq!(first["org"], "Queueworks");
+    let authors: Vec<&str> = latest["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["author"].as_str())
+        .collect();
+    assert!(
+        authors.contains(&"Ana Souza, Bo Lin, Chidi Okafor, and Dee Park"),
+        "{authors:?}"
+    );
+    assert!(
+        authors.contains(&"u/pager_fatigue and commenters"),
+        "{authors:?}"
+    );
+    // Sponsor boxes, the newsletter's own pages and javascript: links are no picks.
+    let urls: Vec<&str> = issues
+        .iter()
+        .flat_map(|i| i["links"].as_array().unwrap())
+        .map(|l| l["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls.len(), 11, "{urls:#?}");
+    assert!(
+        urls.iter().all(|u| u.starts_with("https://")
+            && !u.contains("weekly.example")
+            && !u.contains("pagerly")),
+        "{urls:#?}"
+    );
+
+    // Two links are posts gleaner read (the picks land on them); nine are new to it.
+    assert_eq!(
+        ws.sql_count("SELECT count(*) FROM decisions WHERE origin = 'archive'"),
+        11
+    );
+    assert_eq!(
+        ws.sql_count(
+            "SELECT count(*) FROM decisions d JOIN posts p ON p.id = d.post_id JOIN feeds f ON f.id = p.feed_id
+             WHERE d.origin = 'archive' AND f.name = 'Queueworks'"
+        ),
+        2
+    );
+
+    // Again: nothing is added, and the learned part is on from the archive alone.
+    let again = ws.ok(&["archive", &feed]);
+    assert!(again.contains("recorded 0 picks"), "{again}");
+    assert!(again.contains("11 already recorded"), "{again}");
+    assert!(
+        again.contains("4 posts of those weeks were passed over"),
+        "{again}"
+    );
+    assert!(
+        again.contains("learned part: active: trained on 11 picked and 4 rejected"),
+        "{again}"
+    );
+    assert_eq!(
+        ws.sql_count("SELECT count(*) FROM decisions WHERE origin = 'archive'"),
+        11
+    );
+
+    // The archive's weeks are weeks of decisions to measure the ranking on.
+    let split = ws.json(&[
+        "backtest",
+        "--decisions",
+        "--test-weeks",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(split.to_string().contains("2026-W24"), "{split:#}");
+
+    // Archive picks are history: no queue shows them and no draft lists them.
+    let (code, _, _) = ws.run(&["draft", "--week", "2026-W24"]);
+    assert_eq!(code, 1, "nothing picked by the editor that week");
+    let queue = ws
+        .run(&["queue", "--week", "2026-W24", "--format", "json"])
+        .1;
+    assert!(!queue.contains("retry-storms"), "{queue}");
+}
+
+#[test]
+fn issues_kept_as_files_are_read_with_their_dates() {
+    set_now(instant("2026-06-20T12:00:00Z"));
+    let ws = Workspace::new("", &[], RULES);
+    let folder = ws.path().join("issues");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("2026-06-14-issue-412.md"), fixture("draft.md")).unwrap();
+    std::fs::write(folder.join("notes.txt"), "not an issue").unwrap();
+    let issues = ws.json(&["archive", folder.to_str().unwrap(), "--format", "json"]);
+    let issues = issues.as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    assert_eq!(issues[0]["week"], "2026-W24");
+    assert!(!issues[0]["links"].as_array().unwrap().is_empty());
+}
