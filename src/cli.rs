@@ -200,11 +200,33 @@ pub enum Command {
         format: TableFormat,
     },
 
+    /// Suggest sites to subscribe to: those gleaner saw through aggregators or a
+    /// newsletter's archive but you do not subscribe to, most picked and linked first,
+    /// each with its feed (discovered from the site) and the command that adds it
+    Sources {
+        #[command(subcommand)]
+        action: Option<SourcesAction>,
+        /// At most this many sites
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
+    },
+
     /// Apply the current rules to every stored entry (nothing is re-fetched)
     Rescore,
 
     /// Validate the config and report every problem at once, with its line
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesAction {
+    /// Hide a site from the suggestions for good
+    Dismiss {
+        #[arg(value_name = "SITE")]
+        site: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -135,7 +135,7 @@ fn finish(
         };
         let host = Url::parse(&url)
             .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
+            .and_then(|u| host_with_port(&u))
             .unwrap_or_default();
         if is_own_host(&host, &own) || !seen.insert(url.clone()) {
             continue;
@@ -156,12 +156,23 @@ fn finish(
     out
 }
 
-/// A host as compared: lower-case, without `www.`; a URL's host when given a URL.
+/// A URL's host, with its port when it has one that is not its scheme's (two sites on
+/// one machine are two sites).
+fn host_with_port(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+/// A host as compared: lower-case, without `www.`; a URL's host (and port) when given
+/// a URL.
 fn host_key(host: &str) -> Option<String> {
     let host = host.trim();
     let host = match Url::parse(host) {
-        Ok(u) if host.contains("://") => u.host_str()?.to_owned(),
-        _ => host.split(['/', ':']).next()?.to_owned(),
+        Ok(u) if host.contains("://") => host_with_port(&u)?,
+        _ => host.split('/').next()?.to_owned(),
     };
     let host = host.to_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host).trim_matches('.');
@@ -204,7 +215,7 @@ pub fn parse_archive_feed(bytes: &[u8], base: &str) -> Result<Vec<ArchiveIssue>,
     let mut add_host = |raw: &str| {
         if let Some(host) = Url::parse(raw)
             .ok()
-            .and_then(|u| u.host_str().and_then(host_key))
+            .and_then(|u| host_with_port(&u).and_then(|h| host_key(&h)))
             && !own.contains(&host)
         {
             own.push(host);
@@ -224,10 +235,9 @@ pub fn parse_archive_feed(bytes: &[u8], base: &str) -> Result<Vec<ArchiveIssue>,
             .find_map(|l| canonical_url(&l.href))
             .or_else(|| canonical_url(&e.id));
         let page_url = page.as_deref().and_then(|p| Url::parse(p).ok());
+        let page_host = page_url.as_ref().and_then(host_with_port);
         let mut hosts: Vec<&str> = own.iter().map(String::as_str).collect();
-        if let Some(host) = page_url.as_ref().and_then(Url::host_str) {
-            hosts.push(host);
-        }
+        hosts.extend(page_host.as_deref());
         let html = e
             .content
             .as_ref()

@@ -10,6 +10,7 @@ mod poll;
 mod rescore;
 mod review;
 mod shortlist;
+mod sources;
 mod subscriptions;
 
 use std::io::Write;
@@ -94,6 +95,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             issues,
             format,
         } => archive::archive(&config, &db, &source, usize::from(issues), format),
+        Command::Sources {
+            action,
+            limit,
+            format,
+        } => sources::sources(&config, &db, action, usize::from(limit), format),
         Command::Check => unreachable!("handled above"),
     }
 }

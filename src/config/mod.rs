@@ -194,6 +194,16 @@ impl Config {
         crate::score::Scorer::from_rules(&self.rules, self.settings.field_weights)
     }
 
+    /// The names of the feeds that carry links to other sites (aggregators), not posts
+    /// of their own.
+    pub fn aggregator_names(&self) -> Vec<&str> {
+        self.feeds
+            .iter()
+            .filter(|f| f.tags.iter().any(|t| t == "aggregator"))
+            .map(|f| f.name.as_str())
+            .collect()
+    }
+
     pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
         self.feeds.iter().find(|f| f.name == name)
     }

@@ -141,6 +141,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // trains on and no queue or draft shows).
     "ALTER TABLE decisions ADD COLUMN origin TEXT NOT NULL DEFAULT 'editor';
     CREATE INDEX decisions_by_origin ON decisions(origin, week) WHERE origin != 'editor';",
+    // 12: sites gleaner saw but the editor does not subscribe to (`gleaner sources`):
+    // the feed found for each (cached: discovery fetches pages), and the ones the
+    // editor dismissed for good.
+    "CREATE TABLE sources (
+        site TEXT PRIMARY KEY,
+        feed_url TEXT,
+        checked_at INTEGER,
+        dismissed INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;",
 ];
 
 /// The SQL function schema 8's migration converts stored parts with.

@@ -42,6 +42,7 @@
 //! | [`posts`] | reading posts: a week's candidates, a week's queue, one post |
 //! | [`decisions`] | the `decisions` log: pick, reject, defer, undo, and what learning trains on |
 //! | [`archive`] | a newsletter's past issues as archive picks, and the posts they passed over |
+//! | [`sources`] | sites seen but not subscribed to: their posts, discovered feeds, dismissals |
 //! | [`bulk`] | rewriting many scores at once (a rescore) |
 //! | [`wal`] | group commits, background checkpoints and the page cache: speed, not meaning |
 //! | [`parts`] | the compact text a score's parts are stored as |
@@ -54,6 +55,7 @@ mod ingest;
 mod migrations;
 pub mod parts;
 mod posts;
+mod sources;
 #[cfg(test)]
 mod tests;
 mod wal;
@@ -70,6 +72,7 @@ pub use feeds::{FailureRecord, FeedState, FetchRecord};
 pub use ingest::{IngestCounts, ScoredEntry};
 pub use parts::{decode_parts, encode_parts};
 pub use posts::QueueWindow;
+pub use sources::{ForeignPost, SiteState};
 
 pub use crate::model::{Decision, FeedHealth, QueuedPost, StoredPost};
 use crate::week;

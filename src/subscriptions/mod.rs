@@ -12,6 +12,7 @@
 pub mod discover;
 pub mod feeds_file;
 pub mod opml;
+pub mod sources;
 
 use std::path::PathBuf;
 

@@ -220,3 +220,71 @@ fn issues_kept_as_files_are_read_with_their_dates() {
     assert_eq!(issues[0]["week"], "2026-W24");
     assert!(!issues[0]["links"].as_array().unwrap().is_empty());
 }
+
+/// A newsletter feed whose one issue links two posts of site `b` and one of site `c`.
+fn issue_linking(b: &FeedServer, c: &FeedServer) -> String {
+    format!(
+        r#"<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Weekly</title><link>https://weekly.example</link>
+<item><title>Issue 1</title><link>https://weekly.example/issue-1/</link><pubDate>Mon, 15 Jun 2026 01:00:00 +0000</pubDate>
+<content:encoded><![CDATA[
+<div class="sreweekly-entry"><div class="sreweekly-title"><a href="{b1}">One</a></div><div class="sreweekly-description"><p>A.</p><p><small>Ann</small></p></div></div>
+<div class="sreweekly-entry"><div class="sreweekly-title"><a href="{b2}">Two</a></div><div class="sreweekly-description"><p>B.</p><p><small>Ann</small></p></div></div>
+<div class="sreweekly-entry"><div class="sreweekly-title"><a href="{c1}">Three</a></div><div class="sreweekly-description"><p>C.</p><p><small>Cy</small></p></div></div>
+]]></content:encoded></item></channel></rss>"#,
+        b1 = b.url("/posts/one"),
+        b2 = b.url("/posts/two"),
+        c1 = c.url("/three"),
+    )
+}
+
+/// Sites the archive linked and the editor does not subscribe to are suggested, most
+/// linked first, with the feed their pages link (found once, then cached); a dismissed
+/// one is not suggested again; a subscribed one never is.
+#[test]
+fn sources_suggests_the_sites_an_archive_linked_with_their_feeds() {
+    set_now(instant("2026-06-20T12:00:00Z"));
+    let (newsletter, b, c, blog) = (
+        FeedServer::start(),
+        FeedServer::start(),
+        FeedServer::start(),
+        FeedServer::start(),
+    );
+    newsletter.route("/feed/", Route::feed(issue_linking(&b, &c)));
+    b.route(
+        "/",
+        Route::feed("<!DOCTYPE html><html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.xml\"></head></html>")
+            .header("content-type", "text/html"),
+    );
+    b.route(
+        "/feed.xml",
+        Route::feed(rss(&[Item::new("1", "https://x.example/1", "A post", "")])),
+    );
+    blog.route(
+        "/feed",
+        Route::feed(rss(&[Item::new("1", &blog.url("/p/1"), "Ours", "")])),
+    );
+    let ws = Workspace::new("", &[("Blog", &blog.url("/feed"), None)], RULES);
+    ws.ok(&["poll"]);
+    ws.ok(&["archive", &newsletter.url("/feed/")]);
+
+    let sources = ws.json(&["sources", "--format", "json"]);
+    let site = |s: &FeedServer| s.addr.to_string();
+    assert_eq!(sources.as_array().unwrap().len(), 2, "{sources:#}");
+    assert_eq!(sources[0]["site"], site(&b));
+    assert_eq!(sources[0]["linked"], 2);
+    assert_eq!(sources[0]["picked"], 2);
+    assert_eq!(sources[0]["seen_via"], serde_json::json!(["archive"]));
+    assert_eq!(sources[0]["feed_url"], b.url("/feed.xml"));
+    assert_eq!(
+        sources[0]["subscribe"],
+        format!("gleaner add {}", b.url("/feed.xml"))
+    );
+    assert_eq!(sources[1]["site"], site(&c));
+    assert!(sources[1]["feed_url"].is_null(), "{sources:#}");
+
+    ws.ok(&["sources", "dismiss", &site(&c)]);
+    let again = ws.json(&["sources", "--format", "json"]);
+    assert_eq!(again.as_array().unwrap().len(), 1, "{again:#}");
+    assert_eq!(b.seen("/").len(), 1, "discovery is cached");
+}

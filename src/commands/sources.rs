@@ -1,0 +1,131 @@
+//! `gleaner sources`: sites to subscribe to, with their feeds found on the way; and
+//! `gleaner sources dismiss SITE`.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::{Outcome, emit};
+use crate::cli::{SourcesAction, TableFormat};
+use crate::config::Config;
+use crate::subscriptions::discover;
+use crate::subscriptions::sources::{Source, rank, site_of};
+
+/// Posts of unsubscribed feeds read to rank sites (the newest).
+const MAX_POSTS: usize = 20_000;
+/// Posts of subscribed feeds read to know which sites are subscribed.
+const MAX_SUBSCRIBED_POSTS: usize = 50_000;
+/// How long a site's discovered feed (or its lack of one) is trusted.
+const REDISCOVER_AFTER_DAYS: i64 = 30;
+
+pub(super) fn sources(
+    config: &Config,
+    db: &Path,
+    action: Option<SourcesAction>,
+    limit: usize,
+    format: TableFormat,
+) -> anyhow::Result<Outcome> {
+    let store = crate::app::open_store(config, db)?;
+    if let Some(SourcesAction::Dismiss { site }) = action {
+        let site = site_of(&site)
+            .or_else(|| site_of(&format!("https://{site}")))
+            .with_context(|| {
+                format!("`{site}` is not a site; write it as `gleaner sources` shows it")
+            })?;
+        store.dismiss_site(&site)?;
+        emit(&format!(
+            "dismissed {site}: it will not be suggested again\n"
+        ))?;
+        return Ok(Outcome::Done);
+    }
+    let aggregators = config.aggregator_names();
+    let mut subscribed: HashSet<String> = config
+        .feeds
+        .iter()
+        .filter(|f| !aggregators.contains(&f.name.as_str()))
+        .filter_map(|f| site_of(f.url.as_str()))
+        .collect();
+    subscribed.extend(
+        store
+            .subscribed_urls(&aggregators, MAX_SUBSCRIBED_POSTS)?
+            .iter()
+            .filter_map(|u| site_of(u)),
+    );
+    let posts = store.foreign_posts(&aggregators, MAX_POSTS)?;
+    let mut states = store.site_states()?;
+    let mut ranked: Vec<Source> = rank(&posts, &subscribed, &states, config.settings.min_score);
+    ranked.truncate(limit);
+    discover_feeds(config, &store, &ranked, &mut states)?;
+    let ranked: Vec<Source> = rank(&posts, &subscribed, &states, config.settings.min_score)
+        .into_iter()
+        .take(limit)
+        .collect();
+    match format {
+        TableFormat::Json => emit(&(serde_json::to_string_pretty(&ranked)? + "\n"))?,
+        TableFormat::Table => emit(&table(&ranked))?,
+    }
+    Ok(if ranked.is_empty() {
+        Outcome::NothingFound
+    } else {
+        Outcome::Done
+    })
+}
+
+/// Finds the feed of each listed site not checked lately, as `gleaner add` would, and
+/// caches what it found (or that it found none).
+fn discover_feeds(
+    config: &Config,
+    store: &crate::store::Store,
+    ranked: &[Source],
+    states: &mut std::collections::HashMap<String, crate::store::SiteState>,
+) -> anyhow::Result<()> {
+    let now = crate::clock::now();
+    let stale = |site: &str| {
+        states
+            .get(site)
+            .and_then(|s| s.checked_at)
+            .is_none_or(|at| now - at > chrono::TimeDelta::days(REDISCOVER_AFTER_DAYS))
+    };
+    let due: Vec<(String, String)> = ranked
+        .iter()
+        .filter(|s| stale(&s.site))
+        .map(|s| (s.site.clone(), s.home.clone()))
+        .collect();
+    if due.is_empty() {
+        return Ok(());
+    }
+    let fetcher = crate::ingest::fetch::Fetcher::new(&config.settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    for (site, home) in due {
+        let found = runtime
+            .block_on(discover(&fetcher, &home))
+            .ok()
+            .map(|d| d.url);
+        store.set_site_feed(&site, found.as_deref(), now)?;
+        let state = states.entry(site).or_default();
+        state.feed_url = found;
+        state.checked_at = Some(now);
+    }
+    Ok(())
+}
+
+fn table(sources: &[Source]) -> String {
+    let mut out = String::new();
+    for s in sources {
+        let clean = |t: &str| t.chars().filter(|c| !c.is_control()).collect::<String>();
+        out.push_str(&format!(
+            "{}  picked {} · linked {} · candidates {} · via {}\n    {}\n",
+            clean(&s.site),
+            s.picked,
+            s.linked,
+            s.candidates,
+            clean(&s.seen_via.join(", ")),
+            clean(&s.subscribe),
+        ));
+    }
+    out
+}

@@ -1,0 +1,205 @@
+//! Suggestions: the sites gleaner has seen but the editor does not subscribe to —
+//! linked from aggregators or from a newsletter's archive — ranked by how often their
+//! posts were picked, linked, or scored as candidates. Pure: the store supplies the
+//! posts and what is cached about each site.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde::Serialize;
+use url::Url;
+
+use crate::store::{ARCHIVE_FEED, ForeignPost, SiteState};
+
+/// Hosts where one site is one path below the host (`medium.com/@dana`).
+const SHARED_HOSTS: &[&str] = &[
+    "medium.com",
+    "dev.to",
+    "github.com",
+    "gitlab.com",
+    "hashnode.com",
+];
+
+/// A site the editor could subscribe to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    /// `host` (without `www.`, with a port that is not the scheme's), or
+    /// `host/first-segment` on shared hosts.
+    pub site: String,
+    /// Where the site's pages are (`https://host/`): what discovery starts from.
+    #[serde(skip)]
+    pub home: String,
+    /// The feed discovery found, `null` when none (or not looked for yet).
+    pub feed_url: Option<String>,
+    /// Its posts carried by aggregators or linked by the archive.
+    pub linked: usize,
+    /// Its posts picked (by you or by the newsletter's archive).
+    pub picked: usize,
+    /// Its posts that scored at least `min_score`.
+    pub candidates: usize,
+    /// What carried its posts: aggregators' names, `archive`.
+    pub seen_via: Vec<String>,
+    /// The command that subscribes to it.
+    pub subscribe: String,
+}
+
+/// The site a URL belongs to (see [`Source::site`]).
+pub fn site_of(url: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    let mut host = host.strip_prefix("www.").unwrap_or(&host).to_owned();
+    if let Some(port) = url.port() {
+        host = format!("{host}:{port}");
+    }
+    if SHARED_HOSTS.contains(&host.as_str())
+        && let Some(first) = url
+            .path_segments()
+            .and_then(|mut s| s.next())
+            .filter(|s| !s.is_empty())
+    {
+        return Some(format!("{host}/{}", first.to_ascii_lowercase()));
+    }
+    Some(host)
+}
+
+/// The sites of `posts` that are not among `subscribed` nor dismissed, best first:
+/// most picked, then most linked, then most candidates.
+pub fn rank(
+    posts: &[ForeignPost],
+    subscribed: &HashSet<String>,
+    states: &HashMap<String, SiteState>,
+    min_score: f64,
+) -> Vec<Source> {
+    #[derive(Default)]
+    struct Tally {
+        linked: usize,
+        picked: usize,
+        candidates: usize,
+        via: BTreeSet<String>,
+        home: String,
+    }
+    let mut sites: HashMap<String, Tally> = HashMap::new();
+    for post in posts {
+        let Some(site) = site_of(&post.url) else {
+            continue;
+        };
+        if subscribed.contains(&site) || states.get(&site).is_some_and(|s| s.dismissed) {
+            continue;
+        }
+        let tally = sites.entry(site.clone()).or_default();
+        if tally.home.is_empty() {
+            tally.home = home_of(&post.url, &site);
+        }
+        tally.linked += 1;
+        tally.picked += usize::from(post.picked);
+        tally.candidates += usize::from(post.score.is_some_and(|s| s >= min_score));
+        tally.via.insert(if post.via == ARCHIVE_FEED {
+            "archive".to_owned()
+        } else {
+            post.via.clone()
+        });
+    }
+    let mut out: Vec<Source> = sites
+        .into_iter()
+        .map(|(site, t)| {
+            let feed_url = states.get(&site).and_then(|s| s.feed_url.clone());
+            let subscribe = format!(
+                "gleaner add {}",
+                feed_url.clone().unwrap_or_else(|| t.home.clone())
+            );
+            Source {
+                site,
+                home: t.home,
+                feed_url,
+                linked: t.linked,
+                picked: t.picked,
+                candidates: t.candidates,
+                seen_via: t.via.into_iter().collect(),
+                subscribe,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (b.picked, b.linked, b.candidates)
+            .cmp(&(a.picked, a.linked, a.candidates))
+            .then(a.site.cmp(&b.site))
+    });
+    out
+}
+
+/// The address of `site` as `url` reaches it: `https://host/`, or the path below a
+/// shared host.
+fn home_of(url: &str, site: &str) -> String {
+    let scheme = Url::parse(url)
+        .map(|u| u.scheme().to_owned())
+        .unwrap_or_else(|_| "https".into());
+    format!("{scheme}://{site}/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(url: &str, via: &str, picked: bool, score: Option<f64>) -> ForeignPost {
+        ForeignPost {
+            url: url.into(),
+            via: via.into(),
+            picked,
+            score,
+        }
+    }
+
+    #[test]
+    fn sites_are_hosts_or_a_path_below_shared_hosts() {
+        let cases = [
+            ("https://www.Example.com/a/b", Some("example.com")),
+            (
+                "https://medium.com/@dana/retries-1234",
+                Some("medium.com/@dana"),
+            ),
+            (
+                "https://github.com/acme/postmortems",
+                Some("github.com/acme"),
+            ),
+            ("not a url", None),
+        ];
+        for (url, site) in cases {
+            assert_eq!(site_of(url).as_deref(), site, "{url}");
+        }
+    }
+
+    #[test]
+    fn unsubscribed_sites_rank_by_picks_then_links() {
+        let posts = [
+            post("https://a.example/1", "Hacker News", false, Some(5.0)),
+            post("https://a.example/2", "Lobsters", false, Some(0.2)),
+            post("https://b.example/1", ARCHIVE_FEED, true, None),
+            post("https://blog.example/1", "Hacker News", true, Some(9.0)),
+            post("https://gone.example/1", "Hacker News", true, Some(9.0)),
+        ];
+        let subscribed: HashSet<String> = ["blog.example".to_owned()].into();
+        let mut states = HashMap::new();
+        states.insert(
+            "gone.example".to_owned(),
+            SiteState {
+                dismissed: true,
+                ..SiteState::default()
+            },
+        );
+        states.insert(
+            "a.example".to_owned(),
+            SiteState {
+                feed_url: Some("https://a.example/feed.xml".into()),
+                ..SiteState::default()
+            },
+        );
+        let ranked = rank(&posts, &subscribed, &states, 1.0);
+        let sites: Vec<&str> = ranked.iter().map(|s| s.site.as_str()).collect();
+        assert_eq!(sites, ["b.example", "a.example"]);
+        assert_eq!(ranked[0].seen_via, ["archive"]);
+        assert_eq!(ranked[0].subscribe, "gleaner add https://b.example/");
+        let a = &ranked[1];
+        assert_eq!((a.linked, a.picked, a.candidates), (2, 0, 1));
+        assert_eq!(a.seen_via, ["Hacker News", "Lobsters"]);
+        assert_eq!(a.subscribe, "gleaner add https://a.example/feed.xml");
+    }
+}
