@@ -213,3 +213,23 @@ fn concurrent_adds_and_removes_all_survive() {
     let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// `check` accepts two names for one feed URL, but warns with both lines.
+#[test]
+fn check_warns_about_one_url_under_two_names() {
+    let ws = Workspace::new(
+        "",
+        &[
+            ("A", "https://blog.example/feed", None),
+            ("B", "https://Blog.example/feed?utm_source=x", None),
+            ("C", "https://other.example/feed", None),
+        ],
+        RULES,
+    );
+    let out = ws.ok(&["check"]);
+    assert!(
+        out.contains("warning: feed `B` has the URL of `A`"),
+        "{out}"
+    );
+    assert_eq!(out.matches("warning").count(), 1, "{out}");
+}
