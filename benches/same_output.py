@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Do two gleaner builds store and list the same things? For refactors.
+
+Polls one farm of synthetic feeds (../shared/bench/feedfarm.py, served by nginx on
+127.0.0.1) with each build on a database of its own, then adds a rule and rescores,
+and compares after each step: every post (feed, URL, title, author, dates, week,
+score and parts, sources, story, texts), every sighting, every feed row, and each
+week's shortlist and queue as JSON (ids and first-seen times left out).
+
+  python3 benches/same_output.py OLD/gleaner NEW/gleaner [--feeds 300]
+Needs nginx (Debian nginx-light).
+"""
+import argparse, datetime, json, os, shutil, sqlite3, subprocess, sys, tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED = os.path.join(ROOT, "..", "shared", "bench")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PORT = free_port()
+
+
+def farm(*args):
+    subprocess.run([sys.executable, os.path.join(SHARED, "feedfarm.py"), *args], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def write_config(d, feeds, extra_rules=""):
+    rules = open(os.path.join(ROOT, "feeds.toml")).read().split("# ── Rules", 1)[1]
+    with open(os.path.join(d, "feeds.toml"), "w") as f:
+        f.write('[settings]\ndatabase = "g.db"\nper_host_concurrency = 32\n\n[server]\nlisten = "127.0.0.1:0"\n')
+        for i in range(feeds):
+            f.write(f'\n[[feed]]\nname = "feed {i}"\nurl = "http://127.0.0.1:{PORT}/feeds/{i}.xml"\n')
+            if i % 50 == 0:
+                f.write("boost = 1.5\n")
+        f.write("\n# ── Rules" + rules + extra_rules)
+
+
+def run(binary, d, *args):
+    out = subprocess.run([binary, "--config", os.path.join(d, "feeds.toml"), *args],
+                         capture_output=True, text=True)
+    return out.stdout
+
+
+def without_volatile(items):
+    for item in items:
+        item.pop("id", None)
+        item.pop("first_seen", None)
+    return items
+
+
+def dump(binary, d):
+    db = sqlite3.connect(os.path.join(d, "g.db"))
+    out = {
+        "posts": sorted(db.execute(
+            """SELECT f.name, p.url, p.title, p.author, p.published, p.updated, p.week, p.score,
+                      p.reasons, p.sources, (SELECT c.url FROM posts c WHERE c.id = p.story_of),
+                      p.backfill, p.content_hash, p.title_hash, t.summary, t.content
+               FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id""").fetchall()),
+        "sightings": sorted(db.execute(
+            """SELECT f.name, s.item_key, p.url FROM sightings s JOIN feeds f ON f.id = s.feed_id
+               JOIN posts p ON p.id = s.post_id""").fetchall()),
+        "feeds": sorted(db.execute(
+            """SELECT name, config_url, url, etag, last_modified, last_status, last_http_status,
+                      last_error, consecutive_failures FROM feeds""").fetchall()),
+    }
+    weeks = sorted({datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%G-W%V")
+                    for (t,) in db.execute("SELECT DISTINCT effective_at FROM posts")})
+    lists = {}
+    for week in weeks:
+        for command in ("shortlist", "queue"):
+            text = run(binary, d, command, "--week", week, "--format", "json")
+            lists[f"{command} {week}"] = without_volatile(json.loads(text)) if text.strip() else []
+    out["lists"] = lists
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("--feeds", type=int, default=300)
+    a = p.parse_args()
+    work = tempfile.mkdtemp(prefix="gleaner-same-")
+    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    farm("gen", os.path.join(work, "farm"), "--feeds", str(a.feeds), "--entries", "20")
+    farm("serve", os.path.join(work, "farm"), "--port", str(PORT))
+    try:
+        results = {}
+        for name, binary in (("old", a.old), ("new", a.new)):
+            d = os.path.join(work, name)
+            os.makedirs(d)
+            write_config(d, a.feeds)
+            run(binary, d, "poll")
+            polled = dump(binary, d)
+            write_config(d, a.feeds, "\n[[rule]]\nname = \"probe\"\npattern = '(?i)\\blessons\\b'\nweight = 0.75\nfields = [\"title\"]\n")
+            run(binary, d, "rescore")
+            results[name] = (polled, dump(binary, d))
+        same = True
+        for step, label in ((0, "after the poll"), (1, "after the rescore")):
+            for key, old in results["old"][step].items():
+                equal = old == results["new"][step][key]
+                same &= equal
+                print(f"{label:18} {key:10} {len(old):6}  {'same' if equal else 'DIFFERENT'}")
+        print("identical" if same else "DIFFERENT")
+        sys.exit(0 if same else 1)
+    finally:
+        farm("stop", os.path.join(work, "farm"))
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
