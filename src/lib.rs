@@ -31,7 +31,8 @@
 //! | [`render`] | candidates, drafts and feed health → markdown, JSON, CSV, tables, the review page's HTML | pure |
 //! | [`web`] | the daemon's HTTP listener (review page, `/metrics`, `/healthz`) and its metrics | HTTP server |
 //! | [`daemon`] | the cron schedule, signals, shortlist files, the webhook | yes |
-//! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML; feed discovery | file, HTTP via fetch |
+//! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML; feed discovery; suggested sources | file, HTTP via fetch |
+//! | [`archive`] | a newsletter's past issues → the editor's picks of their weeks (parsing, and recording them) | through store |
 //! | [`files`] | replacing a file atomically | file |
 //! | [`cli`], [`commands`] | flags → validated calls → printed output and exit status | yes |
 //!

@@ -137,26 +137,12 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     let mut scheduler = JobScheduler::new()
         .await
         .context("cannot start the scheduler")?;
-    let d = daemon.clone();
-    let polls = Recurring {
-        name: "poll",
-        cron: poll_cron,
-        zone: tz,
-        work: Arc::new(move || {
-            let d = d.clone();
-            Box::pin(async move { d.poll_cycle().await })
-        }),
-    };
-    let d = daemon.clone();
-    let shortlists = Recurring {
-        name: "shortlist",
-        cron: shortlist_cron,
-        zone: tz,
-        work: Arc::new(move || {
-            let d = d.clone();
-            Box::pin(async move { d.write_shortlists().await })
-        }),
-    };
+    let polls = Recurring::new("poll", poll_cron, tz, &daemon, |d| {
+        Box::pin(async move { d.poll_cycle().await })
+    });
+    let shortlists = Recurring::new("shortlist", shortlist_cron, tz, &daemon, |d| {
+        Box::pin(async move { d.write_shortlists().await })
+    });
     polls.arm(scheduler.clone()).await?;
     shortlists.arm(scheduler.clone()).await?;
     scheduler

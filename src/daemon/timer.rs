@@ -35,6 +35,23 @@ pub struct Recurring {
 }
 
 impl Recurring {
+    /// `run` on `target` at each firing of `cron` in `zone`.
+    pub fn new<T: Send + Sync + 'static>(
+        name: &'static str,
+        cron: String,
+        zone: chrono_tz::Tz,
+        target: &Arc<T>,
+        run: fn(Arc<T>) -> Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Recurring {
+        let target = target.clone();
+        Recurring {
+            name,
+            cron,
+            zone,
+            work: Arc::new(move || run(target.clone())),
+        }
+    }
+
     /// Arms the next firing after now; returns when it will be, or `None` when the
     /// expression never fires again.
     pub fn arm(self, scheduler: JobScheduler) -> Armed {
