@@ -21,8 +21,11 @@ use crate::config::next_cron;
 /// Arming a firing: when it will be, once armed.
 pub type Armed = Pin<Box<dyn Future<Output = anyhow::Result<Option<DateTime<Utc>>>> + Send>>;
 
+/// One firing's work, under way.
+pub type Firing = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// What a firing runs.
-pub type Work = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+pub type Work = Arc<dyn Fn() -> Firing + Send + Sync>;
 
 /// A cron expression in a zone, with what to run at each firing.
 #[derive(Clone)]
@@ -41,7 +44,7 @@ impl Recurring {
         cron: String,
         zone: chrono_tz::Tz,
         target: &Arc<T>,
-        run: fn(Arc<T>) -> Pin<Box<dyn Future<Output = ()> + Send>>,
+        run: fn(Arc<T>) -> Firing,
     ) -> Recurring {
         let target = target.clone();
         Recurring {
