@@ -132,7 +132,7 @@ pub enum Command {
         order: DraftOrder,
     },
 
-    /// Subscribe to a feed, given its URL or a web page that links it; adds a [[feed]]
+    /// Subscribe to a feed, given its URL or a web page that links it; adds a `[[feed]]`
     /// to the config file, keeping its comments and layout
     Add {
         /// A feed URL, or a page whose <link rel="alternate"> (or a common path) is a feed
@@ -161,7 +161,7 @@ pub enum Command {
         output: Option<PathBuf>,
     },
 
-    /// Unsubscribe: remove the named [[feed]] from the config file (its stored entries stay)
+    /// Unsubscribe: remove the named `[[feed]]` from the config file (its stored entries stay)
     Remove { name: String },
 
     /// Measure how well the current rules rank picked posts above the others: on the

@@ -3,7 +3,7 @@
 //!
 //! What we rely on from tokio-cron-scheduler, and how its known gaps are covered:
 //! - a repeating job keeps a fixed UTC offset across DST changes: each firing is a
-//!   one-shot job armed in the real zone instead ([`timer`]);
+//!   one-shot job armed in the real zone instead (`timer`);
 //! - each firing is a new task, so a slow poll could overlap the next one: a poll takes
 //!   a lock with `try_lock` and a busy slot is skipped (and logged);
 //! - `shutdown()` does not wait for running jobs: on a signal we flag shutdown (polls

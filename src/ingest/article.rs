@@ -9,7 +9,7 @@
 //! boundary. Building a DOM slows down with the square of the nesting (2,000 nested `div`s
 //! take seconds), so a page with more than 40,000 elements or nested over 256 deep gets
 //! no DOM past that point: its metadata is read from the part before, its text is the
-//! tokenizer's (see [`prefix`]).
+//! tokenizer's (see `prefix`).
 //!
 //! Each metadata field comes from the first of these sources that has it:
 //! 1. JSON-LD (`<script type="application/ld+json">`): an object, an array or an `@graph`

@@ -109,7 +109,7 @@ pub struct RuleConfig {
 
 /// Each rule's matcher: a fingerprint of what decides where it matches (its name,
 /// pattern and fields) and nothing else, so a rescore knows which rules' stored
-/// matches still hold ([`Scorer::for_rescore`]).
+/// matches still hold ([`crate::score::Scorer::for_rescore`]).
 pub fn rule_matchers(rules: &[RuleConfig]) -> Vec<String> {
     rules
         .iter()

@@ -18,7 +18,7 @@ pub struct RescoreRow {
     pub entry: Entry,
     /// Feeds that carried the story (for the `sources` part).
     pub sources: usize,
-    /// The stored total and parts (see [`encode_parts`]), to write only what changed.
+    /// The stored total and parts (see [`super::encode_parts`]), to write only what changed.
     pub stored: (f64, String),
 }
 
@@ -52,7 +52,7 @@ impl RescoreText {
 /// took 25 s committing every 5,000 rows, with a checkpoint each time the WAL reached
 /// its cap (strace: about 4 GB of WAL frames for a 440 MB table, 148 fsyncs); 10 s in
 /// 100,000-row transactions with automatic checkpoints off (each commit is now
-/// checkpointed by a [`Checkpointer`] instead). A transaction holds the
+/// checkpointed by a checkpointer instead). A transaction holds the
 /// write lock about a second; the next begins only after the next batch is read, so
 /// a polling daemon's writes get in between.
 pub(super) const BULK_ROWS_PER_COMMIT: usize = 100_000;
@@ -195,11 +195,11 @@ impl Store {
     }
 
     /// Starts rewriting many rows ([`Store::update_scores`]) in transactions of
-    /// [`BULK_ROWS_PER_COMMIT`] rows, with
+    /// `BULK_ROWS_PER_COMMIT` rows, with
     /// - a page cache that holds what a batch touches (64 MiB; the default 2 MiB
     ///   spilled dirty pages to the WAL mid-batch and re-read them);
     /// - no automatic checkpoint (at the WAL's cap, every commit of a large rescore
-    ///   would copy its pages to the database file again): a [`Checkpointer`] folds
+    ///   would copy its pages to the database file again): a checkpointer folds
     ///   each commit into the database file on its own connection and thread, while
     ///   this one goes on (the pages it copies are those of one commit, which the next
     ///   ones, further along the table, rarely touch);

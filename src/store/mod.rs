@@ -25,26 +25,26 @@
 //! (lowest feed id, so the outcome does not depend on which fetch finished first); only
 //! that feed's copy updates its text, the others are listed as `also_in`. A new post
 //! whose title key matches a post of another feed dated within 14 days becomes a copy
-//! of that post's story (see [`ingest`]); candidates are stories, never copies.
+//! of that post's story (see `ingest`); candidates are stories, never copies.
 //!
 //! The database runs in WAL mode with a busy timeout so the CLI reads while the daemon
 //! writes. Each feed's batch is written in one savepoint: alone it is its own
-//! transaction; inside a group (see [`wal`]) it is all-or-nothing within the
+//! transaction; inside a group (see `wal`) it is all-or-nothing within the
 //! group's commit. Either way a crash never leaves half a batch.
 //!
 //! # Files
 //! | file | owns |
 //! |---|---|
 //! | `mod.rs` | [`Store`]: opening, connection settings, the zone and points it stores with, meta, errors |
-//! | [`migrations`] | the schema's ordered migrations (`PRAGMA user_version`) and the conversions some need |
-//! | [`feeds`] | the `feeds` table: configured feeds, fetch outcomes, backoff, health |
-//! | [`ingest`] | storing a fetched feed's entries: dedupe, sightings, stories and their `sources` |
-//! | [`posts`] | reading posts: a week's candidates, a week's queue, one post |
-//! | [`decisions`] | the `decisions` log: pick, reject, defer, undo, and what learning trains on |
-//! | [`archive`] | a newsletter's past issues as archive picks, and the posts they passed over |
-//! | [`sources`] | sites seen but not subscribed to: their posts, discovered feeds, dismissals |
-//! | [`bulk`] | rewriting many scores at once (a rescore) |
-//! | [`wal`] | group commits, background checkpoints and the page cache: speed, not meaning |
+//! | `migrations` | the schema's ordered migrations (`PRAGMA user_version`) and the conversions some need |
+//! | `feeds` | the `feeds` table: configured feeds, fetch outcomes, backoff, health |
+//! | `ingest` | storing a fetched feed's entries: dedupe, sightings, stories and their `sources` |
+//! | `posts` | reading posts: a week's candidates, a week's queue, one post |
+//! | `decisions` | the `decisions` log: pick, reject, defer, undo, and what learning trains on |
+//! | `archive` | a newsletter's past issues as archive picks, and the posts they passed over |
+//! | `sources` | sites seen but not subscribed to: their posts, discovered feeds, dismissals |
+//! | `bulk` | rewriting many scores at once (a rescore) |
+//! | `wal` | group commits, background checkpoints and the page cache: speed, not meaning |
 //! | [`parts`] | the compact text a score's parts are stored as |
 
 mod archive;

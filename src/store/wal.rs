@@ -159,7 +159,7 @@ impl Store {
     }
 
     /// From now on (a poll, a bulk update), commits are folded into the database file
-    /// as they come (every [`ROWS_PER_CHECKPOINT`] changed rows) by a [`Checkpointer`],
+    /// as they come (every `ROWS_PER_CHECKPOINT` changed rows) by a `Checkpointer`,
     /// unless one runs already, so the committing thread rarely has anything left to
     /// copy when the WAL reaches its cap.
     pub fn begin_background_checkpoints(&mut self) {

@@ -6,7 +6,7 @@
 //! `feeds.toml` behind. Duplicates are refused by name and by canonical URL.
 
 //!
-//! [`feeds_file`] edits `feeds.toml`; [`opml`] reads and writes OPML; [`discover`] finds
+//! [`feeds_file`] edits `feeds.toml`; [`opml`] reads and writes OPML; [`discover()`] finds
 //! the feed behind a URL the editor gives.
 
 pub mod discover;

@@ -49,7 +49,7 @@ use escape::{escape_pass, find};
 use structure::structure_pass;
 
 /// Most end tags one document may need repaired; past that it is not a feed with a
-/// typo but something else, and each repair may scan [`SEARCH_DEPTH`] open elements.
+/// typo but something else, and each repair may scan `SEARCH_DEPTH` open elements.
 pub const MAX_TAG_REPAIRS: usize = 1_000;
 
 /// How many open elements an end tag is looked up in.
