@@ -18,6 +18,9 @@ pub struct Entry {
     pub title: String,
     pub summary: String,
     pub content: String,
+    /// The article page's main text, when it was read; empty otherwise. Not part of
+    /// [`Entry::content_hash`]: it is the page's, not the feed's.
+    pub article: String,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,

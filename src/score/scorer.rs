@@ -71,7 +71,7 @@ impl Scorer {
             .into_iter()
             .filter_map(|field| {
                 let members: Vec<usize> = (0..rules.len())
-                    .filter(|&i| !reuses_stored[i] && rules[i].fields.contains(&field))
+                    .filter(|&i| !reuses_stored[i] && reads(&rules[i], field))
                     .collect();
                 if members.is_empty() {
                     return None;
@@ -182,11 +182,34 @@ impl Scorer {
     }
 }
 
+/// Whether `rule` is matched against `field`: the fields it lists, and the article
+/// wherever it lists `content` (the article stands in for a full-text feed).
+fn reads(rule: &RuleConfig, field: Field) -> bool {
+    rule.fields.contains(&field)
+        || (field == Field::Article && rule.fields.contains(&Field::Content))
+}
+
 /// The score of these parts, put in the order the editor wrote the rules (then the
-/// fields) in, with the feed's boost.
+/// fields) in, with the feed's boost. A rule counts once across `content` and
+/// `article`: its article part goes when it matched the content too, so reading a
+/// page never scores a post above the same post from a full-text feed. (Content
+/// first whatever the weights: then a stored article part always means the rule did
+/// not match the content, and re-weighing stored parts stays exact.)
 fn in_order(mut parts: Vec<OrderedPart>, boost: f64) -> Score {
     parts.sort_by_key(|(order, _)| *order);
-    with_boost(parts.into_iter().map(|(_, part)| part).collect(), boost)
+    let content = Field::Content as usize;
+    let mut kept: Vec<OrderedPart> = Vec::with_capacity(parts.len());
+    for part in parts {
+        let ((rule, field), _) = part;
+        let twice = field == Field::Article as usize
+            && kept
+                .last()
+                .is_some_and(|((r, f), _)| *r == rule && *f == content);
+        if !twice {
+            kept.push(part);
+        }
+    }
+    with_boost(kept.into_iter().map(|(_, part)| part).collect(), boost)
 }
 
 /// The score of these rule parts and the feed's boost, a part of its own when non-zero.
@@ -341,6 +364,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The article is read by every rule that reads `content`, and a rule counts once
+    /// across the two: a teaser plus its article never outscores the full text.
+    #[test]
+    fn the_article_stands_in_for_the_content_and_counts_once() {
+        let rules = [
+            rule("outage", r"(?i)\boutage", 3.0, &Field::SCORED_BY_DEFAULT),
+            rule("retries", r"(?i)\bretries", 2.0, &[Field::Content]),
+            rule("page", r"(?i)\bpostmortem", 1.0, &[Field::Article]),
+            rule("head", r"(?i)\bretries", 1.0, &[Field::Title]),
+        ];
+        let scorer = Scorer::from_rules(&rules, FieldWeights::default());
+        let full = "An outage: retries piled up. The postmortem follows.";
+        let mut teaser = entry("x", "", "An outage.");
+        teaser.article = full.into();
+        let full_text = entry("x", "", full);
+        let s = scorer.score(&teaser, 0.0);
+        assert_eq!(
+            s.summary_line(),
+            "outage (content) +1.50, retries (article) +1.00, page (article) +0.50"
+        );
+        // The full text does not match `page` (article only): the article may add
+        // only what a rule asks of the article itself.
+        assert_eq!(scorer.score(&full_text, 0.0).total, 2.5);
+        let mut both = full_text.clone();
+        both.article = full.into();
+        assert_eq!(
+            scorer.score(&both, 0.0).summary_line(),
+            "outage (content) +1.50, retries (content) +1.00, page (article) +0.50"
+        );
+        // Stored parts re-weighed give the same as the text.
+        let weights = FieldWeights {
+            article: 2.0,
+            ..FieldWeights::default()
+        };
+        let matchers = rule_matchers(&rules);
+        let matchers = matchers.iter().map(String::as_str).collect();
+        let rescorer = Scorer::for_rescore(&rules, weights, &matchers);
+        assert_eq!(
+            rescorer.rescore(&s.reasons, &Entry::default(), 0.0),
+            Scorer::from_rules(&rules, weights).score(&teaser, 0.0)
+        );
     }
 
     #[test]

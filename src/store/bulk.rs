@@ -30,7 +30,7 @@ pub enum RescoreText {
     Nothing,
     /// URL, title and author, kept with the post.
     Headline,
-    /// Summary and content too, kept in a table of their own.
+    /// Summary, content and the article's text too, kept in tables of their own.
     Everything,
 }
 
@@ -41,7 +41,7 @@ impl RescoreText {
             .into_iter()
             .map(|field| match field {
                 Field::Title | Field::Url | Field::Author => RescoreText::Headline,
-                Field::Summary | Field::Content => RescoreText::Everything,
+                Field::Summary | Field::Content | Field::Article => RescoreText::Everything,
             })
             .max()
             .unwrap_or(RescoreText::Nothing)
