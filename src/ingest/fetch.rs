@@ -15,6 +15,11 @@
 //! - at most `per_host_concurrency` requests to one host at a time (the global limit is
 //!   the caller's `concurrency`);
 //! - `Retry-After` (seconds or HTTP date) is reported so the caller waits at least that.
+//!
+//! Article pages and robots.txt ([`pages`]) go through the same limits (the per-host
+//! slots are shared with feeds), with their own `Accept`, a body cut at what will be
+//! read rather than refused, and, unless `allow_private_articles`, no connection to a
+//! loopback, private or link-local address: anyone can submit a link to an aggregator.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,6 +32,10 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::Settings;
+
+mod pages;
+
+pub use pages::is_private;
 
 /// Validators remembered from the last successful fetch.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +59,10 @@ pub struct Fetched {
     pub charset: Option<String>,
     /// `Cache-Control: max-age`, if the server sent one.
     pub max_age: Option<Duration>,
+    /// The media type of the Content-Type header, lower-cased, without parameters.
+    pub content_type: Option<String>,
+    /// The body was cut at the page's cap (see [`Fetcher::fetch_page`]).
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +88,8 @@ pub enum FailureKind {
     Gone,
     TooLarge,
     Redirects,
+    /// An article's host is on a loopback, private or link-local address.
+    PrivateAddress,
     Other,
 }
 
@@ -99,8 +114,31 @@ impl FetchError {
     }
 }
 
+/// What a request is for: each has its own `Accept` and body policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Feed,
+    Page,
+    Robots,
+}
+
+impl Want {
+    /// Where the body is cut rather than refused: a page or robots.txt past what is
+    /// read of it is still worth reading.
+    fn cut_at(self) -> Option<usize> {
+        match self {
+            Want::Feed => None,
+            Want::Page => Some(crate::ingest::article::MAX_PAGE_BYTES),
+            Want::Robots => Some(crate::ingest::robots::MAX_ROBOTS_BYTES),
+        }
+    }
+}
+
 pub struct Fetcher {
     client: reqwest::Client,
+    /// For article pages and robots.txt (see [`pages`]).
+    pages: reqwest::Client,
+    allow_private: bool,
     deadline: Duration,
     max_body: u64,
     max_redirects: usize,
@@ -123,6 +161,8 @@ impl Fetcher {
             .build()?;
         Ok(Fetcher {
             client,
+            pages: pages::client(settings)?,
+            allow_private: settings.allow_private_articles,
             deadline: settings.request_timeout,
             max_body: settings.max_body_bytes,
             max_redirects: settings.max_redirects,
@@ -133,6 +173,10 @@ impl Fetcher {
 
     /// Fetches `url`, never returning an `Err`: every failure is a `Failed` outcome.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome {
+        self.fetch_as(url, validators, Want::Feed).await
+    }
+
+    async fn fetch_as(&self, url: &str, validators: &Validators, want: Want) -> FetchOutcome {
         let host = Url::parse(url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -149,7 +193,7 @@ impl Fetcher {
                 ),
             )
         };
-        let fetch = self.fetch_following_redirects(url, validators);
+        let fetch = self.fetch_following_redirects(url, validators, want);
         match tokio::time::timeout(self.deadline, fetch).await {
             Ok(FetchOutcome::Failed(err)) if err.kind == FailureKind::Timeout => {
                 FetchOutcome::Failed(timed_out())
@@ -171,11 +215,15 @@ impl Fetcher {
         &self,
         start: &str,
         validators: &Validators,
+        want: Want,
     ) -> FetchOutcome {
         let mut url = start.to_owned();
         let mut all_permanent = true;
         for _hop in 0..=self.max_redirects {
-            let response = match self.request(&url, validators).send().await {
+            if let Some(refused) = self.refuse(&url, want) {
+                return FetchOutcome::Failed(refused);
+            }
+            let response = match self.request(&url, validators, want).send().await {
                 Ok(r) => r,
                 Err(err) => return FetchOutcome::Failed(transport_error(&err)),
             };
@@ -203,7 +251,7 @@ impl Fetcher {
             if !status.is_success() {
                 return failed_status(status, response.headers(), "");
             }
-            return self.read_body(response, url, moved_to).await;
+            return self.read_body(response, url, moved_to, want).await;
         }
         FetchOutcome::Failed(FetchError::new(
             FailureKind::Redirects,
@@ -211,11 +259,19 @@ impl Fetcher {
         ))
     }
 
-    fn request(&self, url: &str, validators: &Validators) -> reqwest::RequestBuilder {
-        let mut req = self.client.get(url).header(
-            header::ACCEPT,
-            "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
-        );
+    fn request(&self, url: &str, validators: &Validators, want: Want) -> reqwest::RequestBuilder {
+        let (client, accept) = match want {
+            Want::Feed => (
+                &self.client,
+                "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+            ),
+            Want::Page => (
+                &self.pages,
+                "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+            ),
+            Want::Robots => (&self.pages, "text/plain, */*;q=0.5"),
+        };
+        let mut req = client.get(url).header(header::ACCEPT, accept);
         if let Some(etag) = &validators.etag {
             req = req.header(header::IF_NONE_MATCH, etag);
         }
@@ -230,13 +286,25 @@ impl Fetcher {
         mut response: reqwest::Response,
         final_url: String,
         moved_to: Option<String>,
+        want: Want,
     ) -> FetchOutcome {
         let headers = response.headers().clone();
         let status = response.status().as_u16();
         let mut body = Vec::new();
+        let mut truncated = false;
+        // A feed over the cap is refused; a page or robots.txt is read up to what
+        // will be looked at, and the rest never downloaded.
+        let cut_at = want.cut_at().map(|cap| cap.min(self.max_body as usize));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
+                    if let Some(cap) = cut_at
+                        && body.len() + chunk.len() >= cap
+                    {
+                        body.extend_from_slice(&chunk[..cap - body.len()]);
+                        truncated = true;
+                        break;
+                    }
                     if (body.len() + chunk.len()) as u64 > self.max_body {
                         return FetchOutcome::Failed(FetchError {
                             http_status: Some(status),
@@ -269,6 +337,8 @@ impl Fetcher {
             moved_to,
             charset: header_string(&headers, header::CONTENT_TYPE).and_then(|ct| charset_of(&ct)),
             max_age: max_age(&headers),
+            content_type: header_string(&headers, header::CONTENT_TYPE).map(|ct| media_type(&ct)),
+            truncated,
         })
     }
 }
@@ -349,6 +419,9 @@ fn redirect_target(current: &str, headers: &HeaderMap) -> Option<String> {
 }
 
 fn transport_error(err: &reqwest::Error) -> FetchError {
+    if let Some(private) = pages::private_address_in(err) {
+        return FetchError::new(FailureKind::PrivateAddress, private.to_string());
+    }
     let chain = error_chain(err);
     let cause = root_cause(err);
     let host = err
@@ -410,6 +483,16 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     let v = headers.get(name)?.to_str().ok()?.trim();
     (!v.is_empty() && v.len() <= 1024).then(|| v.to_owned())
+}
+
+/// `Text/HTML; charset=utf-8` → `text/html`.
+fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// `text/xml; charset="ISO-8859-1"` → `ISO-8859-1`.

@@ -50,6 +50,19 @@ impl Entry {
     }
 }
 
+/// What an entry is beyond its text (see `ingest::reach`): what the store keeps
+/// beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// The discussion threads on the aggregator that carried it.
+    pub discussion: Vec<String>,
+    /// The org the entry itself names: an aggregator item's article's host (until its
+    /// page names its site), a self post's community ("Reddit r/sre").
+    pub org: Option<String>,
+    /// The article page to read, when it should be read.
+    pub read: Option<String>,
+}
+
 pub(crate) fn hex16(bytes: &[u8]) -> String {
     bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

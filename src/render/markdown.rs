@@ -86,6 +86,7 @@ pub(super) mod tests {
             sources: 2,
             copies: vec![],
             excerpt: "We broke it.".into(),
+            ..Candidate::default()
         }
     }
 

@@ -122,6 +122,7 @@ mod tests {
             score: Default::default(),
             also_in: vec![],
             copies: vec![],
+            ..StoredPost::default()
         }
     }
 

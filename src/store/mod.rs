@@ -45,6 +45,7 @@
 //! | [`wal`] | group commits, background checkpoints and the page cache: speed, not meaning |
 //! | [`parts`] | the compact text a score's parts are stored as |
 
+mod articles;
 mod bulk;
 mod decisions;
 mod feeds;
@@ -62,6 +63,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use articles::{ArticleOutcome, DueArticle, MAX_ARTICLE_ATTEMPTS, ReadArticle};
 pub use bulk::{RescoreRow, RescoreText};
 pub use feeds::{FailureRecord, FeedState, FetchRecord};
 pub use ingest::{IngestCounts, ScoredEntry};

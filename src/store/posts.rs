@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::parts::decode_parts;
 use super::{Result, Store, from_unix, sql_err};
-use crate::model::{QueuedPost, StoredPost};
+use crate::model::{ArticleState, QueuedPost, StoredPost};
 use crate::score::Score;
 use crate::week;
 
@@ -123,15 +123,32 @@ impl Store {
     }
 }
 
-pub(super) const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, t.summary, t.content, p.author,
+/// A post's columns, as [`post_from_row_at`] reads them. Aggregators are listed apart
+/// from the other feeds (`via`, not `also_in`); the author is the entry's, else its
+/// page's; the org the post names is its page's site name, else the aggregator
+/// item's.
+pub(super) const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, t.summary, t.content,
+        coalesce(p.author, a.author),
         p.published, p.first_seen, p.effective_at, p.score, p.reasons,
         (SELECT group_concat(name, char(31)) FROM (
             SELECT DISTINCT f2.name AS name FROM sightings s JOIN feeds f2 ON f2.id = s.feed_id
             WHERE (s.post_id = p.id OR s.post_id IN (SELECT id FROM posts c WHERE c.story_of = p.id))
-              AND s.feed_id != p.feed_id ORDER BY f2.name)),
+              AND s.feed_id != p.feed_id AND f2.aggregator IS NULL ORDER BY f2.name)),
         (SELECT group_concat(c.url, char(31)) FROM posts c
-            WHERE c.story_of = p.id AND c.url IS NOT NULL)
-    FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id";
+            WHERE c.story_of = p.id AND c.url IS NOT NULL),
+        f.aggregator IS NOT NULL, coalesce(a.site_name, p.org),
+        (SELECT group_concat(name, char(31)) FROM (
+            SELECT DISTINCT f2.name AS name FROM sightings s JOIN feeds f2 ON f2.id = s.feed_id
+            WHERE (s.post_id = p.id OR s.post_id IN (SELECT id FROM posts c WHERE c.story_of = p.id))
+              AND f2.aggregator IS NOT NULL ORDER BY f2.name)),
+        (SELECT group_concat(d, char(31)) FROM (
+            SELECT s.discussion AS d FROM sightings s
+            WHERE (s.post_id = p.id OR s.post_id IN (SELECT id FROM posts c WHERE c.story_of = p.id))
+              AND s.discussion IS NOT NULL ORDER BY s.feed_id)),
+        a.url, a.status, a.reason, a.attempts, a.next_try, a.fetched_at, a.words, a.site_name,
+        a.published, coalesce(a.text, '')
+    FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
+         LEFT JOIN articles a ON a.post_id = p.id";
 
 /// [`POST_SELECT`] of one post, by id.
 ///
@@ -157,6 +174,23 @@ pub(super) fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Re
         s.map(|s| s.split('\u{1f}').map(str::to_owned).collect())
             .unwrap_or_default()
     };
+    let mut discussion = split(r.get(at + 17)?);
+    let mut seen = std::collections::HashSet::new();
+    discussion.retain(|d| seen.insert(d.clone()));
+    let article = match r.get::<_, Option<String>>(at + 18)? {
+        None => None,
+        Some(url) => Some(ArticleState {
+            url,
+            status: r.get(at + 19)?,
+            reason: r.get(at + 20)?,
+            attempts: r.get(at + 21)?,
+            next_try: r.get::<_, Option<i64>>(at + 22)?.and_then(from_unix),
+            fetched_at: r.get::<_, Option<i64>>(at + 23)?.and_then(from_unix),
+            words: r.get::<_, Option<i64>>(at + 24)?.map(|n| n.max(0) as u64),
+            site_name: r.get(at + 25)?,
+            published: r.get::<_, Option<i64>>(at + 26)?.and_then(from_unix),
+        }),
+    };
     Ok(StoredPost {
         id: r.get(at)?,
         feed: r.get(at + 1)?,
@@ -174,5 +208,11 @@ pub(super) fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Re
         },
         also_in: split(also_in),
         copies: split(copies),
+        aggregated: r.get(at + 14)?,
+        org: r.get(at + 15)?,
+        via: split(r.get(at + 16)?),
+        discussion,
+        article,
+        article_text: r.get(at + 27)?,
     })
 }

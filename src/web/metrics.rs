@@ -194,6 +194,7 @@ mod tests {
                     fetch_seconds: Some(0.1),
                 },
             ],
+            articles: Default::default(),
         };
         m.record_poll(&report, 1.5, 1_700_000_000.0, 1, 2);
         let text = m.encode();

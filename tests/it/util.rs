@@ -416,9 +416,14 @@ impl Workspace {
     }
 
     pub fn write_config(&self, settings: &str, feeds: &[(&str, &str, Option<&str>)], rules: &str) {
-        // Short timeouts unless the test sets its own.
+        // Short timeouts unless the test sets its own; no article pages unless the
+        // test reads them (the feeds' links point at hosts that must not be looked up).
         let mut text = String::from("[settings]\n");
-        for default in ["request_timeout_secs = 5", "connect_timeout_secs = 2"] {
+        for default in [
+            "request_timeout_secs = 5",
+            "connect_timeout_secs = 2",
+            "fetch_articles = \"never\"",
+        ] {
             let key = default.split(' ').next().unwrap();
             if !settings.contains(key) {
                 text.push_str(default);
