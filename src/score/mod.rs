@@ -10,8 +10,8 @@
 //! 2. A rule counts **once per field**, however often it matches there; its points in
 //!    that field are `weight × field_weight` (`[settings.field_weights]`, by default a
 //!    title match is worth 2×, a summary match 1×, a content or article match 0.5×).
-//!    It counts once across `content` and `article` together: the content's part when
-//!    it matched there, else the article's.
+//!    The article never adds to the feed's text: a rule's article part counts only
+//!    when the rule matched neither the summary nor the content.
 //! 3. Negative weights subtract the same way (launches, webinars, hiring…).
 //! 4. The feed's `boost`, when non-zero, is one more part (`rule = "boost"`, `field = "feed"`).
 //! 5. A story carried by several feeds gets a `sources` part (see [`sources_part`]); the

@@ -19,7 +19,8 @@ pub enum Field {
     Content,
     /// The article page's main text, when gleaner read it (see `ingest::article`). It
     /// stands in for a full-text feed: a rule that reads `content` reads it too, and
-    /// counts once across the two (see [`crate::score::scorer`]).
+    /// its part here counts only when the rule matched neither the summary nor the
+    /// content (see [`crate::score`]).
     Article,
     Url,
     Author,

@@ -190,21 +190,26 @@ fn reads(rule: &RuleConfig, field: Field) -> bool {
 }
 
 /// The score of these parts, put in the order the editor wrote the rules (then the
-/// fields) in, with the feed's boost. A rule counts once across `content` and
-/// `article`: its article part goes when it matched the content too, so reading a
-/// page never scores a post above the same post from a full-text feed. (Content
-/// first whatever the weights: then a stored article part always means the rule did
-/// not match the content, and re-weighing stored parts stays exact.)
+/// fields) in, with the feed's boost. The article stands in for the feed's text and
+/// never adds to it: a rule's article part goes when the rule matched the summary or
+/// the content (a full-text RSS feed carries its text in either), so reading a page
+/// never scores a post above the same post from a full-text feed. (The feed's text
+/// first whatever the weights: then a stored article part always means the rule
+/// matched neither, and re-weighing stored parts stays exact.)
 fn in_order(mut parts: Vec<OrderedPart>, boost: f64) -> Score {
     parts.sort_by_key(|(order, _)| *order);
-    let content = Field::Content as usize;
+    let feed_text = [Field::Summary as usize, Field::Content as usize];
     let mut kept: Vec<OrderedPart> = Vec::with_capacity(parts.len());
     for part in parts {
         let ((rule, field), _) = part;
+        // Sorted by rule, then field: the rule's summary and content parts are the
+        // ones just before.
         let twice = field == Field::Article as usize
             && kept
-                .last()
-                .is_some_and(|((r, f), _)| *r == rule && *f == content);
+                .iter()
+                .rev()
+                .take_while(|((r, _), _)| *r == rule)
+                .any(|((_, f), _)| feed_text.contains(f));
         if !twice {
             kept.push(part);
         }
@@ -366,10 +371,11 @@ mod tests {
         }
     }
 
-    /// The article is read by every rule that reads `content`, and a rule counts once
-    /// across the two: a teaser plus its article never outscores the full text.
+    /// The article is read by every rule that reads `content`, and counts only for a
+    /// rule that matched neither the summary nor the content: a teaser plus its
+    /// article never outscores the full text.
     #[test]
-    fn the_article_stands_in_for_the_content_and_counts_once() {
+    fn the_article_stands_in_for_the_feed_text_and_never_adds_to_it() {
         let rules = [
             rule("outage", r"(?i)\boutage", 3.0, &Field::SCORED_BY_DEFAULT),
             rule("retries", r"(?i)\bretries", 2.0, &[Field::Content]),
@@ -394,6 +400,13 @@ mod tests {
         assert_eq!(
             scorer.score(&both, 0.0).summary_line(),
             "outage (content) +1.50, retries (content) +1.00, page (article) +0.50"
+        );
+        // Full text in the summary (an RSS description) counts the same way.
+        let mut in_summary = entry("x", full, "");
+        in_summary.article = full.into();
+        assert_eq!(
+            scorer.score(&in_summary, 0.0).summary_line(),
+            "outage (summary) +3.00, retries (article) +1.00, page (article) +0.50"
         );
         // Stored parts re-weighed give the same as the text.
         let weights = FieldWeights {

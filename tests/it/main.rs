@@ -6,6 +6,7 @@ mod corpora;
 mod crash;
 mod hostile;
 mod ranking;
+mod reach;
 mod recover;
 mod review;
 mod subscriptions;

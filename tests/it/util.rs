@@ -24,6 +24,11 @@ pub struct Route {
 }
 
 impl Route {
+    /// An HTML page.
+    pub fn page(body: impl Into<Vec<u8>>) -> Route {
+        Route::feed(body).header("content-type", "text/html; charset=utf-8")
+    }
+
     pub fn feed(body: impl Into<Vec<u8>>) -> Route {
         Route {
             status: 200,
@@ -530,6 +535,14 @@ impl RawServer {
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 4096];
                     let _ = stream.read(&mut buf);
+                    // It answers robots.txt at once, so an article page on it gets to
+                    // misbehave.
+                    if buf.starts_with(b"GET /robots.txt ") {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        );
+                        return;
+                    }
                     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
                     match how {
                         Misbehaviour::Silent => {

@@ -48,8 +48,11 @@ pub struct ArticleCounts {
 /// Each origin's robots.txt, as fetched (see the module doc for how long it is kept).
 #[derive(Default)]
 pub struct RobotsCache {
-    origins: Mutex<HashMap<String, Arc<OnceCell<(DateTime<Utc>, RobotsAnswer)>>>>,
+    origins: Mutex<HashMap<String, Arc<OnceCell<Kept>>>>,
 }
+
+/// An origin's answer and until when it is believed.
+type Kept = (DateTime<Utc>, RobotsAnswer);
 
 /// What an origin's robots.txt says, or why it could not be had.
 #[derive(Debug, Clone)]
