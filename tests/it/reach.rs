@@ -603,6 +603,17 @@ fn short_entries_are_read_within_the_budget() {
     );
     assert!(pages.seen("/long").is_empty(), "enough words in the feed");
     assert!(pages.seen("/quiet").is_empty(), "fetch_articles = never");
+
+    // An edited entry is scored again with the page it already has, never refetched.
+    items[0].title = "A morning to forget, revised";
+    feeds.route("/blog", Route::feed(rss(&items)));
+    let edited = ws.ok(&["poll"]);
+    assert!(edited.contains("0 new, 1 updated"), "{edited}");
+    let id = ws.sql_count(&format!("SELECT id FROM posts WHERE url = '{}'", urls[0]));
+    let post = ws.json(&["explain", &id.to_string(), "--format", "json"]);
+    assert_eq!(post["title"], "A morning to forget, revised");
+    assert!(article_parts(&post) >= 1, "{post:#}");
+    assert_eq!(pages.seen("/a").len(), 1);
 }
 
 /// The daemon reads a poll's articles before the poll ends, and counts them.
