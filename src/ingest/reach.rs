@@ -114,11 +114,8 @@ fn blog_entry(policy: &ReachPolicy, entry: Entry) -> (Entry, Reach) {
         FetchArticles::Never => None,
         FetchArticles::Always => entry.url.clone(),
         FetchArticles::Auto => {
-            let words = words(&entry.summary) + words(&entry.content);
-            entry
-                .url
-                .clone()
-                .filter(|_| words < policy.article_min_words)
+            let short = fewer_words(&entry.summary, &entry.content, policy.article_min_words);
+            entry.url.clone().filter(|_| short)
         }
     };
     let reach = Reach {
@@ -202,8 +199,14 @@ fn without_boilerplate(text: &str) -> String {
     text[..cut].trim_end().to_owned()
 }
 
-fn words(text: &str) -> usize {
-    text.split_whitespace().count()
+/// Whether `a` and `b` hold fewer than `min` words together (counting stops there:
+/// a full text is not counted through).
+fn fewer_words(a: &str, b: &str, min: usize) -> bool {
+    a.split_whitespace()
+        .chain(b.split_whitespace())
+        .take(min)
+        .count()
+        < min
 }
 
 #[cfg(test)]
