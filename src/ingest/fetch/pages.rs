@@ -54,25 +54,52 @@ impl Fetcher {
 /// The message (and the article's reason) when an address is refused.
 const PRIVATE: &str = "private address";
 
-/// The client for pages and robots.txt: the feeds' settings, and unless private
-/// addresses are allowed, [`PublicOnly`] names and no proxy.
-pub(super) fn client(settings: &Settings) -> reqwest::Result<reqwest::Client> {
-    let builder = reqwest::Client::builder()
-        .user_agent(settings.user_agent.clone())
-        .connect_timeout(settings.connect_timeout)
-        .timeout(settings.request_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .gzip(true)
-        .brotli(true)
-        .deflate(true)
-        .pool_max_idle_per_host(settings.per_host_concurrency);
-    if settings.allow_private_articles {
-        builder.build()
-    } else {
-        builder
-            .no_proxy()
-            .dns_resolver(std::sync::Arc::new(PublicOnly))
-            .build()
+/// The client for pages and robots.txt, built on first use: the feeds' settings, and
+/// unless private addresses are allowed, [`PublicOnly`] names and no proxy.
+pub(super) struct PageClient {
+    settings: Settings,
+    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl PageClient {
+    pub(super) fn new(settings: &Settings) -> PageClient {
+        PageClient {
+            settings: settings.clone(),
+            client: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub(super) fn get(&self) -> Result<&reqwest::Client, FetchError> {
+        self.client
+            .get_or_init(|| self.build().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|message| {
+                FetchError::new(
+                    FailureKind::Other,
+                    format!("cannot build the HTTP client: {message}"),
+                )
+            })
+    }
+
+    fn build(&self) -> reqwest::Result<reqwest::Client> {
+        let settings = &self.settings;
+        let builder = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .pool_max_idle_per_host(settings.per_host_concurrency);
+        if settings.allow_private_articles {
+            builder.build()
+        } else {
+            builder
+                .no_proxy()
+                .dns_resolver(std::sync::Arc::new(PublicOnly))
+                .build()
+        }
     }
 }
 
