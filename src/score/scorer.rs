@@ -32,13 +32,31 @@ pub struct Scorer {
 /// rewritten to `(?-u:\b)`, and only text with é, ö, 漢… uses the patterns as written.
 struct FieldRules {
     field: Field,
-    ascii_boundaries: RuleSet,
+    /// Compiled with the scorer, except the article's: only a poll's article pass has
+    /// article text, and its rules (those of `content` again) took a poll that reads
+    /// no page 1 MiB more memory.
+    ascii_boundaries: std::sync::OnceLock<RuleSet>,
     /// Compiled on first need: most polls never see a non-ASCII word character, and
     /// compiling patterns is most of gleaner's start-up time.
     as_written: std::sync::OnceLock<RuleSet>,
     patterns: Vec<String>,
     /// Index into `Scorer::rules` of each pattern in the sets.
     members: Vec<usize>,
+}
+
+impl FieldRules {
+    /// The rules with ASCII word boundaries (see above), compiled on first need.
+    fn ascii(&self) -> &RuleSet {
+        self.ascii_boundaries.get_or_init(|| {
+            let patterns: Vec<String> = self
+                .patterns
+                .iter()
+                .map(|p| with_ascii_word_boundaries(p))
+                .collect();
+            RuleSet::new(&patterns)
+                .expect("an ASCII word boundary is valid wherever a Unicode one is")
+        })
+    }
 }
 
 /// A part with the order it is shown in: its rule's index, then its field's.
@@ -78,19 +96,17 @@ impl Scorer {
                 }
                 let patterns: Vec<String> =
                     members.iter().map(|&i| rules[i].pattern.clone()).collect();
-                Some(FieldRules {
+                let rules = FieldRules {
                     field,
-                    ascii_boundaries: RuleSet::new(
-                        &patterns
-                            .iter()
-                            .map(|p| with_ascii_word_boundaries(p))
-                            .collect::<Vec<_>>(),
-                    )
-                    .expect("an ASCII word boundary is valid wherever a Unicode one is"),
+                    ascii_boundaries: std::sync::OnceLock::new(),
                     as_written: std::sync::OnceLock::new(),
                     patterns,
                     members,
-                })
+                };
+                if field != Field::Article {
+                    rules.ascii();
+                }
+                Some(rules)
             })
             .collect();
         Scorer {
@@ -161,7 +177,7 @@ impl Scorer {
                         .expect("each pattern was compiled once already by config validation")
                 })
             } else {
-                &rules.ascii_boundaries
+                rules.ascii()
             };
             for hit in set.matches(text).iter() {
                 let rule = rules.members[hit];
