@@ -161,8 +161,10 @@ def main():
             config(os.path.join(d, "feeds.toml"), urls, os.path.join(d, "g.db"), extra)
             dirs[name] = d
         results, summaries = {}, {}
-        for _ in range(a.runs):
-            for name, d in dirs.items():
+        for run_i in range(a.runs):
+            # Every other run in reverse order, so that no case always follows another.
+            order = list(dirs.items())
+            for name, d in (order if run_i % 2 == 0 else order[::-1]):
                 for suffix in ("", "-wal", "-shm"):
                     if os.path.exists(os.path.join(d, "g.db" + suffix)):
                         os.remove(os.path.join(d, "g.db" + suffix))
