@@ -50,6 +50,9 @@ impl StoredPost {
     }
 }
 
+/// Attempts at an article page before it is left as `failed`.
+pub const MAX_ARTICLE_ATTEMPTS: u32 = 4;
+
 /// Where reading a post's article page stands, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticleState {

@@ -68,10 +68,19 @@ pub fn explain_text(c: &Candidate) -> String {
 
 /// Where an entry's texts came from and, when its article page was not read, why.
 fn texts(c: &Candidate) -> Vec<String> {
-    let mut lines = vec![format!(
-        "text:      title, summary and content from the feed {}",
-        c.feed
-    )];
+    // An aggregator's item that links an article: its text (links, points) was dropped.
+    let item_of_aggregator = c.via.contains(&c.feed) && c.article_state.is_some();
+    let mut lines = vec![if item_of_aggregator {
+        format!(
+            "text:      the title from the feed {} (an aggregator: the rest is the article's)",
+            c.feed
+        )
+    } else {
+        format!(
+            "text:      title, summary and content from the feed {}",
+            c.feed
+        )
+    }];
     let day = |t: Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%d").to_string());
     let Some(a) = &c.article_state else {
         lines.push("article:   not wanted (the feed's text is long enough, a self post, or fetch_articles)".into());
@@ -104,7 +113,7 @@ fn texts(c: &Candidate) -> Vec<String> {
             format!(
                 "article:   not read: {reason} (attempt {} of {}; {next}): {}",
                 a.attempts,
-                crate::store::MAX_ARTICLE_ATTEMPTS,
+                crate::model::post::MAX_ARTICLE_ATTEMPTS,
                 a.url
             )
         }

@@ -14,8 +14,7 @@ use super::{Result, Store, execute_cached, sql_err};
 use crate::model::Entry;
 use crate::score::Score;
 
-/// Attempts at an article page before it is left as `failed`.
-pub const MAX_ARTICLE_ATTEMPTS: u32 = 4;
+pub use crate::model::post::MAX_ARTICLE_ATTEMPTS;
 
 /// An article to fetch, or (`stale_text`) one to score again.
 #[derive(Debug, Clone)]

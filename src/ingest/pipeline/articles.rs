@@ -31,6 +31,9 @@ use crate::store::{ArticleOutcome, DueArticle, MAX_ARTICLE_ATTEMPTS, ReadArticle
 const ROBOTS_KEPT: Duration = Duration::from_secs(24 * 3600);
 /// How long a robots.txt that could not be fetched waits before it is tried again.
 const ROBOTS_RETRY: Duration = Duration::from_secs(10 * 60);
+/// Origins the cache holds before it drops those past their day (a daemon meets new
+/// hosts every week; each entry can hold 512 KiB of rules).
+const ROBOTS_ORIGINS: usize = 1_000;
 
 /// Why a pending article waits.
 pub const OVER_BUDGET: &str = "budget: read on a later poll (article_budget)";
@@ -64,11 +67,20 @@ enum RobotsAnswer {
     Unreachable(String),
 }
 
+/// What an article's fetch counts as in the poll's summary.
+enum Counted {
+    Read,
+    Failed,
+    Skipped,
+}
+
 /// One article's outcome, for the store and the counts.
 enum Done {
     Outcome(ArticleOutcome),
     /// A read article's post scored again (its feed text changed).
     Rescored(crate::score::Score),
+    /// Scoring it again failed (a panic on the CPU pool): the next poll tries again.
+    Nothing,
 }
 
 impl Poller {
@@ -91,6 +103,9 @@ impl Poller {
             over_budget,
             ..ArticleCounts::default()
         };
+        // Each article is stored as soon as it is read, inside its own future (as a
+        // feed's entries are): the store writer groups the commits, and the pages
+        // still downloading are never held up by a write.
         let mut results = futures_util::stream::iter(due.into_iter().map(|due| {
             let shutdown = shutdown.clone();
             async move {
@@ -98,35 +113,43 @@ impl Poller {
                     return None;
                 }
                 let post_id = due.post_id;
-                Some((post_id, self.article(due).await))
+                let done = self.article(due).await;
+                let now = crate::clock::now();
+                let (counted, stored) = match done {
+                    Done::Nothing => return None,
+                    Done::Rescored(score) => (
+                        None,
+                        self.with_store(move |s| s.rescored_article(post_id, &score))
+                            .await,
+                    ),
+                    Done::Outcome(outcome) => {
+                        let kind = match &outcome {
+                            ArticleOutcome::Read(_) => Counted::Read,
+                            ArticleOutcome::Failed { reason, .. } => {
+                                tracing::debug!(post = post_id, reason = %reason, "article failed");
+                                Counted::Failed
+                            }
+                            ArticleOutcome::Skipped { .. } => Counted::Skipped,
+                        };
+                        let stored = self
+                            .with_store(move |s| s.record_article(post_id, &outcome, now))
+                            .await;
+                        (Some(kind), stored)
+                    }
+                };
+                if let Err(err) = stored {
+                    tracing::warn!(post = post_id, error = %err, "cannot store an article");
+                }
+                counted
             }
         }))
         .buffer_unordered(self.config.settings.concurrency);
-        while let Some(done) = results.next().await {
-            let Some((post_id, done)) = done else {
-                continue;
-            };
-            let now = crate::clock::now();
-            let stored = match done {
-                Done::Rescored(score) => {
-                    self.with_store(move |s| s.rescored_article(post_id, &score))
-                        .await
-                }
-                Done::Outcome(outcome) => {
-                    match &outcome {
-                        ArticleOutcome::Read(_) => counts.read += 1,
-                        ArticleOutcome::Failed { reason, .. } => {
-                            tracing::debug!(post = post_id, reason = %reason, "article failed");
-                            counts.failed += 1;
-                        }
-                        ArticleOutcome::Skipped { .. } => counts.skipped += 1,
-                    }
-                    self.with_store(move |s| s.record_article(post_id, &outcome, now))
-                        .await
-                }
-            };
-            if let Err(err) = stored {
-                tracing::warn!(post = post_id, error = %err, "cannot store an article");
+        while let Some(counted) = results.next().await {
+            match counted {
+                Some(Counted::Read) => counts.read += 1,
+                Some(Counted::Failed) => counts.failed += 1,
+                Some(Counted::Skipped) => counts.skipped += 1,
+                None => {}
             }
         }
         drop(results);
@@ -155,7 +178,7 @@ impl Poller {
         if let Some(text) = due.stale_text.clone() {
             return match self.score_on_cpu(due, text).await {
                 Some(score) => Done::Rescored(score),
-                None => Done::Outcome(self.failed(0, "the post could not be scored again")),
+                None => Done::Nothing,
             };
         }
         let attempts = due.attempts;
@@ -262,6 +285,9 @@ impl Poller {
         let now = crate::clock::now();
         let cell = {
             let mut origins = self.robots.origins.lock().expect("robots cache lock");
+            if origins.len() >= ROBOTS_ORIGINS {
+                origins.retain(|_, cell| cell.get().is_none_or(|(until, _)| *until > now));
+            }
             let cell = origins
                 .entry(page.origin().ascii_serialization())
                 .or_default();
