@@ -296,6 +296,16 @@ impl Reader {
             let kind = self.feed_kind(table);
             let fetch_articles = self.fetch_mode(table);
             if let Some(name) = &name {
+                // Outputs list feeds by name, and the store separates them with
+                // control characters.
+                if name.chars().any(char::is_control) {
+                    self.problem_at(
+                        line,
+                        &format!("feed name {name:?} holds a control character"),
+                        "use printable characters only",
+                    );
+                    continue;
+                }
                 if let Some(&first_line) = seen_names.get(name) {
                     self.problem_at(
                         line,
@@ -524,6 +534,12 @@ weight = 1
             FetchArticles::Always
         );
         assert_eq!(c.rules[0].fields, [Field::Article]);
+        let control =
+            load("[[feed]]\nname = \"a\\u001db\"\nurl = 'https://x.example/f'\n").unwrap_err();
+        assert!(
+            control[0].message.contains("control character"),
+            "{control:?}"
+        );
         let bad = load("[settings]\nfetch_articles = 'sometimes'\n[[feed]]\nname='x'\nurl='https://x.example/f'\nkind='forum'\n")
             .unwrap_err();
         let lines: Vec<usize> = bad.iter().map(|p| p.line).collect();
