@@ -184,6 +184,7 @@ fn fill(store: &mut Store, scorer: &Scorer, n: usize) {
             title: format!("{} service {k}", topics[k % topics.len()]),
             summary: body[..300].to_owned(),
             content: body.clone(),
+            article: String::new(),
             author: Some(format!("Author {}", k % 50)),
             published: Some(published),
             updated: None,

@@ -11,9 +11,12 @@
 //! ```
 //!
 //! A poll fetches every feed (politely: conditional GET, per-host limits, backoff),
-//! turns each entry into plain text with a canonical URL, scores it with the rules of
-//! `feeds.toml`, and stores it once, however many feeds carry it. A week's shortlist is
-//! read from the store best first; the editor reviews it as a queue and exports a draft.
+//! turns each entry into plain text with a canonical URL (an aggregator's item into the
+//! article it links), scores it with the rules of `feeds.toml`, and stores it once,
+//! however many feeds carry it; then it reads the article pages of aggregator items and
+//! short entries, and scores those posts again with the page's text. A week's shortlist
+//! is read from the store best first; the editor reviews it as a queue and exports a
+//! draft.
 //!
 //! # Code map
 //! | module | owns | IO |
@@ -21,7 +24,7 @@
 //! | [`config`] | `feeds.toml` → validated [`config::Config`], every problem at once with its line; cron schedules | reads the file |
 //! | [`app`] | opening the store for a config: what every entry point does first | through store |
 //! | [`clock`] | what "now" is | none |
-//! | [`ingest`] | fetch → parse → normalize, and [`ingest::pipeline`]: one feed's refresh, a poll of many, backoff | HTTP only in [`ingest::fetch`] |
+//! | [`ingest`] | fetch → parse → normalize → reach (aggregator items as their articles), and [`ingest::pipeline`]: one feed's refresh, a poll of many, backoff, then the article pages the poll reads ([`ingest::article`], [`ingest::robots`]) | HTTP only in [`ingest::fetch`] |
 //! | [`score`] | rules ([`score::rules`]), the scorer, a score's named parts | pure |
 //! | [`store`] | SQLite: schema, feeds, posts, dedupe and stories, decisions, bulk updates, WAL | SQL only here |
 //! | [`model`] | the row types the pure stages share (posts, candidates, decisions, feed health) | none |
@@ -43,7 +46,10 @@
 //! - Only `ingest::fetch` speaks HTTP; only `store` speaks SQL. Parse, normalize, score
 //!   and render are pure and tested without a network or a database.
 //! - One feed's failure never stops a poll: it is recorded on the feed's row, logged,
-//!   counted, and retried later with backoff.
+//!   counted, and retried later with backoff. Nor does one article page's, which is its
+//!   own post's.
+//! - A post carried by a subscribed blog and by aggregators belongs to the blog, whatever
+//!   order the fetches finished in; a submitter is never an author.
 //! - The store keeps the plain text scoring needs, so a rule change is applied to
 //!   history by re-scoring, never by re-fetching.
 //! - Every score is the sum of named parts; any number shown can be explained.

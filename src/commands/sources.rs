@@ -39,20 +39,19 @@ pub(super) fn sources(
         ))?;
         return Ok(Outcome::Done);
     }
-    let aggregators = config.aggregator_names();
     let mut subscribed: HashSet<String> = config
         .feeds
         .iter()
-        .filter(|f| !aggregators.contains(&f.name.as_str()))
+        .filter(|f| f.kind != Some(crate::config::FeedKind::Aggregator))
         .filter_map(|f| site_of(f.url.as_str()))
         .collect();
     subscribed.extend(
         store
-            .subscribed_urls(&aggregators, MAX_SUBSCRIBED_POSTS)?
+            .subscribed_urls(MAX_SUBSCRIBED_POSTS)?
             .iter()
             .filter_map(|u| site_of(u)),
     );
-    let posts = store.foreign_posts(&aggregators, MAX_POSTS)?;
+    let posts = store.foreign_posts(MAX_POSTS)?;
     let mut states = store.site_states()?;
     let mut ranked: Vec<Source> = rank(&posts, &subscribed, &states, config.settings.min_score);
     ranked.truncate(limit);

@@ -127,6 +127,46 @@ pub struct Settings {
     pub respect_cache_control: bool,
     /// Points a rule match is multiplied by, per field.
     pub field_weights: FieldWeights,
+    /// Which entries get their article page read (a feed may say otherwise).
+    pub fetch_articles: FetchArticles,
+    /// Under `auto`, an entry whose feed text has fewer words gets its page read.
+    pub article_min_words: usize,
+    /// Most article pages fetched in one poll; the rest wait for the next.
+    pub article_budget: usize,
+    /// Whether article pages on loopback, private or link-local addresses may be
+    /// fetched (anyone can submit a link to an aggregator; feeds are always fetched).
+    pub allow_private_articles: bool,
+}
+
+/// `fetch_articles`: which entries gleaner reads the article page of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchArticles {
+    /// Aggregator items, and entries whose feed text is short (`article_min_words`).
+    Auto,
+    /// Every entry with a link.
+    Always,
+    Never,
+}
+
+impl FetchArticles {
+    pub fn parse(text: &str) -> Option<FetchArticles> {
+        match text {
+            "auto" => Some(FetchArticles::Auto),
+            "always" => Some(FetchArticles::Always),
+            "never" => Some(FetchArticles::Never),
+            _ => None,
+        }
+    }
+}
+
+/// A feed's `kind`: what its entries are. Unset, Hacker News, Lobsters and Reddit
+/// feeds are detected as aggregators and every other feed is a blog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    /// Each entry links someone else's article (and a discussion of it).
+    Aggregator,
+    /// Each entry is a post of the feed's own site; no detection.
+    Blog,
 }
 
 /// One `[[feed]]`.
@@ -140,8 +180,19 @@ pub struct FeedConfig {
     /// Points added to every entry of this feed.
     pub boost: f64,
     pub tags: Vec<String>,
+    /// Set in the file, or detected from the feed when `None`.
+    pub kind: Option<FeedKind>,
+    /// Overrides `[settings] fetch_articles` for this feed.
+    pub fetch_articles: Option<FetchArticles>,
     /// Line of the `[[feed]]` header, for messages.
     pub line: usize,
+}
+
+impl FeedConfig {
+    /// Which of this feed's entries get their article read.
+    pub fn fetch_articles(&self, settings: &Settings) -> FetchArticles {
+        self.fetch_articles.unwrap_or(settings.fetch_articles)
+    }
 }
 
 impl Config {
@@ -192,16 +243,6 @@ impl Config {
     /// The config's rules compiled for scoring.
     pub fn scorer(&self) -> crate::score::Scorer {
         crate::score::Scorer::from_rules(&self.rules, self.settings.field_weights)
-    }
-
-    /// The names of the feeds that carry links to other sites (aggregators), not posts
-    /// of their own.
-    pub fn aggregator_names(&self) -> Vec<&str> {
-        self.feeds
-            .iter()
-            .filter(|f| f.tags.iter().any(|t| t == "aggregator"))
-            .map(|f| f.name.as_str())
-            .collect()
     }
 
     pub fn feed(&self, name: &str) -> Option<&FeedConfig> {

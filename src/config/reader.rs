@@ -30,9 +30,21 @@ const SETTINGS_KEYS: &[&str] = &[
     "max_backoff_secs",
     "respect_cache_control",
     "field_weights",
+    "fetch_articles",
+    "article_min_words",
+    "article_budget",
+    "allow_private_articles",
 ];
-const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "url", "author"];
-const FEED_KEYS: &[&str] = &["name", "url", "org", "boost", "tags"];
+const FIELD_WEIGHT_KEYS: &[&str] = &["title", "summary", "content", "article", "url", "author"];
+const FEED_KEYS: &[&str] = &[
+    "name",
+    "url",
+    "org",
+    "boost",
+    "tags",
+    "kind",
+    "fetch_articles",
+];
 const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
 const TOP_KEYS: &[&str] = &["settings", "server", "notify", "learning", "feed", "rule"];
 const LEARNING_KEYS: &[&str] = &["enabled", "min_each", "max_points"];
@@ -222,6 +234,10 @@ impl Reader {
             ) as u64),
             respect_cache_control: self.boolean(t, "respect_cache_control", true),
             field_weights,
+            fetch_articles: self.fetch_mode(t).unwrap_or(FetchArticles::Auto),
+            article_min_words: self.count(t, "article_min_words", 150, 0..=100_000),
+            article_budget: self.count(t, "article_budget", 200, 0..=100_000),
+            allow_private_articles: self.boolean(t, "allow_private_articles", false),
         }
     }
 
@@ -234,15 +250,18 @@ impl Reader {
             self.problem(
                 item.span(),
                 "`field_weights` must be a table",
-                "write [settings.field_weights] with title/summary/content/url/author numbers",
+                "write [settings.field_weights] with title/summary/content/article/url/author numbers",
             );
             return weights;
         };
+        // The article stands in for the content: weighed alike unless told otherwise.
+        let article_set = table.get("article").is_some();
         for (key, value) in table.iter() {
             let slot = match key {
                 "title" => &mut weights.title,
                 "summary" => &mut weights.summary,
                 "content" => &mut weights.content,
+                "article" => &mut weights.article,
                 "url" => &mut weights.url,
                 "author" => &mut weights.author,
                 _ => {
@@ -257,6 +276,9 @@ impl Reader {
             if let Some(n) = self.number_in(value, key, -100.0..=100.0) {
                 *slot = n;
             }
+        }
+        if !article_set {
+            weights.article = weights.content;
         }
         weights
     }
@@ -274,12 +296,24 @@ impl Reader {
             let org = self.string(table, "org");
             let boost = self.number(table, "boost", -POINTS..=POINTS).unwrap_or(0.0);
             let tags = self.string_list(table, "tags").unwrap_or_default();
+            let kind = self.feed_kind(table);
+            let fetch_articles = self.fetch_mode(table);
             if let Some(name) = &name {
                 if name == crate::store::ARCHIVE_FEED {
                     self.problem_at(
                         line,
                         &format!("the feed name `{name}` is gleaner's own, for posts known only from a newsletter's archive"),
                         "choose another name",
+                    );
+                    continue;
+                }
+                // Outputs list feeds by name, and the store separates them with
+                // control characters.
+                if name.chars().any(char::is_control) {
+                    self.problem_at(
+                        line,
+                        &format!("feed name {name:?} holds a control character"),
+                        "use printable characters only",
                     );
                     continue;
                 }
@@ -302,10 +336,42 @@ impl Reader {
                 org,
                 boost,
                 tags,
+                kind,
+                fetch_articles,
                 line,
             });
         }
         feeds
+    }
+
+    /// `fetch_articles`, in `[settings]` or a `[[feed]]`.
+    fn fetch_mode(&mut self, t: &Table) -> Option<FetchArticles> {
+        let text = self.string(t, "fetch_articles")?;
+        let mode = FetchArticles::parse(&text);
+        if mode.is_none() {
+            self.problem(
+                t.get("fetch_articles").and_then(Item::span),
+                &format!("unknown fetch_articles `{text}`"),
+                "use \"auto\" (aggregator items and short entries), \"always\" or \"never\"",
+            );
+        }
+        mode
+    }
+
+    fn feed_kind(&mut self, t: &Table) -> Option<FeedKind> {
+        let text = self.string(t, "kind")?;
+        match text.as_str() {
+            "aggregator" => Some(FeedKind::Aggregator),
+            "blog" => Some(FeedKind::Blog),
+            _ => {
+                self.problem(
+                    t.get("kind").and_then(Item::span),
+                    &format!("unknown feed kind `{text}`"),
+                    "use \"aggregator\" (entries link other sites' articles) or \"blog\"; unset, Hacker News, Lobsters and Reddit feeds are detected",
+                );
+                None
+            }
+        }
     }
 
     fn rules(&mut self, item: Option<&Item>) -> Vec<RuleConfig> {
@@ -488,6 +554,39 @@ weight = 1
         let bad = load("[[rule]]\nname='r'\npattern='x'\nweight=2\nfields=['body']\n").unwrap_err();
         assert_eq!(bad[0].line, 5);
         assert!(bad[0].message.contains("unknown field `body`"));
+    }
+
+    #[test]
+    fn article_settings_and_feed_kinds() {
+        let c = load("[settings.field_weights]\ncontent = 0.8\n").unwrap();
+        assert_eq!(c.settings.field_weights.article, 0.8, "like content");
+        assert_eq!(c.settings.fetch_articles, FetchArticles::Auto);
+        assert_eq!(
+            (c.settings.article_min_words, c.settings.article_budget),
+            (150, 200)
+        );
+        assert!(!c.settings.allow_private_articles);
+        let text = "[settings]\nfetch_articles = \"never\"\n[settings.field_weights]\narticle = 0.2\n\
+                    [[feed]]\nname='hn'\nurl='https://hnrss.org/newest'\nkind='aggregator'\nfetch_articles='always'\n\
+                    [[rule]]\nname='r'\npattern='x'\nweight=1\nfields=['article']\n";
+        let c = load(text).unwrap();
+        assert_eq!(c.settings.field_weights.article, 0.2);
+        assert_eq!(c.feeds[0].kind, Some(FeedKind::Aggregator));
+        assert_eq!(
+            c.feeds[0].fetch_articles(&c.settings),
+            FetchArticles::Always
+        );
+        assert_eq!(c.rules[0].fields, [Field::Article]);
+        let control =
+            load("[[feed]]\nname = \"a\\u001db\"\nurl = 'https://x.example/f'\n").unwrap_err();
+        assert!(
+            control[0].message.contains("control character"),
+            "{control:?}"
+        );
+        let bad = load("[settings]\nfetch_articles = 'sometimes'\n[[feed]]\nname='x'\nurl='https://x.example/f'\nkind='forum'\n")
+            .unwrap_err();
+        let lines: Vec<usize> = bad.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [2, 6], "{bad:#?}");
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl Reader {
                 None => self.problem(
                     t.get("fields").and_then(Item::span),
                     &format!("unknown field `{name}`"),
-                    "fields are title, summary, content, url, author",
+                    "fields are title, summary, content, article, url, author",
                 ),
             }
         }

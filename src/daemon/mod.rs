@@ -30,7 +30,7 @@ use timer::Recurring;
 
 use crate::app::apply_config;
 use crate::config::{Config, next_cron};
-use crate::ingest::pipeline::{FeedResult, Poller};
+use crate::ingest::pipeline::{FeedResult, Poller, RobotsCache};
 use crate::model::Candidate;
 use crate::rank::rescore::rescore_if_stale;
 use crate::rank::shortlist;
@@ -49,6 +49,8 @@ struct Daemon {
     shutdown: watch::Receiver<bool>,
     metrics: Arc<Metrics>,
     clock: Arc<PollClock>,
+    /// Article hosts' robots.txt, kept across polls (a day each).
+    robots: Arc<RobotsCache>,
 }
 
 pub fn run(config: Config, db: PathBuf) -> anyhow::Result<()> {
@@ -111,6 +113,7 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         shutdown,
         metrics: metrics.clone(),
         clock: clock.clone(),
+        robots: Arc::default(),
     });
 
     let app = server::router(Arc::new(ServerState {
@@ -189,7 +192,7 @@ impl Daemon {
             }
         };
         let poller = match Poller::new(config.clone(), self.store.clone()) {
-            Ok(p) => p,
+            Ok(p) => p.with_robots_cache(self.robots.clone()),
             Err(err) => {
                 tracing::error!(error = %format!("{err:#}"), "cannot build the HTTP client");
                 return;

@@ -15,18 +15,30 @@
 //! - at most `per_host_concurrency` requests to one host at a time (the global limit is
 //!   the caller's `concurrency`);
 //! - `Retry-After` (seconds or HTTP date) is reported so the caller waits at least that.
+//!
+//! Article pages and robots.txt ([`pages`]) go through the same limits (the per-host
+//! slots are shared with feeds), with their own `Accept`, a body cut at what will be
+//! read rather than refused, and, unless `allow_private_articles`, no connection to a
+//! loopback, private or link-local address: anyone can submit a link to an aggregator.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::Settings;
+
+mod headers;
+mod pages;
+
+pub use headers::retry_after;
+use headers::{charset_of, header_string, max_age, media_type};
+
+pub use pages::is_private;
 
 /// Validators remembered from the last successful fetch.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +62,10 @@ pub struct Fetched {
     pub charset: Option<String>,
     /// `Cache-Control: max-age`, if the server sent one.
     pub max_age: Option<Duration>,
+    /// The media type of the Content-Type header, lower-cased, without parameters.
+    pub content_type: Option<String>,
+    /// The body was cut at the page's cap (see [`Fetcher::fetch_page`]).
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +91,8 @@ pub enum FailureKind {
     Gone,
     TooLarge,
     Redirects,
+    /// An article's host is on a loopback, private or link-local address.
+    PrivateAddress,
     Other,
 }
 
@@ -99,8 +117,33 @@ impl FetchError {
     }
 }
 
+/// What a request is for: each has its own `Accept` and body policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Feed,
+    Page,
+    Robots,
+}
+
+impl Want {
+    /// Where the body is cut rather than refused: a page or robots.txt past what is
+    /// read of it is still worth reading.
+    fn cut_at(self) -> Option<usize> {
+        match self {
+            Want::Feed => None,
+            Want::Page => Some(crate::ingest::article::MAX_PAGE_BYTES),
+            Want::Robots => Some(crate::ingest::robots::MAX_ROBOTS_BYTES),
+        }
+    }
+}
+
 pub struct Fetcher {
     client: reqwest::Client,
+    /// For article pages and robots.txt (see [`pages`]), built on first use: building
+    /// a client reads the system's certificates (150 files here, 20 ms), which a poll
+    /// that reads no page should not pay for.
+    pages: pages::PageClient,
+    allow_private: bool,
     deadline: Duration,
     max_body: u64,
     max_redirects: usize,
@@ -123,6 +166,8 @@ impl Fetcher {
             .build()?;
         Ok(Fetcher {
             client,
+            pages: pages::PageClient::new(settings),
+            allow_private: settings.allow_private_articles,
             deadline: settings.request_timeout,
             max_body: settings.max_body_bytes,
             max_redirects: settings.max_redirects,
@@ -133,6 +178,10 @@ impl Fetcher {
 
     /// Fetches `url`, never returning an `Err`: every failure is a `Failed` outcome.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome {
+        self.fetch_as(url, validators, Want::Feed).await
+    }
+
+    async fn fetch_as(&self, url: &str, validators: &Validators, want: Want) -> FetchOutcome {
         let host = Url::parse(url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
@@ -149,7 +198,7 @@ impl Fetcher {
                 ),
             )
         };
-        let fetch = self.fetch_following_redirects(url, validators);
+        let fetch = self.fetch_following_redirects(url, validators, want);
         match tokio::time::timeout(self.deadline, fetch).await {
             Ok(FetchOutcome::Failed(err)) if err.kind == FailureKind::Timeout => {
                 FetchOutcome::Failed(timed_out())
@@ -171,11 +220,19 @@ impl Fetcher {
         &self,
         start: &str,
         validators: &Validators,
+        want: Want,
     ) -> FetchOutcome {
         let mut url = start.to_owned();
         let mut all_permanent = true;
         for _hop in 0..=self.max_redirects {
-            let response = match self.request(&url, validators).send().await {
+            if let Some(refused) = self.refuse(&url, want) {
+                return FetchOutcome::Failed(refused);
+            }
+            let request = match self.request(&url, validators, want) {
+                Ok(request) => request,
+                Err(err) => return FetchOutcome::Failed(err),
+            };
+            let response = match request.send().await {
                 Ok(r) => r,
                 Err(err) => return FetchOutcome::Failed(transport_error(&err)),
             };
@@ -200,7 +257,7 @@ impl Fetcher {
             if !status.is_success() {
                 return failed_status(status, response.headers(), "");
             }
-            return self.read_body(response, url, moved_to).await;
+            return self.read_body(response, url, moved_to, want).await;
         }
         FetchOutcome::Failed(FetchError::new(
             FailureKind::Redirects,
@@ -208,18 +265,31 @@ impl Fetcher {
         ))
     }
 
-    fn request(&self, url: &str, validators: &Validators) -> reqwest::RequestBuilder {
-        let mut req = self.client.get(url).header(
-            header::ACCEPT,
-            "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
-        );
+    fn request(
+        &self,
+        url: &str,
+        validators: &Validators,
+        want: Want,
+    ) -> Result<reqwest::RequestBuilder, FetchError> {
+        let (client, accept) = match want {
+            Want::Feed => (
+                &self.client,
+                "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+            ),
+            Want::Page => (
+                self.pages.get()?,
+                "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+            ),
+            Want::Robots => (self.pages.get()?, "text/plain, */*;q=0.5"),
+        };
+        let mut req = client.get(url).header(header::ACCEPT, accept);
         if let Some(etag) = &validators.etag {
             req = req.header(header::IF_NONE_MATCH, etag);
         }
         if let Some(lm) = &validators.last_modified {
             req = req.header(header::IF_MODIFIED_SINCE, lm);
         }
-        req
+        Ok(req)
     }
 
     async fn read_body(
@@ -227,13 +297,25 @@ impl Fetcher {
         mut response: reqwest::Response,
         final_url: String,
         moved_to: Option<String>,
+        want: Want,
     ) -> FetchOutcome {
         let headers = response.headers().clone();
         let status = response.status().as_u16();
         let mut body = Vec::new();
+        let mut truncated = false;
+        // A feed over the cap is refused; a page or robots.txt is read up to what
+        // will be looked at, and the rest never downloaded.
+        let cut_at = want.cut_at().map(|cap| cap.min(self.max_body as usize));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
+                    if let Some(cap) = cut_at
+                        && body.len() + chunk.len() >= cap
+                    {
+                        body.extend_from_slice(&chunk[..cap - body.len()]);
+                        truncated = true;
+                        break;
+                    }
                     if (body.len() + chunk.len()) as u64 > self.max_body {
                         return FetchOutcome::Failed(FetchError {
                             http_status: Some(status),
@@ -266,6 +348,8 @@ impl Fetcher {
             moved_to,
             charset: header_string(&headers, header::CONTENT_TYPE).and_then(|ct| charset_of(&ct)),
             max_age: max_age(&headers),
+            content_type: header_string(&headers, header::CONTENT_TYPE).map(|ct| media_type(&ct)),
+            truncated,
         })
     }
 }
@@ -358,6 +442,9 @@ fn redirect_target(current: &str, headers: &HeaderMap) -> Option<String> {
 }
 
 fn transport_error(err: &reqwest::Error) -> FetchError {
+    if let Some(private) = pages::private_address_in(err) {
+        return FetchError::new(FailureKind::PrivateAddress, private.to_string());
+    }
     let chain = error_chain(err);
     let cause = root_cause(err);
     let host = err
@@ -416,60 +503,6 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     last.to_string()
 }
 
-fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    let v = headers.get(name)?.to_str().ok()?.trim();
-    (!v.is_empty() && v.len() <= 1024).then(|| v.to_owned())
-}
-
-/// `text/xml; charset="ISO-8859-1"` → `ISO-8859-1`.
-fn charset_of(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (k, v) = param.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_owned())
-    })
-}
-
-/// `Cache-Control: max-age=N` (ignored with `no-store`/`no-cache`, which ask for
-/// revalidation rather than a wait).
-fn max_age(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(header::CACHE_CONTROL)?
-        .to_str()
-        .ok()?
-        .to_ascii_lowercase();
-    let directives: Vec<&str> = value.split(',').map(str::trim).collect();
-    if directives
-        .iter()
-        .any(|d| *d == "no-store" || *d == "no-cache")
-    {
-        return None;
-    }
-    directives
-        .iter()
-        .find_map(|d| d.strip_prefix("max-age="))
-        .and_then(|n| n.trim_matches('"').parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-/// `Retry-After` as a duration from `now`: delta-seconds or an HTTP date.
-pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs.min(30 * 86_400)));
-    }
-    let at = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
-    Some(
-        (at - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO)
-            .min(Duration::from_secs(30 * 86_400)),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,57 +526,6 @@ mod tests {
                 "{status} {from} -> {to}"
             );
         }
-    }
-
-    #[test]
-    fn retry_after_in_both_forms() {
-        let now = DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let mut h = HeaderMap::new();
-        h.insert(header::RETRY_AFTER, "120".parse().unwrap());
-        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(120)));
-        h.insert(
-            header::RETRY_AFTER,
-            "Mon, 23 Nov 2026 12:10:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(600)));
-        h.insert(
-            header::RETRY_AFTER,
-            "Mon, 23 Nov 2026 11:00:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
-        h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&h, now), None);
-    }
-
-    #[test]
-    fn max_age_from_cache_control() {
-        let mut h = HeaderMap::new();
-        assert_eq!(max_age(&h), None);
-        h.insert(
-            header::CACHE_CONTROL,
-            "public, max-age=3600".parse().unwrap(),
-        );
-        assert_eq!(max_age(&h), Some(Duration::from_secs(3600)));
-        h.insert(
-            header::CACHE_CONTROL,
-            "max-age=3600, no-cache".parse().unwrap(),
-        );
-        assert_eq!(max_age(&h), None);
-    }
-
-    #[test]
-    fn charsets_from_content_type() {
-        assert_eq!(
-            charset_of("text/xml; charset=\"ISO-8859-1\"").as_deref(),
-            Some("ISO-8859-1")
-        );
-        assert_eq!(
-            charset_of("application/rss+xml;Charset=utf-8").as_deref(),
-            Some("utf-8")
-        );
-        assert_eq!(charset_of("application/rss+xml"), None);
     }
 
     #[test]

@@ -50,6 +50,34 @@ const BLOCK: &[&str] = &[
     "figcaption",
 ];
 
+/// An HTML page's bytes as text, in the encoding a browser would pick: a BOM, else
+/// the HTTP header's charset, else a `<meta charset>` (or `http-equiv`) in the first
+/// 1,024 bytes, else UTF-8 (invalid bytes replaced).
+pub fn decode_page(body: &[u8], header_charset: Option<&str>) -> String {
+    let label = |l: &str| encoding_rs::Encoding::for_label(l.trim().as_bytes());
+    let encoding = encoding_rs::Encoding::for_bom(body)
+        .map(|(enc, _)| enc)
+        .or_else(|| header_charset.and_then(label))
+        .or_else(|| meta_charset(&body[..body.len().min(1024)]).and_then(|l| label(&l)))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
+}
+
+/// The label after the first `charset=` of a page's head, as bytes go (the prescan
+/// of the HTML standard, simplified: quotes and `;` end it).
+fn meta_charset(head: &[u8]) -> Option<String> {
+    let lower = head.to_ascii_lowercase();
+    let at = lower.windows(8).position(|w| w == b"charset=")? + 8;
+    let label: String = lower[at..]
+        .iter()
+        .skip_while(|b| matches!(b, b'"' | b'\'' | b' '))
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+        .map(|&b| char::from(b))
+        .collect();
+    (!label.is_empty()).then_some(label)
+}
+
 /// Plain text of an HTML fragment, at most `max_chars` characters.
 pub fn to_text(html: &str, max_chars: usize) -> String {
     // Fast path: most titles are plain text with nothing to decode.
@@ -364,5 +392,27 @@ mod tests {
             ]
         );
         assert_eq!(links[0].title.as_deref(), Some("RSS"));
+    }
+
+    #[test]
+    fn pages_decode_in_the_charset_they_declare() {
+        let latin = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9</body></html>";
+        assert!(decode_page(latin, None).contains("café"));
+        let http_equiv =
+            b"<meta http-equiv=Content-Type content='text/html; charset=windows-1252'>\x93q\x94";
+        assert!(decode_page(http_equiv, None).contains("“q”"));
+        assert!(
+            decode_page(b"caf\xc3\xa9", None).contains("café"),
+            "UTF-8 by default"
+        );
+        assert!(
+            decode_page(b"caf\xe9", Some("latin1")).contains("café"),
+            "the header wins"
+        );
+        assert!(
+            decode_page(b"\xef\xbb\xbfcaf\xc3\xa9", Some("latin1")).contains("café"),
+            "a BOM wins"
+        );
+        assert_eq!(decode_page(b"a\xffb", None), "a\u{fffd}b");
     }
 }

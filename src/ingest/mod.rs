@@ -2,8 +2,10 @@
 //!
 //! [`fetch`] (HTTP, the only module that speaks it) → [`parse`] (bytes → feed-rs's
 //! model) → [`normalize`] (→ [`normalize::Entry`], plain text and a canonical URL, with
-//! [`html`] turning markup into text) → scoring → the store. [`pipeline`] is that path
-//! for one feed and for a poll of many.
+//! [`html`] turning markup into text) → [`reach`] (aggregator items become their
+//! articles; which pages to read) → scoring → the store. [`pipeline`] is that path for
+//! one feed and for a poll of many, then the article pages a poll reads ([`article`],
+//! [`robots`], through [`fetch`]).
 
 pub mod aggregator;
 pub mod article;
@@ -12,5 +14,6 @@ pub mod html;
 pub mod normalize;
 pub mod parse;
 pub mod pipeline;
+pub mod reach;
 pub mod recover;
 pub mod robots;

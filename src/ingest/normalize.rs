@@ -78,6 +78,7 @@ pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
         title,
         summary,
         content,
+        article: String::new(),
         author,
         published: e.published.or(e.updated),
         updated: e.updated,

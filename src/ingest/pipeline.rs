@@ -1,5 +1,6 @@
-//! Pipeline: one feed's refresh (fetch → parse → normalize → score → store) and a poll
-//! of many feeds. This is the whole refresh path, kept readable in one place.
+//! Pipeline: one feed's refresh (fetch → parse → normalize → reach → score → store)
+//! and a poll of many feeds, then the article pages the poll needs ([`articles`]).
+//! This is the whole refresh path, kept readable in one place.
 //!
 //! One feed's failure never stops a poll: it is recorded on that feed's row (status,
 //! message, failure count) with its next try pushed back exponentially (with jitter, up
@@ -17,10 +18,18 @@ use crate::config::{Config, FeedConfig};
 use crate::ingest::fetch::{FailureKind, FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::ingest::normalize::{self, Entry};
 use crate::ingest::parse::{self, ParseError};
+use crate::ingest::reach::{self, ReachPolicy, Source};
+use crate::model::Reach;
 use crate::score::{Score, Scorer};
 use crate::store::{
     FailureRecord, FeedState, FetchRecord, IngestCounts, ScoredEntry, Store, StoreError,
 };
+
+mod articles;
+mod writer;
+
+pub use articles::{ArticleCounts, RobotsCache};
+use writer::StoreWriter;
 
 /// First retry delay after a failure; doubles per consecutive failure.
 const BACKOFF_BASE: Duration = Duration::from_secs(5 * 60);
@@ -37,6 +46,8 @@ pub struct Poller {
     writer: StoreWriter,
     /// The store the writer writes to, for work outside its transactions.
     store: Arc<Mutex<Store>>,
+    /// Each origin's robots.txt, fetched once (a daemon keeps it across polls).
+    robots: Arc<RobotsCache>,
 }
 
 /// How one feed's refresh ended.
@@ -75,6 +86,8 @@ pub struct FeedReport {
 #[derive(Debug, Clone, Default)]
 pub struct PollReport {
     pub feeds: Vec<FeedReport>,
+    /// The article pages the poll read, or tried to.
+    pub articles: ArticleCounts,
 }
 
 impl PollReport {
@@ -119,7 +132,14 @@ impl Poller {
             writer: StoreWriter::spawn(store.clone()),
             store,
             config,
+            robots: Arc::default(),
         })
+    }
+
+    /// This poller with `robots`, the robots.txt cache of the polls before it.
+    pub fn with_robots_cache(mut self, robots: Arc<RobotsCache>) -> Poller {
+        self.robots = robots;
+        self
     }
 
     /// Polls `feeds` with bounded concurrency; `force` ignores backoff. `on_done` is
@@ -155,10 +175,14 @@ impl Poller {
                         fetch_seconds: None,
                     })
                     .collect();
-                return PollReport { feeds };
+                return PollReport {
+                    feeds,
+                    articles: ArticleCounts::default(),
+                };
             }
         };
         let states = &states;
+        let stop = shutdown.clone();
         let mut stream = futures_util::stream::iter(feeds.into_iter().map(|feed| {
             let shutdown = shutdown.clone();
             async move {
@@ -180,6 +204,10 @@ impl Poller {
             on_done(&feed);
             report.feeds.push(feed);
         }
+        drop(stream);
+        // The pages the new entries need, before the poll returns: its candidates are
+        // then scored on them.
+        report.articles = self.read_articles(stop).await;
         // Fold what the background checkpoints have not yet into the database file.
         // Not through the writer: its jobs run inside a transaction, where SQLite
         // refuses to checkpoint.
@@ -279,20 +307,21 @@ impl Poller {
         // feeds are processed on every core while others are still downloading.
         let (scorer, boost, status) = (self.scorer.clone(), feed.boost, fetched.status);
         let config = self.config.clone();
+        let policy = ReachPolicy::of(feed, &config.settings);
         let (body, charset, base) = (fetched.body, fetched.charset, fetched.final_url);
         let scored = on_cpu_pool(move || {
             let scorer = scorer.get_or_init(|| config.scorer());
-            let doc = score_document(&body, charset.as_deref(), &base, scorer, boost)?;
+            let doc = score_document(&body, charset.as_deref(), &base, scorer, boost, &policy)?;
             let scored = doc
                 .entries
                 .into_iter()
-                .map(ScoredEntry::from)
+                .map(|(entry, score, reach)| ScoredEntry::new(entry, score).with_reach(reach))
                 .collect::<Vec<_>>();
-            Ok((scored, doc.notes))
+            Ok((scored, doc.notes, doc.aggregator))
         })
         .await
         .unwrap_or(Err(ParseError::ParserPanicked));
-        let (scored, notes) = match scored {
+        let (scored, notes, aggregator) = match scored {
             Ok(scored) => scored,
             Err(err) => {
                 let err = FetchError {
@@ -314,6 +343,7 @@ impl Poller {
             moved_to: fetched.moved_to,
             next_poll: self.cache_floor(fetched.max_age),
             note: (!notes.is_empty()).then(|| notes.join("; ")),
+            aggregator: aggregator.map(|source| source.name().to_owned()),
         };
         let id = state.id;
         match self
@@ -378,99 +408,6 @@ impl Poller {
     }
 }
 
-/// The one thread that runs a poll's database work, with group commit.
-///
-/// Jobs that queue up while it is busy are applied inside one transaction (each store
-/// method still runs in its own savepoint, so a feed's batch stays all-or-nothing) and
-/// their results are delivered only once that transaction has committed. A cold poll
-/// of 1,000 feeds went from 1,000 commits, each rewriting the same index pages into
-/// the WAL, to a few dozen. With nothing queued, a job commits alone at once.
-struct StoreWriter {
-    /// `None` only while dropping.
-    jobs: Option<std::sync::mpsc::Sender<Job>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// Waits for the store thread to finish its last group, so the store's last handle is
-/// dropped before the process exits: closing the connection checkpoints the WAL and
-/// removes it (a `gleaner poll` otherwise left a WAL as large as its poll behind, and
-/// the next run paid for reading it back).
-impl Drop for StoreWriter {
-    fn drop(&mut self) {
-        drop(self.jobs.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// A unit of store work; returns what delivers its result after the commit.
-type Job = Box<dyn FnOnce(&mut Store) -> Deliver + Send>;
-/// Hands a job's result to its caller, or the group's commit error instead.
-type Deliver = Box<dyn FnOnce(Option<String>) + Send>;
-
-/// Most jobs one commit groups, so a busy poll still commits regularly.
-const MAX_GROUP: usize = 64;
-
-impl StoreWriter {
-    fn spawn(store: Arc<Mutex<Store>>) -> StoreWriter {
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("gleaner-store".into())
-            .spawn(move || {
-                while let Ok(first) = queue.recv() {
-                    let mut store = crate::store::lock_shared(&store);
-                    let grouped = store.begin_group().is_ok();
-                    let mut deliveries = vec![first(&mut store)];
-                    while deliveries.len() < MAX_GROUP {
-                        match queue.try_recv() {
-                            Ok(job) => deliveries.push(job(&mut store)),
-                            Err(_) => break,
-                        }
-                    }
-                    let failed = if grouped {
-                        store.commit_group().err().map(|e| e.to_string())
-                    } else {
-                        None
-                    };
-                    drop(store);
-                    for deliver in deliveries {
-                        deliver(failed.clone());
-                    }
-                }
-            })
-            .expect("spawning the store thread");
-        StoreWriter {
-            jobs: Some(jobs),
-            thread: Some(thread),
-        }
-    }
-
-    async fn call<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |store: &mut Store| {
-            let path = store.path().to_path_buf();
-            let result = f(store);
-            Box::new(move |commit_failed: Option<String>| {
-                let result = match commit_failed {
-                    Some(message) => Err(StoreError::GroupCommit { path, message }),
-                    None => result,
-                };
-                let _ = tx.send(result);
-            })
-        });
-        self.jobs
-            .as_ref()
-            .expect("set until dropped")
-            .send(job)
-            .expect("the store thread lives as long as the poller");
-        rx.await.expect("the store thread answers every job")
-    }
-}
-
 /// Runs CPU work on rayon's pool (one thread per core) and waits for it without
 /// holding an async thread; `None` if it panicked.
 ///
@@ -489,34 +426,41 @@ async fn on_cpu_pool<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
     result.await.ok().flatten()
 }
 
-/// A fetched document's entries, each with its score.
+/// A fetched document's entries, each with its score and reach.
 #[derive(Debug)]
 pub struct ScoredDocument {
-    pub entries: Vec<(Entry, Score)>,
+    pub entries: Vec<(Entry, Score, Reach)>,
+    /// The aggregator the document came from, if it is one's.
+    pub aggregator: Option<Source>,
     /// For the feed's status: what was recovered, whether it was cut
     /// (see [`parse::Parsed::notes`]).
     pub notes: Vec<String>,
 }
 
-/// The pure middle of the pipeline: a fetched body → its entries, each with its score.
-/// (Also the fuzz target's entry point: any bytes must come out as entries or an error.)
+/// The pure middle of the pipeline: a fetched body → its entries (an aggregator's as
+/// the articles they link, see [`reach`]), each with its score. (Also the fuzz
+/// target's entry point: any bytes must come out as entries or an error.)
 pub fn score_document(
     body: &[u8],
     charset: Option<&str>,
     base: &str,
     scorer: &Scorer,
     boost: f64,
+    policy: &ReachPolicy,
 ) -> Result<ScoredDocument, ParseError> {
     let parsed = parse::parse_feed(body, charset, base)?;
-    let entries = normalize::normalize_feed(&parsed.feed)
+    let aggregator = reach::source(policy, base, &parsed.feed);
+    let entries = normalize::normalize_feed(&parsed.feed);
+    let entries = reach::reach(policy, aggregator, &parsed.feed, entries)
         .into_iter()
-        .map(|entry| {
+        .map(|(entry, reach)| {
             let score = scorer.score(&entry, boost);
-            (entry, score)
+            (entry, score, reach)
         })
         .collect();
     Ok(ScoredDocument {
         entries,
+        aggregator,
         notes: parsed.notes,
     })
 }

@@ -18,6 +18,9 @@ pub struct Entry {
     pub title: String,
     pub summary: String,
     pub content: String,
+    /// The article page's main text, when it was read; empty otherwise. Not part of
+    /// [`Entry::content_hash`]: it is the page's, not the feed's.
+    pub article: String,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
@@ -45,6 +48,19 @@ impl Entry {
     pub fn title_hash(&self) -> Option<i64> {
         title_hash(&self.title)
     }
+}
+
+/// What an entry is beyond its text (see `ingest::reach`): what the store keeps
+/// beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// The discussion threads on the aggregator that carried it.
+    pub discussion: Vec<String>,
+    /// The org the entry itself names: an aggregator item's article's host (until its
+    /// page names its site), a self post's community ("Reddit r/sre").
+    pub org: Option<String>,
+    /// The article page to read, when it should be read.
+    pub read: Option<String>,
 }
 
 pub(crate) fn hex16(bytes: &[u8]) -> String {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::score::{Reason, Score};
 
 /// A stored post with what outputs need.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoredPost {
     pub id: i64,
     pub feed: String,
@@ -16,25 +16,91 @@ pub struct StoredPost {
     pub title: String,
     pub summary: String,
     pub content: String,
+    /// The article page's text, when it was read.
+    pub article_text: String,
+    /// The entry's author, else the one its article page names.
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub first_seen: DateTime<Utc>,
     pub effective_at: DateTime<Utc>,
     pub score: Score,
-    /// Other feeds that carried the same post, or a copy of it under another URL.
+    /// Other feeds that carried the same post, or a copy of it under another URL
+    /// (aggregators apart, in `via`).
     pub also_in: Vec<String>,
     /// The URLs of copies of the story under other URLs (see `normalize::title_key`).
     pub copies: Vec<String>,
     /// For a post first seen after its own week ended, the week it was first seen:
     /// the queue it belongs to (see [`crate::week::late_week`]).
     pub late_week: Option<crate::week::IsoWeek>,
+    /// Whether the feed it belongs to is an aggregator (no subscribed blog carries it).
+    pub aggregated: bool,
+    /// The org the post names: its page's site name, else what the aggregator item
+    /// named (the article's host, a self post's community).
+    pub org: Option<String>,
+    /// The aggregator feeds that carried the story, its own feed included.
+    pub via: Vec<String>,
+    /// The discussion threads of those aggregators.
+    pub discussion: Vec<String>,
+    /// Its article page, when one was wanted.
+    pub article: Option<ArticleState>,
 }
 
 impl StoredPost {
     /// How many feeds carried the story: its own and every other.
     pub fn sources(&self) -> usize {
-        1 + self.also_in.len()
+        let own_via = usize::from(self.aggregated);
+        1 + self.also_in.len() + self.via.len() - own_via.min(self.via.len())
     }
+}
+
+/// Attempts at an article page before it is left as `failed`.
+pub const MAX_ARTICLE_ATTEMPTS: u32 = 4;
+
+/// Where reading a post's article page stands, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleState {
+    pub url: String,
+    /// `pending` (not tried yet, or waiting for the next poll's budget), `read`,
+    /// `failed` (retried with backoff until `attempts` reaches the limit) or `skipped`
+    /// (never to be fetched: robots.txt, a private address, not HTML).
+    pub status: String,
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub next_try: Option<DateTime<Utc>>,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub words: Option<u64>,
+    pub site_name: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+}
+
+impl ArticleState {
+    /// As outputs show it: `read`, `failed` or `skipped` (a page not read yet is
+    /// skipped, for now, with the reason).
+    pub fn view(&self) -> ArticleView {
+        let (status, reason) = match self.status.as_str() {
+            "pending" => (
+                "skipped",
+                Some(self.reason.clone().unwrap_or_else(|| "not read yet".into())),
+            ),
+            "read" => ("read", None),
+            "failed" => ("failed", self.reason.clone()),
+            _ => ("skipped", self.reason.clone()),
+        };
+        ArticleView {
+            status: status.into(),
+            reason,
+            words: self.words.unwrap_or(0),
+        }
+    }
+}
+
+/// A post's article as JSON shows it: `{"status": "read" | "failed" | "skipped",
+/// "reason": …, "words": N}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArticleView {
+    pub status: String,
+    pub reason: Option<String>,
+    pub words: u64,
 }
 
 /// The editor's current decision on a post.
@@ -78,7 +144,7 @@ pub struct FeedHealth {
 }
 
 /// One shortlisted post, as every output format shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Candidate {
     pub id: i64,
     pub url: Option<String>,
@@ -97,11 +163,21 @@ pub struct Candidate {
     pub score: f64,
     pub reasons: Vec<Reason>,
     pub also_in: Vec<String>,
-    /// Feeds that carried the story: 1 + `also_in`.
+    /// Feeds that carried the story, aggregators included.
     pub sources: usize,
     /// The story's copies under other URLs.
     pub copies: Vec<String>,
+    /// The aggregator feeds that carried it.
+    pub via: Vec<String>,
+    /// Their discussion threads.
+    pub discussion: Vec<String>,
+    /// Its article page: `null` when none was wanted.
+    pub article: Option<ArticleView>,
     pub excerpt: String,
+    /// Where its texts came from and, when its page was not read, why: what
+    /// `explain` says.
+    #[serde(skip)]
+    pub article_state: Option<ArticleState>,
 }
 
 /// A time as machine formats write it: RFC 3339, UTC, whole seconds.

@@ -48,12 +48,22 @@ pub fn is_copy_of(earlier: Earlier, id: i64, feed: i64, at: i64) -> bool {
     earlier.id < id && earlier.feed != feed && (earlier.at - at).abs() <= STORY_WINDOW_SECS
 }
 
-/// Whether a copy from `feed` takes over as the post that stands for a story now led by
-/// a post of `head_feed`: the feed subscribed first (lower id: the company blog listed
-/// above the aggregator) leads, so which feed stands for a story does not depend on
-/// which fetch finished first; but never once the editor has decided on the story.
-pub fn takes_the_lead(feed: i64, head_feed: i64, decided: bool) -> bool {
-    feed < head_feed && !decided
+/// Which of several feeds carrying a post owns it, and which post of a story stands
+/// for it: a blog before an aggregator (the editor subscribed to the blog; the
+/// aggregator only passed its link on), then the feed subscribed first (lower id: the
+/// company blog listed above a planet that copies it). Neither depends on which fetch
+/// finished first. The derived order is exactly that: `aggregator` first, `feed` next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Precedence {
+    pub aggregator: bool,
+    pub feed: i64,
+}
+
+/// Whether a copy from a feed of precedence `feed` takes over as the post that stands
+/// for a story now led by a post of `head` (see [`Precedence`]); never once the editor
+/// has decided on the story.
+pub fn takes_the_lead(feed: Precedence, head: Precedence, decided: bool) -> bool {
+    feed < head && !decided
 }
 
 #[cfg(test)]
@@ -72,11 +82,22 @@ mod tests {
         assert!(!is_copy_of(earlier, 2, 2, 14 * day + 1), "beyond 14 days");
         assert!(!is_copy_of(earlier, 2, 1, day), "the same feed");
         assert!(!is_copy_of(earlier, 1, 2, day), "not stored before");
-        assert!(takes_the_lead(1, 2, false));
+        let blog = |feed| Precedence {
+            aggregator: false,
+            feed,
+        };
+        let aggregator = |feed| Precedence {
+            aggregator: true,
+            feed,
+        };
+        assert!(takes_the_lead(blog(1), blog(2), false));
         assert!(
-            !takes_the_lead(1, 2, true),
+            !takes_the_lead(blog(1), blog(2), true),
             "decided stories keep their lead"
         );
-        assert!(!takes_the_lead(3, 2, false));
+        assert!(!takes_the_lead(blog(3), blog(2), false));
+        assert!(takes_the_lead(blog(3), aggregator(2), false), "blogs first");
+        assert!(!takes_the_lead(aggregator(1), blog(2), false));
+        assert!(takes_the_lead(aggregator(1), aggregator(2), false));
     }
 }

@@ -96,6 +96,7 @@ pub fn parse_labels(text: &str) -> Result<Vec<Labelled>, String> {
                 crate::ingest::normalize::MAX_SUMMARY,
             ),
             content: String::new(),
+            article: String::new(),
             author: row.author.filter(|a| !a.trim().is_empty()),
             published: None,
             updated: None,

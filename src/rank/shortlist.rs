@@ -23,9 +23,14 @@ pub const EXCERPT_CHARS: usize = 280;
 
 impl Candidate {
     pub fn from_post(post: StoredPost, config: &Config) -> Candidate {
-        let org = config
-            .feed(&post.feed)
-            .and_then(|f| f.org.clone())
+        // An aggregator's post is someone else's article: the org is the one its page
+        // or its item names. A subscribed blog's org is the one `feeds.toml` gives it.
+        let configured = config.feed(&post.feed).and_then(|f| f.org.clone());
+        let org = post
+            .org
+            .clone()
+            .filter(|_| post.aggregated)
+            .or(configured)
             .unwrap_or_else(|| post.feed.clone());
         let excerpt = excerpt(&post);
         let sources = post.sources();
@@ -49,17 +54,20 @@ impl Candidate {
             sources,
             also_in: post.also_in,
             copies: post.copies,
+            via: post.via,
+            discussion: post.discussion,
+            article: post.article.as_ref().map(|a| a.view()),
             excerpt,
+            article_state: post.article,
         }
     }
 }
 
 fn excerpt(post: &StoredPost) -> String {
-    let source = if post.summary.is_empty() {
-        &post.content
-    } else {
-        &post.summary
-    };
+    let source = [&post.summary, &post.content, &post.article_text]
+        .into_iter()
+        .find(|text| !text.is_empty())
+        .unwrap_or(&post.summary);
     let flat: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", flat[..cut].trim_end()),
@@ -322,7 +330,11 @@ mod tests {
             also_in: vec![],
             sources: 1,
             copies: vec![],
+            via: vec![],
+            discussion: vec![],
+            article: None,
             excerpt: String::new(),
+            article_state: None,
         }
     }
 

@@ -32,6 +32,9 @@ pub fn shortlist_markdown(week: IsoWeek, tz: Tz, candidates: &[Candidate]) -> St
         if !c.also_in.is_empty() {
             facts.push(format!("also in: {}", md_escape(&c.also_in.join(", "))));
         }
+        if !c.via.is_empty() {
+            facts.push(format!("via: {}", md_escape(&c.via.join(", "))));
+        }
         facts.push(match c.published {
             Some(p) => format!("published {}", p.with_timezone(&tz).format("%Y-%m-%d")),
             None => format!(
@@ -42,6 +45,14 @@ pub fn shortlist_markdown(week: IsoWeek, tz: Tz, candidates: &[Candidate]) -> St
         facts.push(format!("score {:.2}", c.score));
         facts.push(format!("id {}", c.id));
         let _ = writeln!(out, "   {}  ", facts.join(" · "));
+        if !c.discussion.is_empty() {
+            let links: Vec<String> = c
+                .discussion
+                .iter()
+                .map(|url| md_link(&super::link_host(url), Some(url)))
+                .collect();
+            let _ = writeln!(out, "   discussion: {}  ", links.join(", "));
+        }
         let _ = writeln!(out, "   why: {}", md_escape(&reasons_line(c)));
         if !c.excerpt.is_empty() {
             let _ = writeln!(out, "\n   > {}", md_escape(&c.excerpt));
@@ -86,6 +97,7 @@ pub(super) mod tests {
             sources: 2,
             copies: vec![],
             excerpt: "We broke it.".into(),
+            ..Candidate::default()
         }
     }
 

@@ -32,6 +32,14 @@ pub fn attribution(c: &Candidate) -> String {
     }
 }
 
+/// A discussion link's text: its host (`news.ycombinator.com`, `lobste.rs`).
+pub(crate) fn link_host(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "discussion".into())
+}
+
 pub(crate) fn reasons_line(c: &Candidate) -> String {
     crate::score::reasons_line(&c.reasons)
 }

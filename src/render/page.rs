@@ -101,15 +101,28 @@ fn entry(out: &mut String, item: &QueueItem, pos: usize, week: IsoWeek, auth: &P
         .unwrap_or_default();
     let date = c.published.unwrap_or(c.first_seen).format("%Y-%m-%d");
     let why = crate::score::reasons_line(&c.reasons);
-    let feed = if c.also_in.is_empty() {
+    let mut feed = if c.also_in.is_empty() {
         c.feed.clone()
     } else {
         format!("{} (also in {})", c.feed, c.also_in.join(", "))
     };
+    if !c.via.is_empty() {
+        feed = format!("{feed} · via {}", c.via.join(", "));
+    }
+    let discussion: Vec<String> = c
+        .discussion
+        .iter()
+        .map(|url| crate::render::html_title_link(&crate::render::link_host(url), Some(url)))
+        .collect();
+    let discussion = if discussion.is_empty() {
+        String::new()
+    } else {
+        format!(" · discussion {}", discussion.join(", "))
+    };
     let _ = write!(
         out,
         "<article class=\"entry\" id=\"e{id}\" data-id=\"{id}\">\n<h3>{heading}{mark}</h3>\n\
-         <div class=\"meta\">{by} · feed {feed} · {date} · score {score:.2} · #{id}</div>\n\
+         <div class=\"meta\">{by} · feed {feed}{discussion} · {date} · score {score:.2} · #{id}</div>\n\
          <div class=\"why\">why: {why}</div>\n<p class=\"excerpt\">{excerpt}</p>\n<div class=\"actions\">\n",
         id = c.id,
         by = html_escape(&attribution(c)),

@@ -22,8 +22,17 @@ pub fn explain_text(c: &Candidate) -> String {
         let _ = write!(feed, " (also in: {})", c.also_in.join(", "));
     }
     let _ = writeln!(out, "  feed:      {feed}");
+    if !c.via.is_empty() {
+        let _ = writeln!(out, "  via:       {}", c.via.join(", "));
+    }
+    if !c.discussion.is_empty() {
+        let _ = writeln!(out, "  discussion: {}", c.discussion.join(", "));
+    }
     if !c.copies.is_empty() {
         let _ = writeln!(out, "  copies:    {}", c.copies.join(", "));
+    }
+    for line in texts(c) {
+        let _ = writeln!(out, "  {line}");
     }
     let _ = writeln!(out, "  by:        {}", attribution(c));
     let _ = writeln!(
@@ -55,6 +64,67 @@ pub fn explain_text(c: &Candidate) -> String {
         let _ = writeln!(out, "    {:+7.2}  {:width$}  {place}", r.points, r.rule);
     }
     out
+}
+
+/// Where an entry's texts came from and, when its article page was not read, why.
+fn texts(c: &Candidate) -> Vec<String> {
+    // An aggregator's item that links an article: its text (links, points) was dropped.
+    let item_of_aggregator = c.via.contains(&c.feed) && c.article_state.is_some();
+    let mut lines = vec![if item_of_aggregator {
+        format!(
+            "text:      the title from the feed {} (an aggregator: the rest is the article's)",
+            c.feed
+        )
+    } else {
+        format!(
+            "text:      title, summary and content from the feed {}",
+            c.feed
+        )
+    }];
+    let day = |t: Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%d").to_string());
+    let Some(a) = &c.article_state else {
+        lines.push("article:   not wanted (the feed's text is long enough, a self post, or fetch_articles)".into());
+        return lines;
+    };
+    let reason = a.reason.as_deref().unwrap_or("no reason given");
+    lines.push(match a.status.as_str() {
+        "read" => {
+            let mut line = format!(
+                "article:   read from {} ({} words",
+                a.url,
+                a.words.unwrap_or(0)
+            );
+            if let Some(site) = &a.site_name {
+                let _ = write!(line, "; site {site}");
+            }
+            if let Some(day) = day(a.published) {
+                let _ = write!(line, "; published {day}");
+            }
+            if let Some(day) = day(a.fetched_at) {
+                let _ = write!(line, "; fetched {day}");
+            }
+            line + ")"
+        }
+        "failed" => {
+            let next = match day(a.next_try) {
+                Some(day) => format!("tried again from {day}"),
+                None => "not tried again".into(),
+            };
+            format!(
+                "article:   not read: {reason} (attempt {} of {}; {next}): {}",
+                a.attempts,
+                crate::model::post::MAX_ARTICLE_ATTEMPTS,
+                a.url
+            )
+        }
+        "skipped" => format!("article:   not read: {reason}: {}", a.url),
+        _ => format!(
+            "article:   not read yet: {}: {}",
+            a.reason.as_deref().unwrap_or("waiting for the next poll"),
+            a.url
+        ),
+    });
+    lines
 }
 
 /// A feed's health with its next poll resolved, as `gleaner feeds` prints it.
@@ -226,6 +296,21 @@ pub fn poll_summary(report: &PollReport) -> String {
         entries.new,
         entries.updated
     );
+    let articles = report.articles;
+    if articles.read + articles.failed + articles.skipped > 0 || articles.over_budget {
+        let _ = writeln!(
+            out,
+            "articles: {} read, {} failed, {} skipped{}",
+            articles.read,
+            articles.failed,
+            articles.skipped,
+            if articles.over_budget {
+                "; more wait for the next poll (article_budget)"
+            } else {
+                ""
+            }
+        );
+    }
     for f in &report.feeds {
         if let Some(url) = &f.moved_to {
             out.push_str(&format!(

@@ -117,7 +117,7 @@ mod tests {
             score: Default::default(),
             also_in: vec![],
             copies: vec![],
-            late_week: None,
+            ..StoredPost::default()
         }
     }
 

@@ -2,12 +2,16 @@
 //!
 //! Rule semantics, in the order they apply:
 //! 1. Every `[[rule]]` is a regex tried against each field it lists (`title`, `summary`,
-//!    `content`, `url`, `author`; default: title, summary, content). Fields hold plain
-//!    text: HTML tags, scripts, styles and entities were removed by normalize, so they
-//!    can never match.
+//!    `content`, `article`, `url`, `author`; default: title, summary, content). Fields
+//!    hold plain text: HTML tags, scripts, styles and entities were removed by
+//!    normalize, so they can never match. `article` is the text of the post's page when
+//!    gleaner read it; it stands in for a full-text feed, so a rule that lists
+//!    `content` reads the article too.
 //! 2. A rule counts **once per field**, however often it matches there; its points in
 //!    that field are `weight × field_weight` (`[settings.field_weights]`, by default a
-//!    title match is worth 2×, a summary match 1×, a content match 0.5×).
+//!    title match is worth 2×, a summary match 1×, a content or article match 0.5×).
+//!    The article never adds to the feed's text: a rule's article part counts only
+//!    when the rule matched neither the summary nor the content.
 //! 3. Negative weights subtract the same way (launches, webinars, hiring…).
 //! 4. The feed's `boost`, when non-zero, is one more part (`rule = "boost"`, `field = "feed"`).
 //! 5. A story carried by several feeds gets a `sources` part (see [`sources_part`]); the

@@ -17,15 +17,21 @@ pub enum Field {
     Title,
     Summary,
     Content,
+    /// The article page's main text, when gleaner read it (see `ingest::article`). It
+    /// stands in for a full-text feed: a rule that reads `content` reads it too, and
+    /// its part here counts only when the rule matched neither the summary nor the
+    /// content (see [`crate::score`]).
+    Article,
     Url,
     Author,
 }
 
 impl Field {
-    pub const ALL: [Field; 5] = [
+    pub const ALL: [Field; 6] = [
         Field::Title,
         Field::Summary,
         Field::Content,
+        Field::Article,
         Field::Url,
         Field::Author,
     ];
@@ -41,6 +47,7 @@ impl Field {
             Field::Title => "title",
             Field::Summary => "summary",
             Field::Content => "content",
+            Field::Article => "article",
             Field::Url => "url",
             Field::Author => "author",
         }
@@ -51,6 +58,7 @@ impl Field {
             Field::Title => &entry.title,
             Field::Summary => &entry.summary,
             Field::Content => &entry.content,
+            Field::Article => &entry.article,
             Field::Url => entry.url.as_deref().unwrap_or(""),
             Field::Author => entry.author.as_deref().unwrap_or(""),
         }
@@ -69,6 +77,8 @@ pub struct FieldWeights {
     pub title: f64,
     pub summary: f64,
     pub content: f64,
+    /// Like `content` unless set (see `config`).
+    pub article: f64,
     pub url: f64,
     pub author: f64,
 }
@@ -79,6 +89,7 @@ impl FieldWeights {
             Field::Title => self.title,
             Field::Summary => self.summary,
             Field::Content => self.content,
+            Field::Article => self.article,
             Field::Url => self.url,
             Field::Author => self.author,
         }
@@ -91,6 +102,7 @@ impl Default for FieldWeights {
             title: 2.0,
             summary: 1.0,
             content: 0.5,
+            article: 0.5,
             url: 1.0,
             author: 1.0,
         }

@@ -32,13 +32,31 @@ pub struct Scorer {
 /// rewritten to `(?-u:\b)`, and only text with é, ö, 漢… uses the patterns as written.
 struct FieldRules {
     field: Field,
-    ascii_boundaries: RuleSet,
+    /// Compiled with the scorer, except the article's: only a poll's article pass has
+    /// article text, and its rules (those of `content` again) took a poll that reads
+    /// no page 1 MiB more memory.
+    ascii_boundaries: std::sync::OnceLock<RuleSet>,
     /// Compiled on first need: most polls never see a non-ASCII word character, and
     /// compiling patterns is most of gleaner's start-up time.
     as_written: std::sync::OnceLock<RuleSet>,
     patterns: Vec<String>,
     /// Index into `Scorer::rules` of each pattern in the sets.
     members: Vec<usize>,
+}
+
+impl FieldRules {
+    /// The rules with ASCII word boundaries (see above), compiled on first need.
+    fn ascii(&self) -> &RuleSet {
+        self.ascii_boundaries.get_or_init(|| {
+            let patterns: Vec<String> = self
+                .patterns
+                .iter()
+                .map(|p| with_ascii_word_boundaries(p))
+                .collect();
+            RuleSet::new(&patterns)
+                .expect("an ASCII word boundary is valid wherever a Unicode one is")
+        })
+    }
 }
 
 /// A part with the order it is shown in: its rule's index, then its field's.
@@ -71,26 +89,24 @@ impl Scorer {
             .into_iter()
             .filter_map(|field| {
                 let members: Vec<usize> = (0..rules.len())
-                    .filter(|&i| !reuses_stored[i] && rules[i].fields.contains(&field))
+                    .filter(|&i| !reuses_stored[i] && reads(&rules[i], field))
                     .collect();
                 if members.is_empty() {
                     return None;
                 }
                 let patterns: Vec<String> =
                     members.iter().map(|&i| rules[i].pattern.clone()).collect();
-                Some(FieldRules {
+                let rules = FieldRules {
                     field,
-                    ascii_boundaries: RuleSet::new(
-                        &patterns
-                            .iter()
-                            .map(|p| with_ascii_word_boundaries(p))
-                            .collect::<Vec<_>>(),
-                    )
-                    .expect("an ASCII word boundary is valid wherever a Unicode one is"),
+                    ascii_boundaries: std::sync::OnceLock::new(),
                     as_written: std::sync::OnceLock::new(),
                     patterns,
                     members,
-                })
+                };
+                if field != Field::Article {
+                    rules.ascii();
+                }
+                Some(rules)
             })
             .collect();
         Scorer {
@@ -161,7 +177,7 @@ impl Scorer {
                         .expect("each pattern was compiled once already by config validation")
                 })
             } else {
-                &rules.ascii_boundaries
+                rules.ascii()
             };
             for hit in set.matches(text).iter() {
                 let rule = rules.members[hit];
@@ -182,11 +198,39 @@ impl Scorer {
     }
 }
 
+/// Whether `rule` is matched against `field`: the fields it lists, and the article
+/// wherever it lists `content` (the article stands in for a full-text feed).
+fn reads(rule: &RuleConfig, field: Field) -> bool {
+    rule.fields.contains(&field)
+        || (field == Field::Article && rule.fields.contains(&Field::Content))
+}
+
 /// The score of these parts, put in the order the editor wrote the rules (then the
-/// fields) in, with the feed's boost.
+/// fields) in, with the feed's boost. The article stands in for the feed's text and
+/// never adds to it: a rule's article part goes when the rule matched the summary or
+/// the content (a full-text RSS feed carries its text in either), so reading a page
+/// never scores a post above the same post from a full-text feed. (The feed's text
+/// first whatever the weights: then a stored article part always means the rule
+/// matched neither, and re-weighing stored parts stays exact.)
 fn in_order(mut parts: Vec<OrderedPart>, boost: f64) -> Score {
     parts.sort_by_key(|(order, _)| *order);
-    with_boost(parts.into_iter().map(|(_, part)| part).collect(), boost)
+    let feed_text = [Field::Summary as usize, Field::Content as usize];
+    let mut kept: Vec<OrderedPart> = Vec::with_capacity(parts.len());
+    for part in parts {
+        let ((rule, field), _) = part;
+        // Sorted by rule, then field: the rule's summary and content parts are the
+        // ones just before.
+        let twice = field == Field::Article as usize
+            && kept
+                .iter()
+                .rev()
+                .take_while(|((r, _), _)| *r == rule)
+                .any(|((_, f), _)| feed_text.contains(f));
+        if !twice {
+            kept.push(part);
+        }
+    }
+    with_boost(kept.into_iter().map(|(_, part)| part).collect(), boost)
 }
 
 /// The score of these rule parts and the feed's boost, a part of its own when non-zero.
@@ -341,6 +385,57 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The article is read by every rule that reads `content`, and counts only for a
+    /// rule that matched neither the summary nor the content: a teaser plus its
+    /// article never outscores the full text.
+    #[test]
+    fn the_article_stands_in_for_the_feed_text_and_never_adds_to_it() {
+        let rules = [
+            rule("outage", r"(?i)\boutage", 3.0, &Field::SCORED_BY_DEFAULT),
+            rule("retries", r"(?i)\bretries", 2.0, &[Field::Content]),
+            rule("page", r"(?i)\bpostmortem", 1.0, &[Field::Article]),
+            rule("head", r"(?i)\bretries", 1.0, &[Field::Title]),
+        ];
+        let scorer = Scorer::from_rules(&rules, FieldWeights::default());
+        let full = "An outage: retries piled up. The postmortem follows.";
+        let mut teaser = entry("x", "", "An outage.");
+        teaser.article = full.into();
+        let full_text = entry("x", "", full);
+        let s = scorer.score(&teaser, 0.0);
+        assert_eq!(
+            s.summary_line(),
+            "outage (content) +1.50, retries (article) +1.00, page (article) +0.50"
+        );
+        // The full text does not match `page` (article only): the article may add
+        // only what a rule asks of the article itself.
+        assert_eq!(scorer.score(&full_text, 0.0).total, 2.5);
+        let mut both = full_text.clone();
+        both.article = full.into();
+        assert_eq!(
+            scorer.score(&both, 0.0).summary_line(),
+            "outage (content) +1.50, retries (content) +1.00, page (article) +0.50"
+        );
+        // Full text in the summary (an RSS description) counts the same way.
+        let mut in_summary = entry("x", full, "");
+        in_summary.article = full.into();
+        assert_eq!(
+            scorer.score(&in_summary, 0.0).summary_line(),
+            "outage (summary) +3.00, retries (article) +1.00, page (article) +0.50"
+        );
+        // Stored parts re-weighed give the same as the text.
+        let weights = FieldWeights {
+            article: 2.0,
+            ..FieldWeights::default()
+        };
+        let matchers = rule_matchers(&rules);
+        let matchers = matchers.iter().map(String::as_str).collect();
+        let rescorer = Scorer::for_rescore(&rules, weights, &matchers);
+        assert_eq!(
+            rescorer.rescore(&s.reasons, &Entry::default(), 0.0),
+            Scorer::from_rules(&rules, weights).score(&teaser, 0.0)
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub enum RescoreText {
     Nothing,
     /// URL, title and author, kept with the post.
     Headline,
-    /// Summary and content too, kept in a table of their own.
+    /// Summary, content and the article's text too, kept in tables of their own.
     Everything,
 }
 
@@ -41,7 +41,7 @@ impl RescoreText {
             .into_iter()
             .map(|field| match field {
                 Field::Title | Field::Url | Field::Author => RescoreText::Headline,
-                Field::Summary | Field::Content => RescoreText::Everything,
+                Field::Summary | Field::Content | Field::Article => RescoreText::Everything,
             })
             .max()
             .unwrap_or(RescoreText::Nothing)
@@ -111,8 +111,9 @@ impl Store {
             }
             RescoreText::Everything => {
                 "SELECT p.id, f.name, p.sources, p.score, p.reasons, p.url, p.title, p.author,
-                        t.summary, t.content
+                        t.summary, t.content, a.text
                  FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
+                     LEFT JOIN articles a ON a.post_id = p.id AND a.status = 'read'
                  WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"
             }
         };
@@ -128,6 +129,7 @@ impl Store {
                 if text == RescoreText::Everything {
                     entry.summary = r.get(8)?;
                     entry.content = r.get(9)?;
+                    entry.article = r.get::<_, Option<String>>(10)?.unwrap_or_default();
                 }
                 Ok(RescoreRow {
                     id: r.get(0)?,

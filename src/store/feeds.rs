@@ -32,6 +32,8 @@ pub struct FetchRecord {
     /// What reading the document took beyond a plain parse (`recovered: …`, `cut to
     /// …`), if anything.
     pub note: Option<String>,
+    /// The aggregator the document came from (`ingest::reach::Source::name`), if any.
+    pub aggregator: Option<String>,
 }
 
 /// A failed fetch to record.

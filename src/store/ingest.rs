@@ -2,11 +2,17 @@
 //!
 //! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
 //! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
-//! (3) a new post. A post carried by several feeds belongs to the one subscribed first
-//! (lowest feed id, so the outcome does not depend on which fetch finished first); only
-//! that feed's copy updates its text, the others are listed as `also_in`. A new post
-//! whose title key matches a post of another feed dated within 14 days becomes a copy
-//! of that post's story (the rules are [`crate::model::story`]'s; see [`link_story`]); candidates are stories, never copies.
+//! (3) a new post. A post carried by several feeds belongs to a blog before an
+//! aggregator, then to the feed subscribed first (lowest id: [`story::Precedence`], so
+//! the outcome does not depend on which fetch finished first); only the owner's copy
+//! updates its text, the others are listed as `also_in` (blogs) or `via`
+//! (aggregators). A new post whose title key matches a post of another feed dated
+//! within 14 days becomes a copy of that post's story (the rules are
+//! [`crate::model::story`]'s; see [`link_story`]); candidates are stories, never copies.
+//!
+//! An entry whose article page should be read gets a `pending` row in `articles` the
+//! first time its feed carries it (see [`super::articles`]); an aggregator's sighting
+//! keeps the discussion threads.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -14,7 +20,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::feeds::{FetchRecord, record_move};
 use super::parts::{decode_parts, encode_parts};
 use super::{Result, Store, execute_cached, from_unix, sql_err};
-use crate::model::{Entry, story};
+use crate::model::story::Precedence;
+use crate::model::{Entry, Reach, story};
 use crate::score::Score;
 use crate::week;
 
@@ -48,6 +55,7 @@ pub struct ScoredEntry {
     content_hash: String,
     /// [`Entry::title_hash`].
     title_hash: Option<i64>,
+    reach: Reach,
 }
 
 impl ScoredEntry {
@@ -57,7 +65,14 @@ impl ScoredEntry {
             title_hash: entry.title_hash(),
             entry,
             score,
+            reach: Reach::default(),
         }
+    }
+
+    /// The entry with what it is beyond its text: discussion, org, the page to read.
+    pub fn with_reach(mut self, reach: Reach) -> ScoredEntry {
+        self.reach = reach;
+        self
     }
 
     pub fn into_entry(self) -> Entry {
@@ -87,11 +102,22 @@ impl Store {
             .prepare_cached("SELECT first_success IS NULL FROM feeds WHERE id = ?1")
             .and_then(|mut stmt| stmt.query_row([feed_id], |r| r.get(0)))
             .map_err(|e| sql_err(&path, e))?;
+        // First: whether this feed is an aggregator decides who owns its posts.
+        execute_cached(
+            &tx,
+            "UPDATE feeds SET aggregator = ?2 WHERE id = ?1 AND aggregator IS NOT ?2",
+            params![feed_id, fetch.aggregator],
+        )
+        .map_err(|e| sql_err(&path, e))?;
         let batch = Batch {
             now,
             first_success,
             zone: self.zone,
             source_points: self.source_points,
+            precedence: Precedence {
+                aggregator: fetch.aggregator.is_some(),
+                feed: feed_id,
+            },
         };
         let mut counts = IngestCounts::default();
         for scored in entries {
@@ -143,6 +169,8 @@ struct Batch {
     first_success: bool,
     zone: chrono_tz::Tz,
     source_points: f64,
+    /// The feed's: who owns a post carried by several.
+    precedence: Precedence,
 }
 
 fn upsert_entry(
@@ -167,35 +195,69 @@ fn upsert_entry(
             None => None,
         },
     };
+    let reach = &scored.reach;
     let Some(post_id) = post_id else {
         let post_id = insert_post(tx, feed_id, scored, batch)?;
-        add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+        add_sighting(
+            tx,
+            feed_id,
+            &entry.item_key,
+            post_id,
+            now,
+            &reach.discussion,
+        )?;
+        request_article(tx, post_id, reach.read.as_deref())?;
         let effective = week::effective_time(entry.published, now).timestamp();
-        if let Some(head) = link_story(tx, post_id, feed_id, scored.title_hash, effective)? {
+        let head = link_story(tx, post_id, batch.precedence, scored.title_hash, effective)?;
+        if let Some(head) = head {
             refresh_sources(tx, head, source_points)?;
         }
         return Ok(Upsert::New);
     };
     if seen.is_none() {
-        add_sighting(tx, feed_id, &entry.item_key, post_id, now)?;
+        add_sighting(
+            tx,
+            feed_id,
+            &entry.item_key,
+            post_id,
+            now,
+            &reach.discussion,
+        )?;
+        request_article(tx, post_id, reach.read.as_deref())?;
         let head: i64 = tx
             .prepare_cached("SELECT coalesce(story_of, id) FROM posts WHERE id = ?1")?
             .query_row([post_id], |r| r.get(0))?;
         refresh_sources(tx, head, source_points)?;
+    } else if !reach.discussion.is_empty() {
+        tx.prepare_cached(
+            "UPDATE sightings SET discussion = ?3
+             WHERE feed_id = ?1 AND item_key = ?2 AND discussion IS NOT ?3",
+        )?
+        .execute(params![
+            feed_id,
+            entry.item_key,
+            reach.discussion.join("\u{1f}")
+        ])?;
     }
-    let (primary_feed, old_hash, first_seen, sources): (i64, String, i64, i64) = tx
+    let (owner, old_hash, first_seen, sources): (Precedence, String, i64, i64) = tx
         .prepare_cached(
-            "SELECT feed_id, content_hash, first_seen, sources FROM posts WHERE id = ?1",
+            "SELECT p.feed_id, f.aggregator IS NOT NULL, p.content_hash, p.first_seen, p.sources
+             FROM posts p JOIN feeds f ON f.id = p.feed_id WHERE p.id = ?1",
         )?
         .query_row([post_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            let owner = Precedence {
+                feed: r.get(0)?,
+                aggregator: r.get(1)?,
+            };
+            Ok((owner, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
-    // The feed subscribed first owns a post carried by several, whatever order their
-    // fetches finish in; only the owner's copy updates the text.
-    if feed_id > primary_feed {
+    // A blog before an aggregator, then the feed subscribed first, owns a post
+    // carried by several, whatever order their fetches finish in; only the owner's
+    // copy updates the text.
+    if batch.precedence > owner {
         return Ok(Upsert::Unchanged);
     }
-    if feed_id < primary_feed {
+    if batch.precedence < owner {
         tx.prepare_cached("UPDATE posts SET feed_id = ?2 WHERE id = ?1")?
             .execute(params![post_id, feed_id])?;
     }
@@ -213,7 +275,7 @@ fn upsert_entry(
                   THEN url ELSE ?2 END,
             title = ?3, author = ?4, published = ?5, updated = ?6,
             changed_at = ?7, effective_at = ?8, content_hash = ?9, score = ?10, reasons = ?11,
-            week = ?12,
+            week = ?12, org = ?13,
             -- A new date may make a late post timely; never the other way round.
             late_week = CASE WHEN late_week > ?12 THEN late_week END
          WHERE id = ?1",
@@ -231,6 +293,7 @@ fn upsert_entry(
         score.total,
         encode_parts(&score.reasons),
         week_key(effective, batch.zone),
+        reach.org,
     ])?;
     // A new URL, title or author leaves the text as it was: then it is read, not
     // rewritten.
@@ -239,6 +302,12 @@ fn upsert_entry(
          WHERE post_id = ?1 AND (summary != ?2 OR content != ?3)",
     )?
     .execute(params![post_id, entry.summary, entry.content])?;
+    // The score just stored is the feed text's alone: a post with a read article is
+    // scored again with it by the poll's article pass (the page is not fetched again).
+    tx.prepare_cached(
+        "UPDATE articles SET reason = 'stale' WHERE post_id = ?1 AND status = 'read'",
+    )?
+    .execute([post_id])?;
     Ok(Upsert::Updated)
 }
 
@@ -254,8 +323,8 @@ fn insert_post(
     tx.prepare_cached(
         "INSERT INTO posts (feed_id, url, title, author, published, updated,
             first_seen, effective_at, backfill, content_hash, score, reasons, week, title_hash,
-            late_week)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            org, late_week)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         feed_id,
@@ -273,6 +342,7 @@ fn insert_post(
         encode_parts(&score.reasons),
         week_key(effective, batch.zone),
         scored.title_hash,
+        scored.reach.org,
         week::late_week(effective, now, batch.first_success, batch.zone).map(week::IsoWeek::key),
     ])?;
     let post_id = tx.last_insert_rowid();
@@ -281,16 +351,29 @@ fn insert_post(
     Ok(post_id)
 }
 
+/// Asks for the post's article page to be read (see [`super::articles`]), unless it
+/// was asked for already or the post is back catalogue (never a candidate).
+fn request_article(tx: &Connection, post_id: i64, url: Option<&str>) -> rusqlite::Result<()> {
+    let Some(url) = url else { return Ok(()) };
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO articles (post_id, url, status)
+         SELECT id, ?2, 'pending' FROM posts WHERE id = ?1 AND backfill = 0",
+    )?
+    .execute(params![post_id, url])
+    .map(drop)
+}
+
 /// Makes a new post part of the story of an earlier post it is a copy of
 /// ([`story::is_copy_of`]); the story's first post stands for it, unless the new one
 /// [`story::takes_the_lead`]. Returns the post that now stands for the story.
 pub(super) fn link_story(
     tx: &Connection,
     post_id: i64,
-    feed_id: i64,
+    precedence: Precedence,
     title_hash: Option<i64>,
     effective_at: i64,
 ) -> rusqlite::Result<Option<i64>> {
+    let feed_id = precedence.feed;
     let Some(key) = title_hash else {
         return Ok(None);
     };
@@ -320,12 +403,20 @@ pub(super) fn link_story(
     let Some(head) = head else {
         return Ok(None);
     };
-    let (head_feed, decided): (i64, bool) = tx
+    let (head_feed, decided): (Precedence, bool) = tx
         .prepare_cached(
-            "SELECT feed_id, EXISTS (SELECT 1 FROM decisions WHERE post_id = ?1) FROM posts WHERE id = ?1",
+            "SELECT p.feed_id, f.aggregator IS NOT NULL,
+                    EXISTS (SELECT 1 FROM decisions WHERE post_id = ?1)
+             FROM posts p JOIN feeds f ON f.id = p.feed_id WHERE p.id = ?1",
         )?
-        .query_row([head], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    if story::takes_the_lead(feed_id, head_feed, decided) {
+        .query_row([head], |r| {
+            let head = Precedence {
+                feed: r.get(0)?,
+                aggregator: r.get(1)?,
+            };
+            Ok((head, r.get(2)?))
+        })?;
+    if story::takes_the_lead(precedence, head_feed, decided) {
         tx.prepare_cached("UPDATE posts SET story_of = ?2 WHERE id = ?1 OR story_of = ?1")?
             .execute(params![head, post_id])?;
         return Ok(Some(post_id));
@@ -370,11 +461,14 @@ fn add_sighting(
     key: &str,
     post_id: i64,
     now: DateTime<Utc>,
+    discussion: &[String],
 ) -> rusqlite::Result<()> {
+    let discussion = (!discussion.is_empty()).then(|| discussion.join("\u{1f}"));
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO sightings (feed_id, item_key, post_id, first_seen) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO sightings (feed_id, item_key, post_id, first_seen, discussion)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![feed_id, key, post_id, now.timestamp()])
+    .execute(params![feed_id, key, post_id, now.timestamp(), discussion])
     .map(drop)
 }
 

@@ -150,6 +150,35 @@ pub(super) const MIGRATIONS: &[&str] = &[
         checked_at INTEGER,
         dismissed INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;",
+    // 13: reach. `feeds.aggregator` names the aggregator a feed's last document came
+    // from (NULL for a blog): its entries are other sites' articles, and it never owns
+    // a post a blog carries. `posts.org` is the org an aggregator's item names (the
+    // article's host, a self post's community); `sightings.discussion` the threads
+    // (U+001F between them) where that feed discussed the post. `articles`: the
+    // article page of a post, when one is wanted: `pending` until fetched, then
+    // `read` (with its text, at most 64 KiB, and what the page says of itself),
+    // `failed` (retried with backoff until `attempts` reaches the limit) or `skipped`;
+    // a read one whose post's text changed is marked `reason = 'stale'` until scored
+    // again. The index holds only the rows a poll looks for.
+    "ALTER TABLE feeds ADD COLUMN aggregator TEXT;
+    ALTER TABLE posts ADD COLUMN org TEXT;
+    ALTER TABLE sightings ADD COLUMN discussion TEXT;
+    CREATE TABLE articles (
+        post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+        url TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'read', 'failed', 'skipped')),
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try INTEGER,
+        fetched_at INTEGER,
+        words INTEGER,
+        author TEXT,
+        site_name TEXT,
+        published INTEGER,
+        text TEXT
+    );
+    CREATE INDEX articles_due ON articles(status)
+        WHERE status IN ('pending', 'failed') OR reason = 'stale';",
 ];
 
 /// The SQL function schema 8's migration converts stored parts with.
@@ -227,7 +256,14 @@ impl Store {
                 "UPDATE posts SET title_hash = ?2 WHERE id = ?1",
                 params![id, key],
             )
-            .and_then(|_| link_story(&tx, id, feed_id, key, effective_at))
+            .and_then(|_| {
+                // Files before schema 5 knew no aggregators.
+                let precedence = crate::model::story::Precedence {
+                    aggregator: false,
+                    feed: feed_id,
+                };
+                link_story(&tx, id, precedence, key, effective_at)
+            })
             .map_err(|e| sql_err(&path, e))?;
         }
         tx.commit().map_err(|e| sql_err(&path, e))

@@ -15,15 +15,18 @@
 //! - `sightings`: which feed carried a post under which per-feed key. Two feeds
 //!   carrying one link are one post with two sightings (`also_in`); a feed changing a
 //!   post's GUID adds a sighting to the same post.
+//! - `articles`: a post's article page, when one is wanted: pending, read (its text and
+//!   what the page says of itself), failed (with its next try) or skipped, and why.
 //! - `decisions`: the editor's decisions, as a log (undo marks one undone).
 //! - `meta`: key/value (the fingerprint of the rules the stored scores came from, each
 //!   of those rules' matcher, the zone the stored weeks are in).
 //!
 //! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
 //! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
-//! (3) a new post. A post carried by several feeds belongs to the one subscribed first
-//! (lowest feed id, so the outcome does not depend on which fetch finished first); only
-//! that feed's copy updates its text, the others are listed as `also_in`. A new post
+//! (3) a new post. A post carried by several feeds belongs to a blog before an
+//! aggregator, then to the one subscribed first (lowest feed id, so the outcome does
+//! not depend on which fetch finished first); only that feed's copy updates its text,
+//! the others are listed as `also_in` (blogs) or `via` (aggregators). A new post
 //! whose title key matches a post of another feed dated within 14 days becomes a copy
 //! of that post's story (see `ingest`); candidates are stories, never copies.
 //!
@@ -39,6 +42,7 @@
 //! | `migrations` | the schema's ordered migrations (`PRAGMA user_version`) and the conversions some need |
 //! | `feeds` | the `feeds` table: configured feeds, fetch outcomes, backoff, health |
 //! | `ingest` | storing a fetched feed's entries: dedupe, sightings, stories and their `sources` |
+//! | `articles` | the `articles` table: the pages a poll reads, their outcomes, the posts' scores with them |
 //! | `posts` | reading posts: a week's candidates, a week's queue, one post |
 //! | `decisions` | the `decisions` log: pick, reject, defer, undo, and what learning trains on |
 //! | `archive` | a newsletter's past issues as archive picks, and the posts they passed over |
@@ -48,6 +52,7 @@
 //! | [`parts`] | the compact text a score's parts are stored as |
 
 mod archive;
+mod articles;
 mod bulk;
 mod decisions;
 mod feeds;
@@ -67,6 +72,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use archive::{ARCHIVE_FEED, ArchiveCounts, ArchivePick};
+pub use articles::{ArticleOutcome, DueArticle, MAX_ARTICLE_ATTEMPTS, ReadArticle};
 pub use bulk::{RescoreRow, RescoreText};
 pub use feeds::{FailureRecord, FeedState, FetchRecord};
 pub use ingest::{IngestCounts, ScoredEntry};

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::parts::decode_parts;
 use super::{Result, Store, from_unix, sql_err};
-use crate::model::{QueuedPost, StoredPost};
+use crate::model::{ArticleState, QueuedPost, StoredPost};
 use crate::score::Score;
 use crate::week;
 
@@ -119,16 +119,68 @@ impl Store {
     }
 }
 
-pub(super) const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, t.summary, t.content, p.author,
+/// A post's columns, as [`post_from_row_at`] reads them. The feeds that carried the
+/// story come from one scan of its sightings (three scans, for `also_in`, `via` and
+/// `discussion`, made a shortlist 1.7× as slow): per feed, whether it is the post's
+/// own (`o`, else `x`) and an aggregator (`a`, else `b`), its name, U+001E, and its
+/// discussion threads, the records separated by U+001D (see [`Carriers`]). The author
+/// is the entry's, else its page's; the org the post names is its page's site name,
+/// else the aggregator item's.
+pub(super) const POST_SELECT: &str = "SELECT p.id, f.name, p.url, p.title, t.summary, t.content,
+        coalesce(p.author, a.author),
         p.published, p.first_seen, p.effective_at, p.score, p.reasons,
-        (SELECT group_concat(name, char(31)) FROM (
-            SELECT DISTINCT f2.name AS name FROM sightings s JOIN feeds f2 ON f2.id = s.feed_id
-            WHERE (s.post_id = p.id OR s.post_id IN (SELECT id FROM posts c WHERE c.story_of = p.id))
-              AND s.feed_id != p.feed_id ORDER BY f2.name)),
+        (SELECT group_concat(carrier, char(29)) FROM (
+            SELECT DISTINCT
+                CASE WHEN s.feed_id = p.feed_id THEN 'o' ELSE 'x' END
+                || CASE WHEN f2.aggregator IS NULL THEN 'b' ELSE 'a' END
+                || f2.name || char(30) || coalesce(s.discussion, '') AS carrier
+            FROM sightings s JOIN feeds f2 ON f2.id = s.feed_id
+            WHERE s.post_id = p.id OR s.post_id IN (SELECT id FROM posts c WHERE c.story_of = p.id)
+            ORDER BY f2.name)),
         (SELECT group_concat(c.url, char(31)) FROM posts c
             WHERE c.story_of = p.id AND c.url IS NOT NULL),
-        p.late_week
-    FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id";
+        f.aggregator IS NOT NULL, coalesce(a.site_name, p.org),
+        a.url, a.status, a.reason, a.attempts, a.next_try, a.fetched_at, a.words, a.site_name,
+        a.published, coalesce(a.text, ''), p.late_week
+    FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id
+         LEFT JOIN articles a ON a.post_id = p.id";
+
+/// The feeds that carried a story, from [`POST_SELECT`]'s scan of its sightings.
+#[derive(Default)]
+struct Carriers {
+    /// Other blogs, by name.
+    also_in: Vec<String>,
+    /// Aggregators, its own feed included, by name.
+    via: Vec<String>,
+    /// The aggregators' threads, in the order of their names.
+    discussion: Vec<String>,
+}
+
+impl Carriers {
+    fn read(column: Option<String>) -> Carriers {
+        let mut carriers = Carriers::default();
+        for record in column.as_deref().unwrap_or_default().split('\u{1d}') {
+            let (Some(kind), Some(rest)) = (record.get(..2), record.get(2..)) else {
+                continue;
+            };
+            let (name, threads) = rest.split_once('\u{1e}').unwrap_or((rest, ""));
+            let list = match kind {
+                "oa" | "xa" => &mut carriers.via,
+                "xb" => &mut carriers.also_in,
+                _ => continue,
+            };
+            if !list.iter().any(|n| n == name) {
+                list.push(name.to_owned());
+            }
+            for thread in threads.split('\u{1f}').filter(|t| !t.is_empty()) {
+                if !carriers.discussion.iter().any(|d| d == thread) {
+                    carriers.discussion.push(thread.to_owned());
+                }
+            }
+        }
+        carriers
+    }
+}
 
 /// [`POST_SELECT`] of one post, by id.
 ///
@@ -148,11 +200,25 @@ pub(super) fn post_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPos
 /// A [`POST_SELECT`] row whose post columns start at column `at`.
 pub(super) fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredPost> {
     let reasons: String = r.get(at + 11)?;
-    let also_in: Option<String> = r.get(at + 12)?;
+    let carriers = Carriers::read(r.get(at + 12)?);
     let copies: Option<String> = r.get(at + 13)?;
     let split = |s: Option<String>| -> Vec<String> {
         s.map(|s| s.split('\u{1f}').map(str::to_owned).collect())
             .unwrap_or_default()
+    };
+    let article = match r.get::<_, Option<String>>(at + 16)? {
+        None => None,
+        Some(url) => Some(ArticleState {
+            url,
+            status: r.get(at + 17)?,
+            reason: r.get(at + 18)?,
+            attempts: r.get(at + 19)?,
+            next_try: r.get::<_, Option<i64>>(at + 20)?.and_then(from_unix),
+            fetched_at: r.get::<_, Option<i64>>(at + 21)?.and_then(from_unix),
+            words: r.get::<_, Option<i64>>(at + 22)?.map(|n| n.max(0) as u64),
+            site_name: r.get(at + 23)?,
+            published: r.get::<_, Option<i64>>(at + 24)?.and_then(from_unix),
+        }),
     };
     Ok(StoredPost {
         id: r.get(at)?,
@@ -169,10 +235,16 @@ pub(super) fn post_from_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Re
             total: r.get(at + 10)?,
             reasons: decode_parts(&reasons),
         },
-        also_in: split(also_in),
+        also_in: carriers.also_in,
         copies: split(copies),
+        aggregated: r.get(at + 14)?,
+        org: r.get(at + 15)?,
+        via: carriers.via,
+        discussion: carriers.discussion,
+        article,
+        article_text: r.get(at + 25)?,
         late_week: r
-            .get::<_, Option<i64>>(at + 14)?
+            .get::<_, Option<i64>>(at + 26)?
             .and_then(week::IsoWeek::from_key),
     })
 }

@@ -30,24 +30,22 @@ pub struct SiteState {
 }
 
 impl Store {
-    /// The posts owned by `feeds` (the aggregators) or the archive, with whether each
-    /// is picked; at most `limit`, newest first.
-    pub fn foreign_posts(&self, feeds: &[&str], limit: usize) -> Result<Vec<ForeignPost>> {
-        let mut names: Vec<&str> = feeds.to_vec();
-        names.push(ARCHIVE_FEED);
-        let placeholders = vec!["?"; names.len()].join(", ");
+    /// The posts owned by aggregators (no blog carries them) or by the archive, with
+    /// whether each is picked; at most `limit`, newest first.
+    pub fn foreign_posts(&self, limit: usize) -> Result<Vec<ForeignPost>> {
         let sql = format!(
             "SELECT p.url, f.name, p.score, p.backfill,
                     EXISTS (SELECT 1 FROM decisions d WHERE d.post_id = p.id AND d.undone = 0
                               AND d.state = 'picked'
                               AND d.id = (SELECT max(id) FROM decisions WHERE post_id = p.id AND undone = 0))
              FROM posts p JOIN feeds f ON f.id = p.feed_id
-             WHERE f.name IN ({placeholders}) AND p.url IS NOT NULL AND p.story_of IS NULL
+             WHERE (f.aggregator IS NOT NULL OR f.name = ?1) AND p.url IS NOT NULL
+               AND p.story_of IS NULL
              ORDER BY p.effective_at DESC LIMIT {limit}"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(names), |r| {
+            .query_map([ARCHIVE_FEED], |r| {
                 let backfill: bool = r.get(3)?;
                 Ok(ForeignPost {
                     url: r.get(0)?,
@@ -61,21 +59,17 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The URLs of posts subscribed feeds own (not `feeds`, the aggregators, nor the
-    /// archive): the sites the editor already reads. One per site would do; the
-    /// newest `limit` are plenty.
-    pub fn subscribed_urls(&self, aggregators: &[&str], limit: usize) -> Result<Vec<String>> {
-        let mut names: Vec<&str> = aggregators.to_vec();
-        names.push(ARCHIVE_FEED);
-        let placeholders = vec!["?"; names.len()].join(", ");
+    /// The URLs of posts blogs own (not aggregators, nor the archive): the sites the
+    /// editor already reads. One per site would do; the newest `limit` are plenty.
+    pub fn subscribed_urls(&self, limit: usize) -> Result<Vec<String>> {
         let sql = format!(
             "SELECT p.url FROM posts p JOIN feeds f ON f.id = p.feed_id
-             WHERE f.name NOT IN ({placeholders}) AND p.url IS NOT NULL
+             WHERE f.aggregator IS NULL AND f.name != ?1 AND p.url IS NOT NULL
              ORDER BY p.id DESC LIMIT {limit}"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(names), |r| r.get(0))
+            .query_map([ARCHIVE_FEED], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))

@@ -42,6 +42,8 @@ pub struct Metrics {
     poll_duration: Histogram,
     /// gleaner_polls_skipped_total: scheduled polls skipped because one was running.
     polls_skipped: Counter,
+    /// gleaner_article_fetches_total{result="read|failed|skipped"}
+    article_fetches: Family<ResultLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -103,7 +105,14 @@ impl Metrics {
             "Scheduled polls skipped because the previous one was still running",
             polls_skipped.clone(),
         );
+        let article_fetches = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "gleaner_article_fetches",
+            "Article pages fetched (or skipped: robots.txt, a private address, not HTML), by result",
+            article_fetches.clone(),
+        );
         Metrics {
+            article_fetches,
             registry,
             feed_fetches,
             fetch_duration,
@@ -140,6 +149,18 @@ impl Metrics {
                 .inc();
             if let Some(s) = feed.fetch_seconds {
                 self.fetch_duration.observe(s);
+            }
+        }
+        let articles = report.articles;
+        for (result, n) in [
+            ("read", articles.read),
+            ("failed", articles.failed),
+            ("skipped", articles.skipped),
+        ] {
+            if n > 0 {
+                self.article_fetches
+                    .get_or_create(&ResultLabel { result })
+                    .inc_by(n as u64);
             }
         }
         let entries = report.entries();
@@ -195,6 +216,12 @@ mod tests {
                     fetch_seconds: Some(0.1),
                 },
             ],
+            articles: crate::ingest::pipeline::ArticleCounts {
+                read: 2,
+                failed: 1,
+                skipped: 0,
+                over_budget: false,
+            },
         };
         m.record_poll(&report, 1.5, 1_700_000_000.0, 1, 2);
         let text = m.encode();
@@ -208,6 +235,8 @@ mod tests {
             "gleaner_last_poll_timestamp_seconds 1700000000.0",
             "gleaner_poll_duration_seconds_count 1",
             "gleaner_fetch_duration_seconds_count 2",
+            "gleaner_article_fetches_total{result=\"read\"} 2",
+            "gleaner_article_fetches_total{result=\"failed\"} 1",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }

@@ -80,6 +80,7 @@ fn outputs(entries: &[Entry], scorer: &Scorer, config: &Config) -> String {
             sources: 1,
             copies: vec![],
             excerpt: e.summary.clone(),
+            ..Candidate::default()
         })
         .collect();
     let mut all = String::new();
@@ -357,6 +358,7 @@ fn fuzzer_crashes_stay_fixed() {
                     "https://fuzz.example/feed",
                     &scorer,
                     0.0,
+                    &Default::default(),
                 );
                 assert!(
                     !matches!(result, Err(ParseError::ParserPanicked)),

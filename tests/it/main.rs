@@ -7,6 +7,7 @@ mod corpora;
 mod crash;
 mod hostile;
 mod ranking;
+mod reach;
 mod recover;
 mod review;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

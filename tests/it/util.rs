@@ -24,6 +24,11 @@ pub struct Route {
 }
 
 impl Route {
+    /// An HTML page.
+    pub fn page(body: impl Into<Vec<u8>>) -> Route {
+        Route::feed(body).header("content-type", "text/html; charset=utf-8")
+    }
+
     pub fn feed(body: impl Into<Vec<u8>>) -> Route {
         Route {
             status: 200,
@@ -422,9 +427,14 @@ impl Workspace {
     }
 
     pub fn write_config(&self, settings: &str, feeds: &[(&str, &str, Option<&str>)], rules: &str) {
-        // Short timeouts unless the test sets its own.
+        // Short timeouts unless the test sets its own; no article pages unless the
+        // test reads them (the feeds' links point at hosts that must not be looked up).
         let mut text = String::from("[settings]\n");
-        for default in ["request_timeout_secs = 5", "connect_timeout_secs = 2"] {
+        for default in [
+            "request_timeout_secs = 5",
+            "connect_timeout_secs = 2",
+            "fetch_articles = \"never\"",
+        ] {
             let key = default.split(' ').next().unwrap();
             if !settings.contains(key) {
                 text.push_str(default);
@@ -542,6 +552,14 @@ impl RawServer {
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 4096];
                     let _ = stream.read(&mut buf);
+                    // It answers robots.txt at once, so an article page on it gets to
+                    // misbehave.
+                    if buf.starts_with(b"GET /robots.txt ") {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        );
+                        return;
+                    }
                     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
                     match how {
                         Misbehaviour::Silent => {

@@ -20,8 +20,8 @@ fuzz_target!(|data: &[u8]| {
         Some((b, rest)) => ([None, Some("utf-8"), Some("iso-8859-1"), Some("utf-16"), Some("shift_jis")][*b as usize % 5], rest),
         None => (None, data),
     };
-    if let Ok(doc) = gleaner::ingest::pipeline::score_document(body, charset, "https://fuzz.example/feed", &SCORER, 0.0) {
-        for (entry, score) in &doc.entries {
+    if let Ok(doc) = gleaner::ingest::pipeline::score_document(body, charset, "https://fuzz.example/feed", &SCORER, 0.0, &Default::default()) {
+        for (entry, score, _) in &doc.entries {
             // Text may *mention* a tag; rendered output must never carry one raw.
             let rendered = gleaner::render::md_link(&entry.title, entry.url.as_deref())
                 + &gleaner::render::md_escape(&entry.summary)
