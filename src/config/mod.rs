@@ -12,6 +12,8 @@
 
 mod reader;
 mod schedule;
+#[cfg(test)]
+mod tests;
 mod values;
 
 pub use schedule::{next_cron, parse_cron};
