@@ -233,3 +233,41 @@ fn check_warns_about_one_url_under_two_names() {
     );
     assert_eq!(out.matches("warning").count(), 1, "{out}");
 }
+
+/// The shipped reading list: valid, at least 150 feeds, each tagged with what kind of
+/// source it is, every kind present, aggregators marked as such, no URL twice.
+#[test]
+fn the_shipped_reading_list_is_valid_tagged_and_unique() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
+    let config = gleaner::config::Config::load(&shipped).unwrap();
+    assert!(config.feeds.len() >= 150, "{} feeds", config.feeds.len());
+    let kinds = ["company", "person", "publication", "vendor", "status", "aggregator"];
+    for feed in &config.feeds {
+        assert!(
+            feed.tags.iter().any(|t| kinds.contains(&t.as_str())),
+            "{} has no kind among {kinds:?}",
+            feed.name
+        );
+        let aggregator = feed.tags.iter().any(|t| t == "aggregator");
+        assert_eq!(
+            aggregator,
+            feed.kind == Some(gleaner::config::FeedKind::Aggregator),
+            "{}: tagged aggregator exactly when kind = \"aggregator\"",
+            feed.name
+        );
+    }
+    for kind in kinds {
+        assert!(
+            config.feeds.iter().any(|f| f.tags.iter().any(|t| t == kind)),
+            "no {kind} feed"
+        );
+    }
+    let out = assert_cmd::Command::cargo_bin("gleaner")
+        .unwrap()
+        .args(["--config", shipped.to_str().unwrap(), "check"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(": ok (") && !text.contains("warning"), "{text}");
+}
