@@ -32,6 +32,7 @@ use url::Url;
 
 use crate::config::Settings;
 
+mod dns;
 mod headers;
 mod pages;
 
@@ -163,6 +164,7 @@ impl Fetcher {
             .brotli(true)
             .deflate(true)
             .pool_max_idle_per_host(settings.per_host_concurrency)
+            .dns_resolver(std::sync::Arc::new(dns::System))
             .build()?;
         Ok(Fetcher {
             client,

@@ -426,6 +426,7 @@ fn a_failing_feed_never_stops_the_others() {
             ("Page", &server.url("/page"), None),
             ("Broken", &server.url("/broken"), None),
             ("Refused", &refused, None),
+            // gleaner answers `.invalid` names itself (RFC 6761): no resolver is asked.
             ("Nowhere", "http://does-not-exist.invalid/feed", None),
         ],
         RULES,

@@ -241,7 +241,14 @@ fn the_shipped_reading_list_is_valid_tagged_and_unique() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
     let config = gleaner::config::Config::load(&shipped).unwrap();
     assert!(config.feeds.len() >= 150, "{} feeds", config.feeds.len());
-    let kinds = ["company", "person", "publication", "vendor", "status", "aggregator"];
+    let kinds = [
+        "company",
+        "person",
+        "publication",
+        "vendor",
+        "status",
+        "aggregator",
+    ];
     for feed in &config.feeds {
         assert!(
             feed.tags.iter().any(|t| kinds.contains(&t.as_str())),
@@ -258,7 +265,10 @@ fn the_shipped_reading_list_is_valid_tagged_and_unique() {
     }
     for kind in kinds {
         assert!(
-            config.feeds.iter().any(|f| f.tags.iter().any(|t| t == kind)),
+            config
+                .feeds
+                .iter()
+                .any(|f| f.tags.iter().any(|t| t == kind)),
             "no {kind} feed"
         );
     }
@@ -269,5 +279,8 @@ fn the_shipped_reading_list_is_valid_tagged_and_unique() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(": ok (") && !text.contains("warning"), "{text}");
+    assert!(
+        text.contains(": ok (") && !text.contains("warning"),
+        "{text}"
+    );
 }
