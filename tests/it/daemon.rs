@@ -279,3 +279,39 @@ fn the_daemon_rescores_stored_entries_after_a_rule_change() {
     assert_eq!(score(), 7.0);
     assert!(server.seen("/f").len() >= 3);
 }
+
+/// `/healthz` is 503 once the database stops answering: here its files are overwritten
+/// on disk, the database with junk, its write-ahead log and shared-memory index with
+/// zeros. (The daemon's connection serves the pages it has cached for as long as the
+/// shared-memory index says nothing changed: zeroing it makes the next read go to the
+/// files.)
+#[cfg(unix)]
+#[test]
+fn healthz_turns_503_when_the_database_is_unusable() {
+    use std::io::Write;
+    let server = FeedServer::start();
+    server.route("/f", one_item_feed("1", "Outage"));
+    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+    let (_daemon, mut lines) = Daemon::start(&ws);
+    let addr = lines.listening();
+    lines.until("the first poll", 1, |e| is(e, "poll finished"));
+    assert_eq!(http_get(&addr, "/healthz", &[]).0, 200);
+
+    let overwrite = |path: &std::path::Path, byte: u8| {
+        let len = std::fs::metadata(path).unwrap().len() as usize;
+        let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        file.write_all(&vec![byte; len]).unwrap();
+    };
+    overwrite(&ws.db(), 0x5a);
+    for suffix in ["-wal", "-shm"] {
+        let file = format!("{}{suffix}", ws.db().display());
+        overwrite(std::path::Path::new(&file), 0);
+    }
+    let (status, body) = http_get(&addr, "/healthz", &[]);
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.starts_with("unhealthy: database unusable: ")
+            && body.contains("is not a SQLite database"),
+        "{body}"
+    );
+}
