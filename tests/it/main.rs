@@ -6,6 +6,7 @@ mod corpora;
 mod crash;
 mod daemon;
 mod hostile;
+mod politeness;
 mod ranking;
 mod recover;
 mod review;

@@ -711,6 +711,45 @@ impl Workspace {
     }
 }
 
+/// A command running while the test does something else (releasing the requests it
+/// waits on); killed when dropped, so a failing test leaks no process.
+pub struct Background(Option<std::process::Child>);
+
+impl Background {
+    /// Starts `command` with its output on pipes.
+    pub fn spawn(mut command: std::process::Command) -> Background {
+        let child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        Background(Some(child))
+    }
+
+    /// Waits for it to exit; returns its exit code and its standard output followed by
+    /// its standard error.
+    pub fn finish(mut self) -> (i32, String) {
+        let out = self.0.take().unwrap().wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// How a [`RawServer`] misbehaves.
 #[derive(Clone, Copy, Debug)]
 pub enum Misbehaviour {
