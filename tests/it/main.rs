@@ -10,6 +10,7 @@ mod politeness;
 mod ranking;
 mod recover;
 mod review;
+mod scoring;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod storage;
 mod subscriptions;
