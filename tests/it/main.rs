@@ -5,6 +5,7 @@ mod cli;
 mod corpora;
 mod crash;
 mod daemon;
+mod databases;
 mod hostile;
 mod politeness;
 mod ranking;
