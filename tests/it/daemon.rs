@@ -315,3 +315,71 @@ fn healthz_turns_503_when_the_database_is_unusable() {
         "{body}"
     );
 }
+
+/// The daemon's log: one line per feed problem, with the feed, its URL, the error and
+/// when it is tried again; one per poll with its sums; never one per entry.
+#[cfg(unix)]
+#[test]
+fn the_daemon_logs_each_feed_problem_and_each_poll_never_each_entry() {
+    let server = FeedServer::start();
+    let (guids, links): (Vec<String>, Vec<String>) = (0..50)
+        .map(|i| (format!("g{i}"), format!("https://entries.example/{i}")))
+        .unzip();
+    let items: Vec<Item> = (0..50)
+        .map(|i| Item::new(&guids[i], &links[i], "An outage", ""))
+        .collect();
+    server.route("/good", Route::feed(rss(&items)));
+    server.route("/bad", Route::status(500));
+    let ws = Workspace::new(
+        "poll_schedule = \"0 0 0 1 1 *\"",
+        &[
+            ("Good", &server.url("/good"), None),
+            ("Bad", &server.url("/bad"), None),
+        ],
+        RULES,
+    );
+    let (_daemon, lines) = Daemon::start(&ws);
+    let mut log = Vec::new();
+    for line in lines.map_while(Result::ok) {
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        log.push((line, event.clone()));
+        if is(&event, "poll finished") {
+            break;
+        }
+    }
+    let failed: Vec<&serde_json::Value> = log
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| is(e, "feed failed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{log:#?}");
+    assert_eq!(failed[0]["feed"], "Bad");
+    assert_eq!(failed[0]["url"], server.url("/bad").as_str());
+    assert!(
+        failed[0]["error"].as_str().unwrap().contains("500"),
+        "{}",
+        failed[0]
+    );
+    let retry = failed[0]["retry_in_secs"].as_u64().unwrap();
+    assert!(
+        (240..=360).contains(&retry),
+        "first retry in 5 minutes ±20%: {retry}"
+    );
+    let (_, finished) = log.last().unwrap();
+    assert_eq!(
+        (
+            &finished["feeds"],
+            &finished["new"],
+            &finished["updated"],
+            &finished["failed"]
+        ),
+        (&2.into(), &50.into(), &0.into(), &1.into())
+    );
+    assert!(finished["seconds"].as_f64().is_some(), "{finished}");
+    for (line, _) in &log {
+        assert!(
+            !line.contains("entries.example"),
+            "a line about an entry: {line}"
+        );
+    }
+}

@@ -348,3 +348,34 @@ fn entity_expansion_attacks_are_inert() {
         "an external entity was read: {xxe:?}"
     );
 }
+
+/// A TLS error (here: an https URL whose server speaks plain HTTP) is recorded on the
+/// feed with the reason and retried with backoff; the other feeds are polled.
+#[test]
+fn a_tls_error_is_recorded_and_retried_with_backoff() {
+    let server = FeedServer::start();
+    let not_tls = format!("https://{}/good", server.addr);
+    // Polls every second, so the next poll shown is the backoff, not the next slot.
+    let ws = Workspace::new(
+        "poll_schedule = \"* * * * * *\"",
+        &[("Good", &good_feed(&server), None), ("Tls", &not_tls, None)],
+        RULES,
+    );
+    let out = ws.ok(&["poll"]);
+    assert!(out.contains("1 fetched, 0 not modified, 1 failed"), "{out}");
+    let feeds = ws.json(&["feeds", "--format", "json"]);
+    let tls = feed(&feeds, "Tls");
+    assert_eq!(tls["status"], "error");
+    assert_eq!(tls["consecutive_failures"], 1);
+    let error = tls["error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!("cannot connect to 127.0.0.1")),
+        "{error}"
+    );
+    let wait = secs_until(&tls["next_poll"]);
+    assert!(
+        (240..=360).contains(&wait),
+        "retried in 5 minutes ±20%: {wait}s"
+    );
+    assert!(ws.ok(&["poll"]).contains("1 waiting"));
+}
