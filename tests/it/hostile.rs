@@ -368,10 +368,7 @@ fn a_tls_error_is_recorded_and_retried_with_backoff() {
     assert_eq!(tls["status"], "error");
     assert_eq!(tls["consecutive_failures"], 1);
     let error = tls["error"].as_str().unwrap();
-    assert!(
-        error.contains(&format!("cannot connect to 127.0.0.1")),
-        "{error}"
-    );
+    assert!(error.contains("cannot connect to 127.0.0.1"), "{error}");
     let wait = secs_until(&tls["next_poll"]);
     assert!(
         (240..=360).contains(&wait),
