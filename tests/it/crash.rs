@@ -7,8 +7,9 @@ const FEEDS: usize = 24;
 const ENTRIES: usize = 80;
 
 /// Feed `f` of the farm: `ENTRIES` entries linking to distinct posts (distinct titles:
-/// the same title in two feeds would be one story), and one post every feed carries.
-fn feed_route(f: usize) -> Route {
+/// the same title in two feeds would be one story), and one post every feed carries,
+/// all published at `published`.
+fn feed_route(f: usize, published: chrono::DateTime<chrono::Utc>) -> Route {
     let links: Vec<String> = (0..ENTRIES)
         .map(|e| format!("https://blog{f}.example/post/{e}"))
         .collect();
@@ -25,15 +26,23 @@ fn feed_route(f: usize) -> Route {
         "Shared incident",
         "",
     ));
+    for item in &mut items {
+        item.published = Some(published.to_rfc2822());
+    }
     Route::feed(rss(&items))
 }
 
 /// `FEEDS` feeds (see [`feed_route`]), each held by `gate` if given, configured in order.
-fn workspace(server: &FeedServer, settings: &str, gate: Option<&Gate>) -> Workspace {
+fn workspace(
+    server: &FeedServer,
+    settings: &str,
+    published: chrono::DateTime<chrono::Utc>,
+    gate: Option<&Gate>,
+) -> Workspace {
     let feeds: Vec<(String, String)> = (0..FEEDS)
         .map(|f| {
             let path = format!("/feed{f}");
-            let route = feed_route(f);
+            let route = feed_route(f, published);
             server.route(&path, gate.map_or(route.clone(), |g| route.held(g)));
             (format!("Feed {f}"), server.url(&path))
         })
@@ -97,10 +106,14 @@ fn sigkill_mid_poll_loses_nothing_and_the_next_poll_completes() {
     let server = FeedServer::start();
     // One host, one request at a time: feeds are fetched in order, each answered
     // before the next is asked for. No scheduled poll: only the one at start.
+    // The rounds move the clock on; the posts stay in the week they were published in.
+    let published = crate::util::recently();
+    let week = published.format("%G-W%V").to_string();
     let ws = workspace(
         &server,
         // Every post in the shortlist below, however many one feed has.
         "poll_schedule = \"0 0 0 1 1 *\"\nper_host_concurrency = 1\nrequest_timeout_secs = 120\nmax_per_feed = 0",
+        published,
         None,
     );
     for round in 0..8 {
@@ -110,7 +123,7 @@ fn sigkill_mid_poll_loses_nothing_and_the_next_poll_completes() {
         let held = 1 + 3 * round;
         let gate = Gate::new();
         let held_path = format!("/feed{held}");
-        server.route(&held_path, feed_route(held).held(&gate));
+        server.route(&held_path, feed_route(held, published).held(&gate));
         let answered_before = server.traffic(|t| t.seen.len());
         let (mut daemon, _lines) = start_daemon(&ws);
         server.wait_until("the feeds before the held one, then the held one", |t| {
@@ -121,7 +134,7 @@ fn sigkill_mid_poll_loses_nothing_and_the_next_poll_completes() {
         let answered = server.traffic(|t| t.seen.len()) - answered_before;
         gate.open();
         server.wait_until("the held request to end", |t| t.in_flight == 0);
-        server.route(&held_path, feed_route(held));
+        server.route(&held_path, feed_route(held, published));
 
         // Mid-poll: the feeds before the held one were answered in this round; the
         // held one was never recorded, so the poll never finished.
@@ -145,7 +158,15 @@ fn sigkill_mid_poll_loses_nothing_and_the_next_poll_completes() {
         ws.sql_count("SELECT count(*) FROM posts"),
         (FEEDS * ENTRIES + 1) as i64
     );
-    let shared = ws.json(&["shortlist", "--limit", "5000", "--format", "json"]);
+    let shared = ws.json(&[
+        "shortlist",
+        "--week",
+        &week,
+        "--limit",
+        "5000",
+        "--format",
+        "json",
+    ]);
     let story = shared
         .as_array()
         .unwrap()
@@ -164,7 +185,12 @@ fn sigkill_mid_poll_loses_nothing_and_the_next_poll_completes() {
 fn cli_reads_never_fail_while_the_daemon_writes() {
     let server = FeedServer::start();
     let gate = Gate::new();
-    let ws = workspace(&server, "request_timeout_secs = 120", Some(&gate));
+    let ws = workspace(
+        &server,
+        "request_timeout_secs = 120",
+        crate::util::recently(),
+        Some(&gate),
+    );
     let (_daemon, _lines) = start_daemon(&ws);
     let db = ws.db().canonicalize().unwrap();
     let conn = rusqlite::Connection::open(&db).unwrap();
