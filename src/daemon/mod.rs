@@ -180,8 +180,9 @@ impl Daemon {
             return;
         }
         let Ok(_guard) = self.poll_lock.try_lock() else {
-            tracing::warn!("previous poll still running; skipping this scheduled poll");
+            // Counted before it is logged: whoever reads the line finds it counted.
             self.metrics.record_skipped_poll();
+            tracing::warn!("previous poll still running; skipping this scheduled poll");
             return;
         };
         let config = match self.reload_config().await {

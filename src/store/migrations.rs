@@ -192,8 +192,9 @@ pub(super) const LATE_SCHEMA: i64 = 10;
 const STORY_SCHEMA: i64 = 5;
 
 impl Store {
-    /// Applies the migrations this file lacks; returns the version it had.
-    pub(super) fn migrate(&mut self) -> Result<i64> {
+    /// The file's schema version; a file from a newer gleaner is refused (before
+    /// anything writes to it: even switching it to WAL would).
+    pub(super) fn schema_version(&self) -> Result<i64> {
         let known = MIGRATIONS.len() as i64;
         let found: i64 = self
             .conn
@@ -206,6 +207,12 @@ impl Store {
                 known,
             });
         }
+        Ok(found)
+    }
+
+    /// Applies the migrations this file lacks; returns the version it had.
+    pub(super) fn migrate(&mut self) -> Result<i64> {
+        let found = self.schema_version()?;
         self.conn
             .create_scalar_function(
                 PARTS_CONVERSION,
@@ -233,7 +240,16 @@ impl Store {
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", version))
                 .and_then(|_| tx.commit())
-                .map_err(|e| sql_err(&path, e))?;
+                .map_err(|e| match sql_err(&path, e) {
+                    // A full disk or a damaged file says so; anything else is this step.
+                    StoreError::Sqlite { path, source } => StoreError::Migration {
+                        path,
+                        from: version - 1,
+                        to: version,
+                        source,
+                    },
+                    other => other,
+                })?;
         }
         Ok(())
     }

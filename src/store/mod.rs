@@ -103,6 +103,16 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "database {} cannot be upgraded from schema {from} to {to} ({source}); the upgrade was undone and the file left as it was: remove what the error names, restore a backup, or pass --db PATH",
+        path.display()
+    )]
+    Migration {
+        path: PathBuf,
+        from: i64,
+        to: i64,
+        source: rusqlite::Error,
+    },
     #[error("cannot create {}: {source}", path.display())]
     CreateDir {
         path: PathBuf,
@@ -200,6 +210,11 @@ impl Store {
             bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
             page_cache_kib: SQLITE_DEFAULT_CACHE_KIB,
         };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| store.err(e))?;
+        store.schema_version()?;
         store.configure().map_err(|e| store.err(e))?;
         store.fit_page_cache().map_err(|e| store.err(e))?;
         let migrated_from = store.migrate()?;

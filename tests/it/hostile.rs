@@ -316,22 +316,63 @@ fn entity_expansion_attacks_are_inert() {
         ],
         RULES,
     );
-    ws.ok(&["poll"]);
+    // Both documents are read (their entries stored), with the entities left alone.
+    let out = ws.ok(&["poll"]);
+    assert!(
+        out.contains("polled 2 feeds: 2 fetched, 0 not modified, 0 failed"),
+        "{out}"
+    );
     let conn = rusqlite::Connection::open(ws.db()).unwrap();
-    let longest: i64 = conn
-        .query_row(
-            "SELECT max(length(title) + length(summary) + length(content)) FROM posts JOIN post_texts ON post_id = id",
-            [],
-            |r| r.get(0),
+    let mut stored = conn
+        .prepare(
+            "SELECT url, title || ' ' || summary || ' ' || content FROM posts JOIN post_texts ON post_id = id ORDER BY url",
         )
-        .unwrap_or(0);
-    assert!(longest < 1000, "an entity was expanded: {longest} chars");
-    let all: String = conn
-        .query_row(
-            "SELECT group_concat(title || summary || content) FROM posts JOIN post_texts ON post_id = id",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap_or_default();
-    assert!(!all.contains("root:"), "an external entity was read: {all}");
+        .unwrap();
+    let posts: Vec<(String, String)> = stored
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    let (laughs, xxe) = (&posts[0], &posts[1]);
+    assert_eq!(laughs.0, "https://blog.example/lol");
+    assert!(
+        laughs.1.starts_with("Outage") && laughs.1.len() < 100,
+        "an entity was expanded: {} chars",
+        laughs.1.len()
+    );
+    assert_eq!(xxe.0, "https://blog.example/xxe");
+    assert!(xxe.1.starts_with("Incident"), "{xxe:?}");
+    assert!(
+        !xxe.1.contains("root:"),
+        "an external entity was read: {xxe:?}"
+    );
+}
+
+/// A TLS error (here: an https URL whose server speaks plain HTTP) is recorded on the
+/// feed with the reason and retried with backoff; the other feeds are polled.
+#[test]
+fn a_tls_error_is_recorded_and_retried_with_backoff() {
+    let server = FeedServer::start();
+    let not_tls = format!("https://{}/good", server.addr);
+    // Polls every second, so the next poll shown is the backoff, not the next slot.
+    let ws = Workspace::new(
+        "poll_schedule = \"* * * * * *\"",
+        &[("Good", &good_feed(&server), None), ("Tls", &not_tls, None)],
+        RULES,
+    );
+    let out = ws.ok(&["poll"]);
+    assert!(out.contains("1 fetched, 0 not modified, 1 failed"), "{out}");
+    let feeds = ws.json(&["feeds", "--format", "json"]);
+    let tls = feed(&feeds, "Tls");
+    assert_eq!(tls["status"], "error");
+    assert_eq!(tls["consecutive_failures"], 1);
+    let error = tls["error"].as_str().unwrap();
+    assert!(error.contains("cannot connect to 127.0.0.1"), "{error}");
+    let wait = secs_until(&tls["next_poll"]);
+    assert!(
+        (240..=360).contains(&wait),
+        "retried in 5 minutes ±20%: {wait}s"
+    );
+    assert!(ws.ok(&["poll"]).contains("1 waiting"));
 }

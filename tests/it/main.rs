@@ -5,11 +5,15 @@ mod archive;
 mod cli;
 mod corpora;
 mod crash;
+mod daemon;
+mod databases;
 mod hostile;
+mod politeness;
 mod ranking;
 mod reach;
 mod recover;
 mod review;
+mod scoring;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod storage;
 mod subscriptions;

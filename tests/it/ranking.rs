@@ -533,3 +533,80 @@ fn one_prolific_feed_cannot_fill_the_shortlist() {
     let list = ws.json(&["shortlist", "--format", "json"]);
     assert_eq!(feeds_of(&list), ["Busy"; 5], "0 lifts the cap");
 }
+
+/// Copies of a story (the same title in two feeds) are one candidate when dated within
+/// 14 days of each other, and two beyond that.
+#[test]
+fn copies_of_a_story_merge_within_fourteen_days_and_not_beyond() {
+    let now = crate::util::now();
+    let week = |at: chrono::DateTime<Utc>| at.format("%G-W%V").to_string();
+    let within = "How our outage runbooks were rebuilt";
+    let beyond = "Why the retry storm took checkout down";
+    let (within_a, within_b) = (
+        now - Duration::days(20),
+        now - Duration::days(20) + Duration::days(14) - Duration::hours(1),
+    );
+    let (beyond_a, beyond_b) = (
+        now - Duration::days(22),
+        now - Duration::days(22) + Duration::days(14) + Duration::hours(1),
+    );
+    let dated = |guid, link, title, at: chrono::DateTime<Utc>| Item {
+        published: Some(at.to_rfc2822()),
+        ..Item::new(guid, link, title, "")
+    };
+    let server = FeedServer::start();
+    server.route(
+        "/a",
+        Route::feed(rss(&[
+            dated("a1", "https://a.example/within", within, within_a),
+            dated("a2", "https://a.example/beyond", beyond, beyond_a),
+        ])),
+    );
+    server.route(
+        "/b",
+        Route::feed(rss(&[
+            dated("b1", "https://b.example/within", within, within_b),
+            dated("b2", "https://b.example/beyond", beyond, beyond_b),
+        ])),
+    );
+    let ws = Workspace::new(
+        "",
+        &[
+            ("A", &server.url("/a"), None),
+            ("B", &server.url("/b"), None),
+        ],
+        RULES,
+    );
+    ws.ok(&["poll"]);
+    let list = |at| ws.json(&["shortlist", "--week", &week(at), "--format", "json"]);
+    let candidate = |list: &Value, url: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["url"] == url)
+            .cloned()
+    };
+
+    // 13 days and 23 hours apart: one story, led by A, with B's copy.
+    let story = candidate(&list(within_a), "https://a.example/within")
+        .unwrap_or_else(|| panic!("{:#}", list(within_a)));
+    assert_eq!(story["sources"], 2);
+    assert_eq!(story["also_in"], serde_json::json!(["B"]));
+    assert_eq!(
+        story["copies"],
+        serde_json::json!(["https://b.example/within"])
+    );
+    assert_eq!(
+        candidate(&list(within_b), "https://b.example/within"),
+        None,
+        "the copy is no candidate of its own"
+    );
+
+    // 14 days and an hour apart: two stories, each in its own week.
+    let first = candidate(&list(beyond_a), "https://a.example/beyond").unwrap();
+    assert_eq!(first["sources"], 1);
+    assert_eq!(first["also_in"], serde_json::json!([]));
+    let second = candidate(&list(beyond_b), "https://b.example/beyond")
+        .unwrap_or_else(|| panic!("{:#}", list(beyond_b)));
+    assert_eq!(second["sources"], 1);
+}

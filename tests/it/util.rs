@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use assert_cmd::Command;
 use axum::body::Body;
@@ -21,6 +21,42 @@ pub struct Route {
     /// When set, conditional requests matching it get a 304.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// When set, each request waits for one of the gate's passes before it is answered.
+    pub gate: Option<Gate>,
+}
+
+/// Holds requests until the test lets them through: each request to a held route takes
+/// one pass ([`Gate::pass`]) or goes through once the gate is opened ([`Gate::open`]).
+/// Synchronization, not time: a request waits exactly as long as the test says.
+#[derive(Clone, Debug)]
+pub struct Gate(Arc<tokio::sync::Semaphore>);
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate::new()
+    }
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate(Arc::new(tokio::sync::Semaphore::new(0)))
+    }
+
+    /// Lets `n` more held requests through.
+    pub fn pass(&self, n: usize) {
+        self.0.add_permits(n);
+    }
+
+    /// Lets every request through, now and from now on.
+    pub fn open(&self) {
+        self.0.close();
+    }
+
+    async fn wait(&self) {
+        if let Ok(permit) = self.0.acquire().await {
+            permit.forget();
+        }
+    }
 }
 
 impl Route {
@@ -39,6 +75,7 @@ impl Route {
             )],
             etag: None,
             last_modified: None,
+            gate: None,
         }
     }
 
@@ -49,6 +86,7 @@ impl Route {
             headers: Vec::new(),
             etag: None,
             last_modified: None,
+            gate: None,
         }
     }
 
@@ -68,6 +106,12 @@ impl Route {
         self.last_modified = Some(last_modified.into());
         self
     }
+
+    /// Holds every request until `gate` lets it through.
+    pub fn held(mut self, gate: &Gate) -> Route {
+        self.gate = Some(gate.clone());
+        self
+    }
 }
 
 /// A request as the server saw it.
@@ -82,55 +126,176 @@ pub struct Seen {
     pub body: Vec<u8>,
 }
 
+/// What the server has seen so far: requests as they arrive, as they are answered, and
+/// how many were in flight at once (in all, and per host: the `Host` header's name,
+/// without the port).
+#[derive(Default, Debug)]
+pub struct Traffic {
+    /// The path of every request, in the order they arrived.
+    pub arrived: Vec<String>,
+    /// Every request answered, in order.
+    pub seen: Vec<Seen>,
+    pub in_flight: usize,
+    pub peak: usize,
+    pub in_flight_by_host: HashMap<String, usize>,
+    pub peak_by_host: HashMap<String, usize>,
+}
+
+impl Traffic {
+    /// How many requests for `path` have arrived.
+    pub fn arrived(&self, path: &str) -> usize {
+        self.arrived.iter().filter(|p| *p == path).count()
+    }
+
+    /// How many requests for `path` have been answered.
+    pub fn answered(&self, path: &str) -> usize {
+        self.seen.iter().filter(|s| s.path == path).count()
+    }
+
+    pub fn in_flight_at(&self, host: &str) -> usize {
+        self.in_flight_by_host.get(host).copied().unwrap_or(0)
+    }
+}
+
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
-    seen: Vec<Seen>,
+    traffic: Traffic,
 }
 
-/// An in-process axum server on 127.0.0.1:0, running on its own thread.
+/// The server's state and a condition variable notified at every change of it.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn update(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.state.lock().unwrap());
+        self.changed.notify_all();
+    }
+}
+
+/// A request in flight, counted from its arrival until it is answered or dropped (a
+/// client that hangs up while its request is held).
+struct InFlight {
+    shared: Arc<Shared>,
+    host: String,
+}
+
+impl InFlight {
+    fn enter(shared: &Arc<Shared>, host: String, path: String) -> InFlight {
+        shared.update(|st| {
+            let t = &mut st.traffic;
+            t.arrived.push(path);
+            t.in_flight += 1;
+            t.peak = t.peak.max(t.in_flight);
+            let n = t.in_flight_by_host.entry(host.clone()).or_default();
+            *n += 1;
+            let n = *n;
+            let peak = t.peak_by_host.entry(host.clone()).or_default();
+            *peak = (*peak).max(n);
+        });
+        InFlight {
+            shared: shared.clone(),
+            host,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.shared.update(|st| {
+            st.traffic.in_flight -= 1;
+            *st.traffic
+                .in_flight_by_host
+                .get_mut(&self.host)
+                .expect("entered") -= 1;
+        });
+    }
+}
+
+/// An in-process axum server on 127.0.0.1:0 (or on several loopback addresses, one
+/// routing table), running on its own thread.
 pub struct FeedServer {
     pub addr: SocketAddr,
-    state: Arc<Mutex<State>>,
+    /// Every address it listens on, `addr` first.
+    pub addrs: Vec<SocketAddr>,
+    shared: Arc<Shared>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 impl FeedServer {
     pub fn start() -> FeedServer {
-        let state = Arc::new(Mutex::new(State::default()));
+        FeedServer::start_on(&["127.0.0.1"])
+    }
+
+    /// One server listening on each of `ips` (loopback addresses such as `127.0.0.2`:
+    /// distinct hosts to a client, one routing table and one record of traffic here).
+    pub fn start_on(ips: &[&str]) -> FeedServer {
+        let shared = Arc::new(Shared::default());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let shared = state.clone();
+        let ips: Vec<String> = ips.iter().map(|ip| (*ip).to_owned()).collect();
+        let server_shared = shared.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let shared = server_shared;
                 let app = axum::Router::new().fallback(move |req: Request<Body>| {
                     let shared = shared.clone();
                     async move {
                         let (parts, body) = req.into_parts();
+                        let path = parts.uri.path().to_owned();
+                        let host = parts
+                            .headers
+                            .get(header::HOST)
+                            .and_then(|h| h.to_str().ok())
+                            .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+                            .unwrap_or_default()
+                            .to_owned();
+                        let _in_flight = InFlight::enter(&shared, host, path.clone());
                         let body = axum::body::to_bytes(body, 1 << 20)
                             .await
                             .unwrap_or_default();
+                        let gate = shared
+                            .state
+                            .lock()
+                            .unwrap()
+                            .routes
+                            .get(&path)
+                            .and_then(|r| r.gate.clone());
+                        if let Some(gate) = gate {
+                            gate.wait().await;
+                        }
                         answer(&shared, Request::from_parts(parts, ()), body.to_vec())
                     }
                 });
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .unwrap();
+                let mut addrs = Vec::new();
+                let mut servers = Vec::new();
+                for ip in &ips {
+                    let listener = tokio::net::TcpListener::bind(format!("{ip}:0"))
+                        .await
+                        .unwrap();
+                    addrs.push(listener.local_addr().unwrap());
+                    servers.push(axum::serve(listener, app.clone()).into_future());
+                }
+                addr_tx.send(addrs).unwrap();
+                tokio::select! {
+                    _ = futures_util::future::join_all(servers) => {}
+                    _ = rx => {}
+                }
             });
         });
-        let addr = addr_rx.recv().unwrap();
+        let addrs: Vec<SocketAddr> = addr_rx.recv().unwrap();
         FeedServer {
-            addr,
-            state,
+            addr: addrs[0],
+            addrs,
+            shared,
             _shutdown: tx,
         }
     }
@@ -139,27 +304,49 @@ impl FeedServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// `path` on the address of `ip` (one of those the server was started on).
+    pub fn url_on(&self, ip: &str, path: &str) -> String {
+        let addr = self
+            .addrs
+            .iter()
+            .find(|a| a.ip().to_string() == ip)
+            .unwrap_or_else(|| panic!("the server does not listen on {ip}"));
+        format!("http://{addr}{path}")
+    }
+
     pub fn route(&self, path: &str, route: Route) {
-        self.state
-            .lock()
-            .unwrap()
-            .routes
-            .insert(path.to_owned(), route);
+        self.shared.update(|st| {
+            st.routes.insert(path.to_owned(), route);
+        });
     }
 
     pub fn seen(&self, path: &str) -> Vec<Seen> {
-        self.state
-            .lock()
-            .unwrap()
-            .seen
-            .iter()
-            .filter(|s| s.path == path)
-            .cloned()
-            .collect()
+        self.traffic(|t| t.seen.iter().filter(|s| s.path == path).cloned().collect())
+    }
+
+    /// Reads the traffic so far.
+    pub fn traffic<T>(&self, read: impl FnOnce(&Traffic) -> T) -> T {
+        read(&self.shared.state.lock().unwrap().traffic)
+    }
+
+    /// Waits until `done` holds of the traffic (checked at every request's arrival and
+    /// answer); fails the test, saying `what`, if it does not within a minute.
+    pub fn wait_until(&self, what: &str, done: impl Fn(&Traffic) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut st = self.shared.state.lock().unwrap();
+        while !done(&st.traffic) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !left.is_zero(),
+                "waited a minute for {what}; the server saw {:?}",
+                st.traffic
+            );
+            st = self.shared.changed.wait_timeout(st, left).unwrap().0;
+        }
     }
 }
 
-fn answer(state: &Mutex<State>, req: Request<()>, body: Vec<u8>) -> Response<Body> {
+fn answer(shared: &Shared, req: Request<()>, body: Vec<u8>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let headers = req.headers();
     let get = |h: &HeaderMap, n: header::HeaderName| {
@@ -174,7 +361,7 @@ fn answer(state: &Mutex<State>, req: Request<()>, body: Vec<u8>) -> Response<Bod
         method: req.method().to_string(),
         body,
     };
-    let mut st = state.lock().unwrap();
+    let mut st = shared.state.lock().unwrap();
     // A route may name its query (`/feed/?paged=2`); else the path alone answers.
     let with_query = req
         .uri()
@@ -211,7 +398,9 @@ fn answer(state: &Mutex<State>, req: Request<()>, body: Vec<u8>) -> Response<Bod
         }
     };
     seen.status = response.status().as_u16();
-    st.seen.push(seen);
+    st.traffic.seen.push(seen);
+    drop(st);
+    shared.changed.notify_all();
     response
 }
 
@@ -518,9 +707,62 @@ impl Workspace {
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
     }
 
+    /// The file a daemon started by [`Daemon::start`] takes its clock from.
+    pub fn clock_file(&self) -> PathBuf {
+        self.dir.path().join("clock")
+    }
+
+    /// Moves the clock of this test and of the daemons it started to `to`: their
+    /// clocks jump there and run on.
+    pub fn move_clock(&self, to: chrono::DateTime<chrono::Utc>) {
+        set_now(to);
+        let tmp = self.dir.path().join("clock.tmp");
+        std::fs::write(&tmp, to.to_rfc3339()).unwrap();
+        std::fs::rename(&tmp, self.clock_file()).unwrap();
+    }
+
     pub fn sql_count(&self, sql: &str) -> i64 {
         let conn = rusqlite::Connection::open(self.db()).unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+/// A command running while the test does something else (releasing the requests it
+/// waits on); killed when dropped, so a failing test leaks no process.
+pub struct Background(Option<std::process::Child>);
+
+impl Background {
+    /// Starts `command` with its output on pipes.
+    pub fn spawn(mut command: std::process::Command) -> Background {
+        let child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        Background(Some(child))
+    }
+
+    /// Waits for it to exit; returns its exit code and its standard output followed by
+    /// its standard error.
+    pub fn finish(mut self) -> (i32, String) {
+        let out = self.0.take().unwrap().wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -679,6 +921,46 @@ pub struct LogLines(std::sync::mpsc::Receiver<std::io::Result<String>>);
 
 impl LogLines {
     pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+    /// Reads the daemon's JSON events until `want` accepts one, and returns it. Fails,
+    /// saying `what`, when the daemon exits first, or arms `slots` poll firings first
+    /// (a bound counted in the daemon's own schedule, for daemons polling every second;
+    /// otherwise [`LogLines::PATIENCE`] bounds the wait).
+    pub fn until(
+        &mut self,
+        what: &str,
+        slots: usize,
+        mut want: impl FnMut(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let mut armed = 0;
+        for line in self.by_ref() {
+            let line = line.unwrap();
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if want(&event) {
+                return event;
+            }
+            if event["message"] == "next firing armed" && event["schedule"] == "poll" {
+                armed += 1;
+                assert!(armed <= slots, "{slots} poll slots passed without {what}");
+            }
+        }
+        panic!("the daemon exited before {what}");
+    }
+
+    /// Waits for the daemon to say it is listening; returns its address.
+    pub fn listening(&mut self) -> String {
+        let event = self.until("the http server listening", usize::MAX, |e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("http server listening"))
+        });
+        event["addr"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Whether a daemon's event has this message.
+pub fn is(event: &serde_json::Value, message: &str) -> bool {
+    event["message"] == message
 }
 
 impl Iterator for LogLines {
@@ -701,9 +983,21 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `gleaner daemon` with JSON logs on a pipe.
+    /// Starts `gleaner daemon` with JSON logs on a pipe, its clock movable with
+    /// [`Workspace::move_clock`].
     pub fn start(ws: &Workspace) -> (Daemon, LogLines) {
-        Daemon::spawn(ws.std_cmd(&["--log-format", "json", "daemon"]))
+        let mut command = ws.std_cmd(&["--log-format", "json", "daemon"]);
+        command.env("GLEANER_NOW_FILE", ws.clock_file());
+        Daemon::spawn(command)
+    }
+
+    /// Sends the daemon a signal (`TERM`, `INT`, …) as `kill` would.
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} failed");
     }
 
     /// Starts the daemon `command` runs (see [`Workspace::std_cmd`]).
