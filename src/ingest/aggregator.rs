@@ -240,10 +240,10 @@ fn reddit(entry: &Entry) -> AggregatorItem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fixture(name: &str) -> Vec<u8> {
+    pub(crate) fn fixture(name: &str) -> Vec<u8> {
         let path = format!(
             "{}/tests/it/fixtures/reach/{name}",
             env!("CARGO_MANIFEST_DIR")

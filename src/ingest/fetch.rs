@@ -152,18 +152,24 @@ pub struct Fetcher {
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
+/// What every client gleaner builds has: its User-Agent, timeouts, no automatic
+/// redirects (each hop is looked at), decompression, the per-host pool.
+fn client_builder(settings: &Settings) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(settings.user_agent.clone())
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .gzip(true)
+        .brotli(true)
+        .deflate(true)
+        .pool_max_idle_per_host(settings.per_host_concurrency)
+}
+
 impl Fetcher {
     pub fn new(settings: &Settings) -> anyhow::Result<Fetcher> {
         install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .pool_max_idle_per_host(settings.per_host_concurrency)
+        let client = client_builder(settings)
             .dns_resolver(std::sync::Arc::new(dns::System))
             .build()?;
         Ok(Fetcher {

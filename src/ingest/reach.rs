@@ -215,13 +215,7 @@ mod tests {
     use crate::ingest::normalize::normalize_feed;
     use crate::ingest::parse::parse_feed;
 
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = format!(
-            "{}/tests/it/fixtures/reach/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
+    use crate::ingest::aggregator::tests::fixture;
 
     fn planned(
         body: &[u8],

@@ -196,8 +196,9 @@ fn upsert_entry(
         },
     };
     let reach = &scored.reach;
-    let Some(post_id) = post_id else {
-        let post_id = insert_post(tx, feed_id, scored, batch)?;
+    // A feed's first sighting of a post: where it discussed it, and the article page it
+    // wants read.
+    let sighted = |post_id: i64| -> rusqlite::Result<()> {
         add_sighting(
             tx,
             feed_id,
@@ -206,7 +207,11 @@ fn upsert_entry(
             now,
             &reach.discussion,
         )?;
-        request_article(tx, post_id, reach.read.as_deref())?;
+        request_article(tx, post_id, reach.read.as_deref())
+    };
+    let Some(post_id) = post_id else {
+        let post_id = insert_post(tx, feed_id, scored, batch)?;
+        sighted(post_id)?;
         let effective = week::effective_time(entry.published, now).timestamp();
         let head = link_story(tx, post_id, batch.precedence, scored.title_hash, effective)?;
         if let Some(head) = head {
@@ -215,15 +220,7 @@ fn upsert_entry(
         return Ok(Upsert::New);
     };
     if seen.is_none() {
-        add_sighting(
-            tx,
-            feed_id,
-            &entry.item_key,
-            post_id,
-            now,
-            &reach.discussion,
-        )?;
-        request_article(tx, post_id, reach.read.as_deref())?;
+        sighted(post_id)?;
         let head: i64 = tx
             .prepare_cached("SELECT coalesce(story_of, id) FROM posts WHERE id = ?1")?
             .query_row([post_id], |r| r.get(0))?;

@@ -83,15 +83,7 @@ impl PageClient {
 
     fn build(&self) -> reqwest::Result<reqwest::Client> {
         let settings = &self.settings;
-        let builder = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .pool_max_idle_per_host(settings.per_host_concurrency);
+        let builder = super::client_builder(settings);
         if settings.allow_private_articles {
             builder.build()
         } else {
