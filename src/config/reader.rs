@@ -38,7 +38,7 @@ const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
 const TOP_KEYS: &[&str] = &["settings", "server", "notify", "learning", "feed", "rule"];
 const LEARNING_KEYS: &[&str] = &["enabled", "min_each", "max_points"];
 const NOTIFY_KEYS: &[&str] = &["webhook", "review_url", "top"];
-const SERVER_KEYS: &[&str] = &["listen", "token"];
+const SERVER_KEYS: &[&str] = &["listen", "token", "allowed_hosts"];
 
 /// Walks the document, collecting problems instead of stopping at the first.
 pub(super) struct Reader {
@@ -150,9 +150,11 @@ impl Reader {
             return ServerConfig {
                 listen: default_listen,
                 token: None,
+                allowed_hosts: Vec::new(),
             };
         };
         let token = self.string(t, "token").filter(|tok| !tok.is_empty());
+        let allowed_hosts = self.allowed_hosts(t);
         let listen = match self.string(t, "listen") {
             None => default_listen,
             Some(text) => match text.parse::<std::net::SocketAddr>() {
@@ -174,7 +176,32 @@ impl Reader {
                 "set token = \"…\" (a long random string) or listen on 127.0.0.1",
             );
         }
-        ServerConfig { listen, token }
+        ServerConfig {
+            listen,
+            token,
+            allowed_hosts,
+        }
+    }
+
+    /// `allowed_hosts`: names or `name:port`, no scheme, path or spaces.
+    fn allowed_hosts(&mut self, t: &Table) -> Vec<String> {
+        let names = self.string_list(t, "allowed_hosts").unwrap_or_default();
+        let mut out = Vec::new();
+        for name in names {
+            let ok = !name.is_empty()
+                && !name.contains("://")
+                && !name.contains(['/', ' ', '@', '?', '#']);
+            if ok {
+                out.push(name.to_ascii_lowercase());
+            } else {
+                self.problem(
+                    t.get("allowed_hosts").and_then(Item::span),
+                    &format!("`{name}` in allowed_hosts is not a host name"),
+                    "give names as the browser's address bar shows them, without http://: \"gleaner.lan\" or \"gleaner.lan:8311\"",
+                );
+            }
+        }
+        out
     }
 
     fn settings(&mut self, base: &Path, t: &Table) -> Settings {
@@ -455,6 +482,18 @@ weight = 1
         assert!(problems[0].message.contains("has no token"));
         let ok = load("[server]\nlisten = \"0.0.0.0:8311\"\ntoken = \"s3cret\"\n").unwrap();
         assert_eq!(ok.server.token.as_deref(), Some("s3cret"));
+        assert_eq!(ok.server.allowed_hosts, Vec::<String>::new());
+    }
+
+    #[test]
+    fn allowed_hosts_are_names() {
+        let ok = load("[server]\nallowed_hosts = [\"Gleaner.lan\", \"box:9000\"]\n").unwrap();
+        assert_eq!(ok.server.allowed_hosts, ["gleaner.lan", "box:9000"]);
+        let problems = load("[server]\nallowed_hosts = [\"http://x\"]\n").unwrap_err();
+        assert!(
+            problems[0].message.contains("is not a host name"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ use crate::rank::shortlist;
 use crate::render::markdown::shortlist_markdown;
 use crate::render::tables::poll_summary;
 use crate::store::{Store, off_async};
+use crate::web::guard;
 use crate::web::metrics::Metrics;
 use crate::web::server::{self, PollClock, ServerState};
 use crate::week::{IsoWeek, WeekSpec};
@@ -95,6 +96,12 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     };
     let metrics = Arc::new(Metrics::new());
     let token = config.server.token.clone();
+    // The page's form token and session cookie derive from a secret kept in the
+    // database, so a page loaded before a restart still submits after it.
+    let secret = store.meta_or_insert(guard::REVIEW_SECRET, &random_token()?)?;
+    let secrets = guard::Secrets::derive(&secret, token.as_deref());
+    let reader = Store::open_reader(store.path())?;
+    let bound = listener.local_addr()?;
     let daemon = Arc::new(Daemon {
         config: Arc::new(Mutex::new(Arc::new(config))),
         store: Arc::new(Mutex::new(store)),
@@ -108,11 +115,13 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         metrics,
         clock,
         store: daemon.store.clone(),
+        reader: Arc::new(Mutex::new(reader)),
         config: daemon.config.clone(),
         token,
-        csrf: random_token()?,
+        secrets,
+        bound,
     }));
-    tracing::info!(addr = %listener.local_addr()?, "http server listening (review page, /metrics, /healthz)");
+    tracing::info!(addr = %bound, "http server listening (review page, /metrics, /healthz)");
     let http = tokio::spawn({
         let mut stop = daemon.shutdown.clone();
         async move {
@@ -318,12 +327,15 @@ impl Daemon {
     }
 }
 
-/// 128 unpredictable bits from the operating system, hex: the review page's form
-/// token. Without the OS's randomness there is no token worth having, so no fallback.
+/// 256 unpredictable bits from the operating system, hex: the review page's secret,
+/// made on the daemon's first start. Without the OS's randomness there is no secret
+/// worth having, so no fallback.
 fn random_token() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 16];
+    let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
-        anyhow::anyhow!("cannot read random bytes from the operating system for the review page's form token: {e}")
+        anyhow::anyhow!(
+            "cannot read random bytes from the operating system for the review page's secret: {e}"
+        )
     })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -130,6 +130,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 9: what reading a feed's last document took beyond the plain parse (recovered
     // malformations, entries cut), shown beside its status.
     "ALTER TABLE feeds ADD COLUMN note TEXT;",
+    // 10: the review desk. `batch` ties together the decisions one action made ("reject
+    // the rest of this feed's posts"), so one undo takes them all back; `position` is a
+    // pick's place in the draft once the editor reordered it (NULL: in the order picked).
+    "ALTER TABLE decisions ADD COLUMN batch INTEGER;
+    ALTER TABLE decisions ADD COLUMN position INTEGER;",
 ];
 
 /// The SQL function schema 8's migration converts stored parts with.

@@ -1,5 +1,9 @@
-//! The daemon's HTTP side: [`server`] (the review page, `/metrics`, `/healthz`) and
+//! The daemon's HTTP side: [`server`] (the listener's state and routes, `/metrics`,
+//! `/healthz`), [`guard`] (what every request passes first: headers, allowed hosts, the
+//! token), [`pages`] (the review page's handlers and the shortlist feed) and
 //! [`metrics`] (every exported metric, declared in one place).
 
+pub mod guard;
 pub mod metrics;
+pub mod pages;
 pub mod server;
