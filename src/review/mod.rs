@@ -23,7 +23,9 @@ pub mod queue;
 use chrono_tz::Tz;
 use serde::Serialize;
 
-pub use queue::{decide_one, draft_items, edit_note, move_pick, queue_items, reject_batch};
+pub use queue::{
+    decide_one, draft_items, edit_note, move_pick, queue_items, reject_batch, tidy_note,
+};
 
 pub use crate::model::Verdict;
 

@@ -53,6 +53,8 @@ pub fn decide_one(
     let week = decision_week(verdict, queue_week);
     // A pick or deferral without a note keeps the blurb the post had (`gleaner pick 36`
     // once wiped it).
+    let note = note.and_then(tidy_note);
+    let note = note.as_deref();
     let carried = match (note, verdict) {
         (None, Verdict::Pick | Verdict::Defer) => store.carried_note(id)?,
         _ => None,
@@ -90,8 +92,15 @@ pub fn reject_batch(
 /// blurb, a rejection's reason. Returns the decision's state, or `None` when the post
 /// has no decision.
 pub fn edit_note(store: &mut Store, id: i64, note: &str) -> Result<Option<String>, StoreError> {
+    store.set_note(id, tidy_note(note).as_deref())
+}
+
+/// A note as stored: line breaks as `\n` (a browser's form sends `\r\n`), trimmed;
+/// `None` when nothing is left.
+pub fn tidy_note(note: &str) -> Option<String> {
+    let note = note.replace("\r\n", "\n");
     let note = note.trim();
-    store.set_note(id, (!note.is_empty()).then_some(note))
+    (!note.is_empty()).then(|| note.to_owned())
 }
 
 /// Moves a pick one place up (`-1`) or down (`1`) in its week's draft; returns whether

@@ -109,7 +109,9 @@ pub async fn check_host(
             "Host `{host}` is not a name this server answers to; if you reach gleaner by it, add it to [server] allowed_hosts"
         ));
     }
-    if let Some(origin) = header_str(headers, "origin") {
+    if let Some(origin) = header_str(headers, "origin")
+        && !opaque_same_origin(headers, origin)
+    {
         let authority = origin
             .strip_prefix("http://")
             .or_else(|| origin.strip_prefix("https://"));
@@ -118,6 +120,13 @@ pub async fn check_host(
         }
     }
     next.run(request).await
+}
+
+/// `Origin: null` from the page itself: under `Referrer-Policy: no-referrer` a browser
+/// sends `null` as the origin of a form it posts, and says `Sec-Fetch-Site:
+/// same-origin` (a header no page can set). The `Host` was checked already.
+fn opaque_same_origin(headers: &HeaderMap, origin: &str) -> bool {
+    origin == "null" && header_str(headers, "sec-fetch-site") == Some("same-origin")
 }
 
 fn refuse(why: &str) -> Response {
@@ -310,7 +319,8 @@ pub fn cross_site(headers: &HeaderMap, given: &str, expected: &str) -> Option<&'
         let same = origin
             .strip_prefix("http://")
             .or_else(|| origin.strip_prefix("https://"))
-            == Some(host);
+            == Some(host)
+            || opaque_same_origin(headers, origin);
         if !same {
             return Some("a request from another origin");
         }

@@ -25,6 +25,7 @@ use crate::render::page::{self, PageAuth, QueuePage};
 use crate::review::overview::{ViewFilter, overview, view_items};
 use crate::review::{
     DraftOrder, Verdict, decide_one, draft_items, edit_note, move_pick as move_one, reject_batch,
+    tidy_note,
 };
 use crate::week::{IsoWeek, WeekSpec};
 
@@ -244,7 +245,7 @@ pub async fn decide(
                 .into_response();
         }
     };
-    let note = nonempty(form.note);
+    let note = form.note.as_deref().and_then(tidy_note);
     let id = form.id;
     let done = with_writer(&state, move |store, config| match action {
         Action::Decide(verdict) => {
@@ -434,7 +435,7 @@ pub async fn reject_feed(
         .split(',')
         .filter_map(|id| id.trim().parse().ok())
         .collect();
-    let (feed, note) = (form.feed, nonempty(form.note));
+    let (feed, note) = (form.feed, form.note.as_deref().and_then(tidy_note));
     let done = with_writer(&state, move |store, config| {
         let ranker = Ranker::load(store, config)?;
         let rest = overview(store, &ranker, week, None)?.rest_of_feed(&feed);

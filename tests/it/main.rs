@@ -4,6 +4,7 @@
 mod cli;
 mod corpora;
 mod crash;
+mod desk;
 mod hostile;
 mod ranking;
 mod recover;

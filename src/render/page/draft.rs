@@ -60,7 +60,7 @@ pub fn draft_page(week: IsoWeek, items: &[DraftItem], auth: &PageAuth<'_>) -> St
             out,
             "<li class=\"pick{todo}\" id=\"d{id}\" data-card data-id=\"{id}\" data-pos=\"{pos}\" data-url=\"{url}\">\n\
              <h3>{title}</h3>\n<form method=\"post\" action=\"/note\" class=\"blurb\">{blurb_fields}\
-             <label class=\"note\">Blurb <textarea name=\"note\" rows=\"3\" maxlength=\"4000\">{note}</textarea></label>\
+             <label class=\"note\">Blurb <textarea name=\"note\" rows=\"2\" maxlength=\"4000\">{note}</textarea></label>\
              <div class=\"actions\"><button data-primary>Save the blurb</button></div></form>\n\
              <p class=\"attribution\">{credit}</p>\n<div class=\"actions move\">\
              <form method=\"post\" action=\"/move\">{up_fields}<button data-key=\"K\"{up_off}>↑ Up</button></form>\

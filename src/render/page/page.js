@@ -16,13 +16,13 @@
   function current() {
     return shown()[at];
   }
-  function select(n) {
+  function select(n, still) {
     var list = shown();
     if (!list.length) { return; }
     at = Math.max(0, Math.min(list.length - 1, n));
     cards.forEach(function (c) { c.classList.remove('selected'); });
     list[at].classList.add('selected');
-    list[at].scrollIntoView({ block: 'nearest' });
+    if (!still) { list[at].scrollIntoView({ block: 'nearest' }); }
   }
   function press(button) {
     if (button && !button.disabled) { button.click(); }
@@ -122,10 +122,12 @@
     }
   });
 
+  // Back from a form: the card at the position the editor was at (`#3`), or the one
+  // just edited (`#d42`). A plain load selects the first without scrolling.
   var start = parseInt(location.hash.slice(1), 10);
   if (isNaN(start) && location.hash.indexOf('#d') === 0) {
     var target = document.getElementById(location.hash.slice(1));
     start = target ? cards.indexOf(target) : 0;
   }
-  select(start || 0);
+  select(start || 0, !location.hash);
 })();

@@ -233,7 +233,7 @@ fn card(out: &mut String, page: &QueuePage<'_>, view: &ViewItem, pos: usize, res
     let _ = write!(
         out,
         "<form method=\"post\" action=\"/decide\" class=\"decide\">{}\
-         <label class=\"note\">Blurb (a pick's) or note <textarea name=\"note\" rows=\"3\" maxlength=\"4000\" \
+         <label class=\"note\">Blurb (a pick's) or note <textarea name=\"note\" rows=\"2\" maxlength=\"4000\" \
          placeholder=\"what the newsletter says about it\"></textarea></label>\n<div class=\"actions\">\
          <button name=\"action\" value=\"pick\" data-key=\"p\" data-primary>Pick</button>\
          <button name=\"action\" value=\"reject\" data-key=\"x\">Reject</button>\
