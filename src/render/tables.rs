@@ -51,6 +51,24 @@ pub fn explain_text(c: &Candidate, standing: &Standing) -> String {
     let _ = writeln!(out, "  first seen: {}", rfc3339(c.first_seen));
     let _ = writeln!(out, "  week:      {}", c.week);
     let _ = writeln!(out, "  score:     {:.2}", c.score);
+    if c.reasons.is_empty() {
+        let _ = writeln!(out, "    no rule matched");
+    }
+    let width = c
+        .reasons
+        .iter()
+        .map(|r| r.rule.chars().count())
+        .max()
+        .unwrap_or(0);
+    for r in &c.reasons {
+        // Rules match in a field; the read-time parts say what they come from.
+        let place = match r.rule.as_str() {
+            crate::rank::learn::LEARNED_RULE => format!("from words: {}", r.field),
+            crate::score::SOURCES_RULE => format!("carried by {}", r.field),
+            _ => format!("in {}", r.field),
+        };
+        let _ = writeln!(out, "    {:+7.2}  {:width$}  {place}", r.points, r.rule);
+    }
     let candidate = if standing.below_min_score {
         format!(
             "no: below min_score ({}), so in no shortlist or queue",
@@ -72,24 +90,6 @@ pub fn explain_text(c: &Candidate, standing: &Standing) -> String {
             }
             None => out.push('\n'),
         }
-    }
-    if c.reasons.is_empty() {
-        let _ = writeln!(out, "    no rule matched");
-    }
-    let width = c
-        .reasons
-        .iter()
-        .map(|r| r.rule.chars().count())
-        .max()
-        .unwrap_or(0);
-    for r in &c.reasons {
-        // Rules match in a field; the read-time parts say what they come from.
-        let place = match r.rule.as_str() {
-            crate::rank::learn::LEARNED_RULE => format!("from words: {}", r.field),
-            crate::score::SOURCES_RULE => format!("carried by {}", r.field),
-            _ => format!("in {}", r.field),
-        };
-        let _ = writeln!(out, "    {:+7.2}  {:width$}  {place}", r.points, r.rule);
     }
     out
 }

@@ -7,3 +7,5 @@ pub mod guard;
 pub mod metrics;
 pub mod pages;
 pub mod server;
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,8 @@ mod cli;
 mod corpora;
 mod crash;
 mod desk;
+mod desk_cli;
+mod guard;
 mod hostile;
 mod ranking;
 mod recover;
