@@ -14,7 +14,7 @@
 //!   changed rules re-score stored entries.
 //!
 //! Shortlists are written to a temporary file and renamed into place, so a reader never
-//! sees half a file.
+//! sees half a file. The HTTP listener runs on a thread of its own ([`http`]).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio_cron_scheduler::JobScheduler;
 
+mod http;
 mod timer;
 
 use timer::Recurring;
@@ -122,17 +123,8 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         bound,
     }));
     tracing::info!(addr = %bound, "http server listening (review page, /metrics, /healthz)");
-    let http = tokio::spawn({
-        let mut stop = daemon.shutdown.clone();
-        async move {
-            let stopped = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stopped)
-                .await
-        }
-    });
+    let http = http::serve(listener.into_std()?, app, daemon.shutdown.clone())
+        .context("cannot start the http server's thread")?;
 
     let mut scheduler = JobScheduler::new()
         .await
@@ -176,10 +168,10 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     let _ = first.await;
     // Any poll still running holds the lock until its writes are committed.
     let _done = daemon.poll_lock.lock().await;
-    match http.await {
-        Ok(Err(err)) => tracing::error!(error = %err, "http server failed"),
-        Err(err) => tracing::error!(error = %err, "http server task failed"),
-        Ok(Ok(())) => {}
+    match tokio::task::spawn_blocking(move || http.join()).await {
+        Ok(Ok(Err(err))) => tracing::error!(error = %err, "http server failed"),
+        Ok(Err(_)) | Err(_) => tracing::error!("http server thread failed"),
+        Ok(Ok(Ok(()))) => {}
     }
     tracing::info!("stopped");
     Ok(())

@@ -428,8 +428,7 @@ fn the_weekly_shortlist_is_posted_to_the_webhook_without_holding_up_polls() {
 }
 
 /// The review page in headless Chromium: `j` selects the second entry, `p` picks it,
-/// and the database and the draft say so. `GLEANER_SCREENSHOT=path.png` saves what the
-/// browser showed before the pick (the README's screenshot).
+/// and the database and the draft say so (the README's screenshots are `desk`'s).
 #[test]
 fn in_a_real_browser_the_keyboard_picks_the_selected_entry() {
     use crate::util::{Browser, Daemon, http_get};
@@ -471,9 +470,6 @@ fn in_a_real_browser_the_keyboard_picks_the_selected_entry() {
     let browser = Browser::start();
     browser.goto(&format!("http://{addr}/"));
     browser.keys("j");
-    if let Ok(path) = std::env::var("GLEANER_SCREENSHOT") {
-        std::fs::write(path, browser.screenshot_png()).unwrap();
-    }
     browser.keys("p");
     // The form posts, and the page comes back to the queue at the same position.
     let back = (0..200).any(|_| {
