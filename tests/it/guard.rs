@@ -122,7 +122,8 @@ fn every_response_forbids_framing_sniffing_and_foreign_scripts() {
     let port = addr.rsplit(':').next().unwrap();
     let evil = format!("evil.example:{port}");
     let evil_host = [("Host", evil.as_str())];
-    let cases: [(&str, &[(&str, &str)], u16); 8] = [
+    type Headers<'h> = &'h [(&'h str, &'h str)];
+    let cases: [(&str, Headers, u16); 8] = [
         ("/", &[], 200),
         ("/draft", &[], 200),
         ("/static/page.js", &[], 200),
