@@ -13,7 +13,9 @@ loads' p50/p99 latency.
   python3 benches/page_load.py                       # 1,000 feeds x 20 entries, 6 + 6 polls
   python3 benches/page_load.py --polls 10 --clients 50
   python3 benches/page_load.py --gleaner OTHER/target/release/gleaner   # another build
-  python3 benches/page_load.py --page '/?week=2024-W27'   # the farm's own week (20,000 posts)
+The daemon's clock starts (GLEANER_NOW) in the farm's week, so the page shows a queue:
+the farm's 20,000 posts are all that week's candidates (a real week has a few hundred).
+  python3 benches/page_load.py --now ''   # the real clock: this week's queue is empty
 Needs: nginx (Debian nginx-light) and a release build.
 """
 import argparse, asyncio, json, os, shutil, statistics, subprocess, sys, tempfile, threading, time
@@ -94,6 +96,8 @@ def main():
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--every", type=int, default=10, help="seconds between scheduled polls")
     p.add_argument("--page", default="/", help="what the clients load")
+    p.add_argument("--now", default="2024-07-03T12:00:00Z",
+                   help="the daemon's clock at its start (GLEANER_NOW; the farm's week by default)")
     p.add_argument("--port", type=int, default=18080)
     p.add_argument("--listen", type=int, default=18311)
     p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
@@ -110,8 +114,9 @@ def main():
         urls = [f"http://127.0.0.1:{a.port}/feeds/{i}.xml" for i in range(a.feeds)]
         conf = os.path.join(work, "feeds.toml")
         config(conf, urls, os.path.join(work, "state.db"), a.listen, a.every)
+        env = dict(os.environ, GLEANER_NOW=a.now) if a.now else os.environ
         daemon = subprocess.Popen([binary, "--config", conf, "--log-format", "json", "daemon"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
 
         def next_poll():
             """Seconds of the next poll the daemon finishes (scheduled polls it skips too)."""
@@ -145,7 +150,7 @@ def main():
         lat = load.latencies
         ratio = statistics.median(loaded) / statistics.median(idle)
         print(f"\n{a.feeds} feeds x {a.entries} entries, 10% changed before each poll; "
-              f"{a.clients} concurrent loads of {a.page}")
+              f"{a.clients} concurrent loads of {a.page} (clock from {a.now or 'now'})")
         print(f"poll, idle:        median {statistics.median(idle):.3f} s  ({', '.join(f'{s:.2f}' for s in idle)})")
         print(f"poll, under load:  median {statistics.median(loaded):.3f} s  ({', '.join(f'{s:.2f}' for s in loaded)})")
         print(f"ratio loaded/idle: {ratio:.2f}x   scheduled polls skipped: {skipped_total}")

@@ -40,6 +40,7 @@ use crate::render::tables::poll_summary;
 use crate::store::{Store, off_async};
 use crate::web::guard;
 use crate::web::metrics::Metrics;
+use crate::web::readers::{READERS, Readers};
 use crate::web::server::{self, PollClock, ServerState};
 use crate::week::{IsoWeek, WeekSpec};
 
@@ -101,7 +102,7 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     // database, so a page loaded before a restart still submits after it.
     let secret = store.meta_or_insert(guard::REVIEW_SECRET, &random_token()?)?;
     let secrets = guard::Secrets::derive(&secret, token.as_deref());
-    let reader = Store::open_reader(store.path())?;
+    let readers = Readers::open(store.path(), READERS)?;
     let bound = listener.local_addr()?;
     let daemon = Arc::new(Daemon {
         config: Arc::new(Mutex::new(Arc::new(config))),
@@ -116,7 +117,7 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         metrics,
         clock,
         store: daemon.store.clone(),
-        reader: Arc::new(Mutex::new(reader)),
+        readers,
         config: daemon.config.clone(),
         token,
         secrets,

@@ -90,8 +90,6 @@ pub struct Counts {
     pub remaining: usize,
     pub held_back: usize,
     pub below_min: usize,
-    /// Remaining candidates first seen after the editor's previous visit.
-    pub new_since: usize,
 }
 
 /// A week's standing: every undecided post ranked, the decisions, the counts.
@@ -102,22 +100,27 @@ pub struct Overview {
     /// The week's decisions, latest first.
     pub decided: Vec<(Candidate, Decision)>,
     pub counts: Counts,
-    /// The previous visit the `new` marks are counted from.
-    pub since: Option<DateTime<Utc>>,
     pub thresholds: Thresholds,
+    /// The feeds with candidates left this week, with how many, most first.
+    pub feeds: Vec<(String, usize)>,
 }
 
 impl Overview {
-    /// The feeds with candidates left this week, with how many, most first.
-    pub fn feeds(&self) -> Vec<(String, usize)> {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for r in self.ranked.iter().filter(|r| r.standing.is_candidate()) {
-            *counts.entry(r.feed.as_str()).or_default() += 1;
-        }
-        let mut feeds: Vec<(String, usize)> =
-            counts.into_iter().map(|(f, n)| (f.to_owned(), n)).collect();
-        feeds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        feeds
+    /// How many remaining candidates were first seen after `since` (the editor's
+    /// previous visit).
+    pub fn new_since(&self, since: Option<DateTime<Utc>>) -> usize {
+        self.ranked
+            .iter()
+            .filter(|r| r.standing.is_candidate() && is_new(r.first_seen, since))
+            .count()
+    }
+
+    /// How many candidates `feed` has left this week.
+    pub fn left_in(&self, feed: &str) -> usize {
+        self.feeds
+            .iter()
+            .find(|(f, _)| f == feed)
+            .map_or(0, |(_, n)| *n)
     }
 
     /// The feed's candidates left this week (queued and held back), best first.
@@ -162,13 +165,8 @@ pub fn classify(
     posts
 }
 
-/// The week's overview; posts first seen after `since` count as new.
-pub fn overview(
-    store: &Store,
-    ranker: &Ranker<'_>,
-    week: IsoWeek,
-    since: Option<DateTime<Utc>>,
-) -> Result<Overview, StoreError> {
+/// The week's overview.
+pub fn overview(store: &Store, ranker: &Ranker<'_>, week: IsoWeek) -> Result<Overview, StoreError> {
     let settings = &ranker.config().settings;
     let thresholds = Thresholds {
         min_score: settings.min_score,
@@ -225,19 +223,27 @@ pub fn overview(
         remaining,
         held_back: remaining - queued,
         below_min: ranked.len() - remaining,
-        new_since: ranked
-            .iter()
-            .filter(|r| r.standing.is_candidate() && is_new(r.first_seen, since))
-            .count(),
     };
     Ok(Overview {
         week,
+        feeds: feeds_left(&ranked),
         ranked,
         decided,
         counts,
-        since,
         thresholds,
     })
+}
+
+/// The feeds with candidates among `ranked`, with how many, most first.
+fn feeds_left(ranked: &[Ranked]) -> Vec<(String, usize)> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for r in ranked.iter().filter(|r| r.standing.is_candidate()) {
+        *counts.entry(r.feed.as_str()).or_default() += 1;
+    }
+    let mut feeds: Vec<(String, usize)> =
+        counts.into_iter().map(|(f, n)| (f.to_owned(), n)).collect();
+    feeds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    feeds
 }
 
 /// Whether a post first seen at `first_seen` is new to an editor last here at `since`
@@ -271,12 +277,13 @@ pub struct ViewItem {
 }
 
 /// The posts of the overview a view shows, read in full, best first, at most
-/// [`VIEW_LIMIT`]; and how many matched in all.
+/// [`VIEW_LIMIT`]; and how many matched in all. Posts first seen after `since` are new.
 pub fn view_items(
     store: &Store,
     ranker: &Ranker<'_>,
     overview: &Overview,
     filter: &ViewFilter,
+    since: Option<DateTime<Utc>>,
 ) -> Result<(Vec<ViewItem>, usize), StoreError> {
     let words: Vec<String> = filter
         .words
@@ -315,7 +322,7 @@ pub fn view_items(
         matched += 1;
         if out.len() < VIEW_LIMIT {
             out.push(ViewItem {
-                new: is_new(item.candidate.first_seen, overview.since),
+                new: is_new(item.candidate.first_seen, since),
                 item,
                 standing: r.standing,
                 text,

@@ -250,6 +250,14 @@ impl Store {
         Ok(())
     }
 
+    /// A number that changes whenever another connection commits to the database
+    /// (SQLite's `data_version`): a reader's cue that what it read may have changed.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     fn schema_version(&self) -> Result<i64> {
         self.conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))

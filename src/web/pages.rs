@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::guard::{cookie, cross_site};
+use super::readers::Reader;
 use super::server::{ServerState, with_reader, with_writer};
 use crate::rank::shortlist::{self, Ranker};
 use crate::render::html_escape;
@@ -99,15 +100,16 @@ pub async fn queue(
     let filter = view_filter(q.all, q.q, q.feed);
     let (since, visit_cookie) = visit(cookie(&headers, VISIT_COOKIE), crate::clock::now());
     let csrf = state.secrets.csrf.clone();
-    let page = with_reader(&state, move |store, config| {
-        let ranker = Ranker::load(store, config)?;
-        let overview = overview(store, &ranker, week, since)?;
-        let (items, matched) = view_items(store, &ranker, &overview, &filter)?;
+    let page = with_reader(&state, move |reader, config| {
+        let ranker = Ranker::load(&reader.store, config)?;
+        let overview = cached_overview(reader, &ranker, config, week)?;
+        let (items, matched) = view_items(&reader.store, &ranker, &overview, &filter, since)?;
         Ok(page::queue_page(&QueuePage {
             overview: &overview,
             items: &items,
             matched,
             filter: &filter,
+            since,
             auth: &PageAuth { csrf: &csrf },
         }))
     })
@@ -124,6 +126,19 @@ pub async fn queue(
     }
 }
 
+/// The week's overview, from the page's cache while nothing changed.
+fn cached_overview(
+    reader: &mut Reader,
+    ranker: &Ranker<'_>,
+    config: &Arc<crate::config::Config>,
+    week: IsoWeek,
+) -> Result<Arc<crate::review::overview::Overview>, crate::store::StoreError> {
+    let store = &reader.store;
+    reader
+        .overviews
+        .get(store, config, week, || overview(store, ranker, week))
+}
+
 #[derive(Deserialize)]
 pub struct WeekQuery {
     week: Option<String>,
@@ -135,7 +150,8 @@ pub async fn draft(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQu
         Err(response) => return *response,
     };
     let csrf = state.secrets.csrf.clone();
-    let page = with_reader(&state, move |store, config| {
+    let page = with_reader(&state, move |reader, config| {
+        let store = &reader.store;
         let items = draft_items(
             store,
             &Ranker::load(store, config)?,
@@ -384,12 +400,12 @@ pub async fn confirm_reject(
         Err(response) => return *response,
     };
     let csrf = state.secrets.csrf.clone();
-    let page = with_reader(&state, move |store, config| {
-        let ranker = Ranker::load(store, config)?;
-        let overview = overview(store, &ranker, week, None)?;
+    let page = with_reader(&state, move |reader, config| {
+        let ranker = Ranker::load(&reader.store, config)?;
+        let overview = cached_overview(reader, &ranker, config, week)?;
         let mut posts = Vec::new();
         for id in overview.rest_of_feed(&q.feed) {
-            if let Some(post) = store.post(id)? {
+            if let Some(post) = reader.store.post(id)? {
                 posts.push((id, post.title));
             }
         }
@@ -438,7 +454,7 @@ pub async fn reject_feed(
     let (feed, note) = (form.feed, form.note.as_deref().and_then(tidy_note));
     let done = with_writer(&state, move |store, config| {
         let ranker = Ranker::load(store, config)?;
-        let rest = overview(store, &ranker, week, None)?.rest_of_feed(&feed);
+        let rest = overview(store, &ranker, week)?.rest_of_feed(&feed);
         let ids: Vec<i64> = confirmed
             .into_iter()
             .filter(|id| rest.contains(id))
@@ -461,7 +477,8 @@ pub async fn atom(State(state): State<Arc<ServerState>>, headers: HeaderMap) -> 
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
-    let xml = with_reader(&state, move |store, config| {
+    let xml = with_reader(&state, move |reader, config| {
+        let store = &reader.store;
         let now = crate::clock::now();
         let week = WeekSpec::This.resolve(now, config.settings.timezone);
         let ranker = Ranker::load(store, config)?;

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 
 use super::guard::{self, Secrets};
 use super::pages;
+use super::readers::{Reader, Readers};
 use crate::config::Config;
 use crate::store::{Store, StoreError, off_async};
 use crate::web::metrics::Metrics;
@@ -99,8 +100,8 @@ pub struct ServerState {
     pub clock: Arc<PollClock>,
     /// The daemon's store: decisions are written through it.
     pub store: Arc<Mutex<Store>>,
-    /// A read-only connection of the page's own ([`Store::open_reader`]).
-    pub reader: Arc<Mutex<Store>>,
+    /// The page's own read-only connections.
+    pub readers: Readers,
     /// The daemon's current config (re-read before each poll).
     pub config: Arc<Mutex<Arc<Config>>>,
     pub token: Option<String>,
@@ -139,17 +140,19 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .with_state(state)
 }
 
-/// Runs `f` on the page's reader with the current config, off the async threads.
+/// Runs `f` on one of the page's readers with the current config, off the async
+/// threads.
 pub(super) async fn with_reader<T: Send + 'static>(
     state: &Arc<ServerState>,
-    f: impl FnOnce(&mut Store, &Config) -> Result<T, StoreError> + Send + 'static,
+    f: impl FnOnce(&mut Reader, &Arc<Config>) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
     let config = state.config.lock().expect("config lock").clone();
-    let reader = state.reader.clone();
+    let reader = state.readers.pick();
     outcome(
-        off_async(&reader, move |store| {
-            store.follow_zone()?;
-            f(store, &config)
+        tokio::task::spawn_blocking(move || {
+            let mut reader = reader.lock().unwrap_or_else(|p| p.into_inner());
+            reader.store.follow_zone()?;
+            f(&mut reader, &config)
         })
         .await,
     )
@@ -182,7 +185,14 @@ fn internal(error: String) -> Response {
 /// (then the writer's lock is taken and waiting would stall the check), the writer's
 /// connection does too.
 async fn healthz(State(state): State<Arc<ServerState>>) -> Response {
-    let reader = off_async(&state.reader, |store| store.ping()).await;
+    let reader = {
+        let reader = state.readers.pick();
+        tokio::task::spawn_blocking(move || {
+            let reader = reader.lock().unwrap_or_else(|p| p.into_inner());
+            reader.store.ping()
+        })
+        .await
+    };
     let writer = {
         let store = state.store.clone();
         tokio::task::spawn_blocking(move || store.try_lock().ok().map(|s| s.ping())).await

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::guard::Secrets;
 use super::metrics::Metrics;
+use super::readers::Readers;
 use super::server::{PollClock, ServerState, router};
 use crate::config::Config;
-use crate::store::Store;
 
 /// A plain GET; returns the status.
 fn get(addr: std::net::SocketAddr, path: &str) -> u16 {
@@ -38,7 +38,6 @@ fn pages_answer_while_a_poll_holds_the_writer() {
     let config = Config::from_str(&dir.path().join("feeds.toml"), "").unwrap();
     let path = dir.path().join("gleaner.db");
     let writer = Arc::new(Mutex::new(crate::app::open_store(&config, &path).unwrap()));
-    let reader = Store::open_reader(&path).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -51,7 +50,7 @@ fn pages_answer_while_a_poll_holds_the_writer() {
             chrono::Duration::minutes(5),
         )),
         store: writer.clone(),
-        reader: Arc::new(Mutex::new(reader)),
+        readers: Readers::open(&path, 2).unwrap(),
         config: Arc::new(Mutex::new(Arc::new(config))),
         token: None,
         secrets: Secrets::derive("secret", None),

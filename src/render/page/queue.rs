@@ -18,6 +18,8 @@ pub struct QueuePage<'a> {
     /// How many posts matched the filter (more than `items` when cut).
     pub matched: usize,
     pub filter: &'a ViewFilter,
+    /// The editor's previous visit, which "new" counts from.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub auth: &'a PageAuth<'a>,
 }
 
@@ -46,12 +48,8 @@ pub fn queue_page(page: &QueuePage<'_>) -> String {
             page.matched
         );
     }
-    let feeds = o.feeds();
     for (pos, item) in page.items.iter().enumerate() {
-        let rest = feeds
-            .iter()
-            .find(|(f, _)| *f == item.item.candidate.feed)
-            .map_or(0, |(_, n)| *n);
+        let rest = o.left_in(&item.item.candidate.feed);
         card(&mut out, page, item, pos, rest);
     }
     decided(&mut out, week, &o.decided, page.auth);
@@ -61,6 +59,7 @@ pub fn queue_page(page: &QueuePage<'_>) -> String {
 
 fn counts(out: &mut String, page: &QueuePage<'_>) {
     let (c, week) = (&page.overview.counts, page.overview.week.to_string());
+    let new = page.overview.new_since(page.since);
     let _ = write!(
         out,
         "<p class=\"counts\" id=\"counts\" data-candidates=\"{}\" data-reviewed=\"{}\" data-picked=\"{}\" \
@@ -75,7 +74,7 @@ fn counts(out: &mut String, page: &QueuePage<'_>) {
         c.remaining,
         c.held_back,
         c.below_min,
-        c.new_since,
+        new,
         c.reviewed,
         c.candidates,
         c.picked,
@@ -100,11 +99,10 @@ fn counts(out: &mut String, page: &QueuePage<'_>) {
             href("/", &[("week", &week), ("all", "1")])
         );
     }
-    if c.new_since > 0 {
+    if new > 0 {
         let _ = write!(
             out,
-            " · <span class=\"tag new\">{} new since your last visit</span>",
-            c.new_since
+            " · <span class=\"tag new\">{new} new since your last visit</span>"
         );
     }
     out.push_str("</p>\n");
@@ -120,7 +118,7 @@ fn filters(out: &mut String, page: &QueuePage<'_>) {
         hidden(&[("week", &page.overview.week.to_string())]),
         html_escape(f.words.as_deref().unwrap_or("")),
     );
-    for (feed, n) in page.overview.feeds() {
+    for (feed, n) in &page.overview.feeds {
         let selected = if f.feed.as_deref() == Some(feed.as_str()) {
             " selected"
         } else {
@@ -129,7 +127,7 @@ fn filters(out: &mut String, page: &QueuePage<'_>) {
         let _ = write!(
             out,
             "<option value=\"{0}\"{selected}>{0} ({n})</option>",
-            html_escape(&feed)
+            html_escape(feed)
         );
     }
     let checked = if f.all { " checked" } else { "" };
