@@ -122,6 +122,7 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         token,
         secrets,
         bound,
+        own_writes: Default::default(),
     }));
     tracing::info!(addr = %bound, "http server listening (review page, /metrics, /healthz)");
     let http = http::serve(listener.into_std()?, app, daemon.shutdown.clone())
@@ -188,6 +189,7 @@ impl Daemon {
             self.metrics.record_skipped_poll();
             return;
         };
+        let _running = self.clock.poll_running();
         let config = match self.reload_config().await {
             Ok(config) => config,
             Err(err) => {

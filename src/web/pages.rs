@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::guard::{cookie, cross_site};
-use super::readers::Reader;
+use super::readers::{Freshness, Reader};
 use super::server::{ServerState, with_reader, with_writer};
 use crate::rank::shortlist::{self, Ranker};
 use crate::render::html_escape;
@@ -100,9 +100,10 @@ pub async fn queue(
     let filter = view_filter(q.all, q.q, q.feed);
     let (since, visit_cookie) = visit(cookie(&headers, VISIT_COOKIE), crate::clock::now());
     let csrf = state.secrets.csrf.clone();
+    let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
         let ranker = Ranker::load(&reader.store, config)?;
-        let overview = cached_overview(reader, &ranker, config, week)?;
+        let overview = cached_overview(&shared, reader, &ranker, config, week)?;
         let (items, matched) = view_items(&reader.store, &ranker, &overview, &filter, since)?;
         Ok(page::queue_page(&QueuePage {
             overview: &overview,
@@ -128,15 +129,21 @@ pub async fn queue(
 
 /// The week's overview, from the page's cache while nothing changed.
 fn cached_overview(
+    state: &ServerState,
     reader: &mut Reader,
     ranker: &Ranker<'_>,
     config: &Arc<crate::config::Config>,
     week: IsoWeek,
 ) -> Result<Arc<crate::review::overview::Overview>, crate::store::StoreError> {
+    let fresh = Freshness {
+        config,
+        own_writes: state.own_writes.load(std::sync::atomic::Ordering::Relaxed),
+        polling: state.clock.is_polling(),
+    };
     let store = &reader.store;
     reader
         .overviews
-        .get(store, config, week, || overview(store, ranker, week))
+        .get(store, fresh, week, || overview(store, ranker, week))
 }
 
 #[derive(Deserialize)]
@@ -400,9 +407,10 @@ pub async fn confirm_reject(
         Err(response) => return *response,
     };
     let csrf = state.secrets.csrf.clone();
+    let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
         let ranker = Ranker::load(&reader.store, config)?;
-        let overview = cached_overview(reader, &ranker, config, week)?;
+        let overview = cached_overview(&shared, reader, &ranker, config, week)?;
         let mut posts = Vec::new();
         for id in overview.rest_of_feed(&q.feed) {
             if let Some(post) = reader.store.post(id)? {

@@ -6,7 +6,10 @@
 //! hundred rows for a real week, but 20,000 in the bench farm's, where it took 75 ms of
 //! every page load. Nothing it reads changes until another connection commits (a poll,
 //! a decision: SQLite's `data_version`, which each connection counts on its own) or
-//! the config is re-read, so each reader keeps its last one until then.
+//! the config is re-read, so each reader keeps its last one until then. While a poll
+//! runs, its commits come every few milliseconds: the page keeps counting from the
+//! overview it has (without the poll's new posts) and counts again once the poll is
+//! done; the page's own decisions always show at once.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,27 +76,30 @@ pub struct OverviewCache(Option<Cached>);
 struct Cached {
     week: IsoWeek,
     data_version: i64,
+    own_writes: u64,
     /// Held, so that its address is not reused by a later config.
     config: Arc<Config>,
     overview: Arc<Overview>,
 }
 
 impl OverviewCache {
-    /// The week's overview: the cached one while the database (as `store`, the reader
-    /// this cache belongs to, sees it) and the config are as they were, else
-    /// `compute`'s (then cached).
+    /// The week's overview: the cached one while the config is the same, the page
+    /// made no write (`own_writes` counts them), and the database (as `store`, the
+    /// reader this cache belongs to, sees it) is as it was or only a poll is writing
+    /// to it; else `compute`'s (then cached).
     pub fn get(
         &mut self,
         store: &Store,
-        config: &Arc<Config>,
+        fresh: Freshness<'_>,
         week: IsoWeek,
         compute: impl FnOnce() -> Result<Overview, StoreError>,
     ) -> Result<Arc<Overview>, StoreError> {
         let data_version = store.data_version()?;
         if let Some(c) = &self.0
             && c.week == week
-            && c.data_version == data_version
-            && Arc::ptr_eq(&c.config, config)
+            && Arc::ptr_eq(&c.config, fresh.config)
+            && c.own_writes == fresh.own_writes
+            && (c.data_version == data_version || fresh.polling)
         {
             return Ok(c.overview.clone());
         }
@@ -101,11 +107,22 @@ impl OverviewCache {
         self.0 = Some(Cached {
             week,
             data_version,
-            config: config.clone(),
+            own_writes: fresh.own_writes,
+            config: fresh.config.clone(),
             overview: overview.clone(),
         });
         Ok(overview)
     }
+}
+
+/// What a cached overview must still match.
+#[derive(Clone, Copy)]
+pub struct Freshness<'a> {
+    pub config: &'a Arc<Config>,
+    /// The page's own writes so far.
+    pub own_writes: u64,
+    /// Whether a poll is running.
+    pub polling: bool,
 }
 
 #[cfg(test)]
@@ -125,24 +142,40 @@ mod tests {
         let week: IsoWeek = "2026-W48".parse().unwrap();
         let mut cache = OverviewCache::default();
         let computed = Cell::new(0);
-        let mut get = |config: &Arc<Config>, week: IsoWeek| {
+        let mut get = |config: &Arc<Config>, week: IsoWeek, own_writes: u64, polling: bool| {
+            let fresh = Freshness {
+                config,
+                own_writes,
+                polling,
+            };
             cache
-                .get(&reader, config, week, || {
+                .get(&reader, fresh, week, || {
                     computed.set(computed.get() + 1);
                     crate::review::overview::overview(&reader, &ranker, week)
                 })
                 .unwrap()
         };
-        get(&config, week);
-        get(&config, week);
+        get(&config, week, 0, false);
+        get(&config, week, 0, false);
         assert_eq!(computed.get(), 1, "nothing changed");
-        get(&config, week.next());
+        get(&config, week.next(), 0, false);
         assert_eq!(computed.get(), 2, "another week");
-        get(&config, week.next());
         writer.set_meta("touched", "1").unwrap();
-        get(&config, week.next());
+        get(&config, week.next(), 0, true);
+        assert_eq!(
+            computed.get(),
+            2,
+            "a poll is writing: counted again after it"
+        );
+        get(&config, week.next(), 0, false);
         assert_eq!(computed.get(), 3, "another connection committed");
-        get(&Arc::new((*config).clone()), week.next());
-        assert_eq!(computed.get(), 4, "the config was read again");
+        get(&config, week.next(), 1, true);
+        assert_eq!(
+            computed.get(),
+            4,
+            "the page wrote: at once, even during a poll"
+        );
+        get(&Arc::new((*config).clone()), week.next(), 1, false);
+        assert_eq!(computed.get(), 5, "the config was read again");
     }
 }

@@ -12,6 +12,7 @@
 //! `[server] token` is set.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -32,6 +33,8 @@ use crate::web::metrics::Metrics;
 /// What `/healthz` needs to know about the polls.
 pub struct PollClock {
     started: DateTime<Utc>,
+    /// Set while a poll runs.
+    running: AtomicBool,
     last_poll: Mutex<Option<DateTime<Utc>>>,
     /// When the poll after one finishing at the given time is due.
     next_after: Box<dyn Fn(DateTime<Utc>) -> Option<DateTime<Utc>> + Send + Sync>,
@@ -47,10 +50,22 @@ impl PollClock {
     ) -> PollClock {
         PollClock {
             started,
+            running: AtomicBool::new(false),
             last_poll: Mutex::new(None),
             next_after: Box::new(next_after),
             grace,
         }
+    }
+
+    /// Marks a poll as running until the returned guard is dropped.
+    pub fn poll_running(&self) -> PollRunning<'_> {
+        self.running.store(true, Ordering::Relaxed);
+        PollRunning(self)
+    }
+
+    /// Whether a poll is running now.
+    pub fn is_polling(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
     }
 
     pub fn poll_finished(&self, at: DateTime<Utc>) {
@@ -61,6 +76,15 @@ impl PollClock {
     pub fn verdict(&self, now: DateTime<Utc>) -> Result<String, String> {
         let last = *self.last_poll.lock().expect("clock lock");
         poll_verdict(now, self.started, last, &*self.next_after, self.grace)
+    }
+}
+
+/// A running poll, for [`PollClock::is_polling`].
+pub struct PollRunning<'a>(&'a PollClock);
+
+impl Drop for PollRunning<'_> {
+    fn drop(&mut self) {
+        self.0.running.store(false, Ordering::Relaxed);
     }
 }
 
@@ -109,6 +133,9 @@ pub struct ServerState {
     pub secrets: Secrets,
     /// The address the listener is bound to (its real port when `listen` said 0).
     pub bound: SocketAddr,
+    /// How many writes the page's forms have made: a page shows its own decisions at
+    /// once, whatever the readers' caches hold.
+    pub own_writes: AtomicU64,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
@@ -165,7 +192,9 @@ pub(super) async fn with_writer<T: Send + 'static>(
     f: impl FnOnce(&mut Store, &Config) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
     let config = state.config.lock().expect("config lock").clone();
-    outcome(off_async(&state.store, move |store| f(store, &config)).await).map_err(internal)
+    let done = outcome(off_async(&state.store, move |store| f(store, &config)).await);
+    state.own_writes.fetch_add(1, Ordering::Relaxed);
+    done.map_err(internal)
 }
 
 /// A store task's result, or why it failed.

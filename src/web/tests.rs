@@ -55,6 +55,7 @@ fn pages_answer_while_a_poll_holds_the_writer() {
         token: None,
         secrets: Secrets::derive("secret", None),
         bound: addr,
+        own_writes: Default::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
