@@ -385,10 +385,6 @@ fn the_draft_is_reordered_and_copied_as_html() {
         "return document.querySelector('#d{b1} .attribution').textContent;"
     ));
     assert_eq!(credit, "Ana Souza, Tom Kim, and Lee Park — Ops Weekly");
-    if let Ok(dir) = std::env::var("GLEANER_SCREENSHOTS") {
-        let dir = std::path::Path::new(&dir);
-        std::fs::write(dir.join("draft-page.png"), browser.screenshot_png()).unwrap();
-    }
 
     // Shift+J moves the selected (first) pick down; the Up button moves the last up.
     browser.keys("J");
