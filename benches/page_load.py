@@ -107,10 +107,11 @@ def main():
     binary = os.path.abspath(a.gleaner or os.path.join(ROOT, "target", "release", "gleaner"))
     work = tempfile.mkdtemp(prefix="gleaner-pageload-")
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
-    farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
-    farm("serve", work, "--port", str(a.port))
-    daemon = None
+    daemon, serving = None, False
     try:
+        farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
+        farm("serve", work, "--port", str(a.port))
+        serving = True
         urls = [f"http://127.0.0.1:{a.port}/feeds/{i}.xml" for i in range(a.feeds)]
         conf = os.path.join(work, "feeds.toml")
         config(conf, urls, os.path.join(work, "state.db"), a.listen, a.every)
@@ -161,7 +162,8 @@ def main():
         if daemon:
             daemon.terminate()
             daemon.wait()
-        farm("stop", work)
+        if serving:
+            farm("stop", work)
         shutil.rmtree(work, ignore_errors=True)
 
 
