@@ -88,7 +88,8 @@ pub enum Command {
         format: TableFormat,
     },
 
-    /// Pick entries for the newsletter; the note becomes the draft's blurb
+    /// Pick entries for the newsletter; the note becomes the draft's blurb (without
+    /// --note, a blurb the entry had is kept)
     Pick {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
@@ -114,6 +115,15 @@ pub enum Command {
         note: Option<String>,
     },
 
+    /// Set the note of an entry's current decision: a pick's blurb, a rejection's
+    /// reason (an empty TEXT clears it)
+    Note {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[arg(value_name = "TEXT")]
+        text: String,
+    },
+
     /// Undo entries' latest decision (the one before it, or none, applies again)
     Undo {
         #[arg(required = true, value_name = "ID")]
@@ -127,9 +137,13 @@ pub enum Command {
         week: WeekSpec,
         #[arg(long, value_enum, default_value_t = DraftFormat::Markdown)]
         format: DraftFormat,
-        /// The order picked, or best score first
+        /// The order picked (or as arranged on the review page), or best score first
         #[arg(long, value_enum, default_value_t = DraftOrder::Picked)]
         order: DraftOrder,
+        /// Exit 0 even when a pick has no blurb yet (else the draft is printed and the
+        /// exit status is 3)
+        #[arg(long)]
+        allow_todo: bool,
     },
 
     /// Subscribe to a feed, given its URL or a web page that links it; adds a `[[feed]]`

@@ -30,9 +30,9 @@
 //! | [`model`] | the row types the pure stages share (posts, candidates, decisions, feed health) | none |
 //! | [`week`] | ISO weeks in the configured zone; which week an entry belongs to | pure |
 //! | [`rank`] | week + store → ranked candidates; the learned part; rescoring; backtests | reads store |
-//! | [`review`] | the editor's queue and decisions (pick, reject, defer, undo), the draft's items | through store |
-//! | [`render`] | candidates, drafts and feed health → markdown, JSON, CSV, tables, the review page's HTML | pure |
-//! | [`web`] | the daemon's HTTP listener (review page, `/metrics`, `/healthz`) and its metrics | HTTP server |
+//! | [`review`] | the editor's queue and decisions (pick, reject, defer, undo, notes, batches), the week's overview, the draft's items and order | through store |
+//! | [`render`] | candidates, drafts and feed health → markdown, JSON, CSV, tables, Atom, the review page's HTML, script and style | pure |
+//! | [`web`] | the daemon's HTTP listener (review page, `/shortlist.atom`, `/metrics`, `/healthz`), what guards it (hosts, headers, token), its metrics | HTTP server |
 //! | [`daemon`] | the cron schedule, signals, shortlist files, the webhook | yes |
 //! | [`subscriptions`] | editing `feeds.toml` (add, remove, import) keeping comments; OPML; feed discovery; suggested sources | file, HTTP via fetch |
 //! | [`archive`] | a newsletter's past issues → the editor's picks of their weeks (parsing, and recording them) | through store |

@@ -1,5 +1,6 @@
 //! The `gleaner` binary: parse flags, set up logging, run the command, map the result
-//! to an exit status (0 ok, 1 nothing found, 2 bad usage, config or database).
+//! to an exit status (0 ok, 1 nothing found, 2 bad usage, config or database, 3 a
+//! draft with picks still missing their blurbs).
 
 use std::process::ExitCode;
 
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::NothingFound) => ExitCode::from(1),
+        Ok(Outcome::Unfinished) => ExitCode::from(3),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("gleaner: {err:#}");

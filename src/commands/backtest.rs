@@ -62,6 +62,7 @@ pub(super) fn decisions(
             note: None,
             week: crate::week::IsoWeek::containing(post.effective_at, tz).to_string(),
             decided_at: post.effective_at,
+            batch: None,
         };
         (post, decision)
     }));

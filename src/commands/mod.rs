@@ -27,6 +27,9 @@ pub enum Outcome {
     Done,
     /// Nothing was found where something was asked for (exit 1).
     NothingFound,
+    /// The output is there but unfinished: a draft with picks still missing their
+    /// blurbs (exit 3).
+    Unfinished,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -83,12 +86,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Defer { ids, note } => {
             review::decide(&config, &db, Verdict::Defer, &ids, note.as_deref())
         }
+        Command::Note { id, text } => review::note(&config, &db, id, &text),
         Command::Undo { ids } => review::undo(&config, &db, &ids),
         Command::Draft {
             week,
             format,
             order,
-        } => review::draft(&config, &db, week, format, order),
+            allow_todo,
+        } => review::draft(&config, &db, week, format, order, allow_todo),
         Command::Rescore => rescore::rescore(&config, &db),
         Command::Archive {
             source,

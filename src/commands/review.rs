@@ -1,4 +1,4 @@
-//! The review commands: `queue`, `pick` / `reject` / `defer`, `undo` and `draft`.
+//! The review commands: `queue`, `pick` / `reject` / `defer`, `note`, `undo` and `draft`.
 
 use std::path::Path;
 
@@ -7,9 +7,9 @@ use crate::cli::{DraftFormat, DraftOrder, TableFormat};
 use crate::clock;
 use crate::config::Config;
 use crate::rank::shortlist::Ranker;
-use crate::render::draft::{draft_html, draft_markdown};
+use crate::render::draft::{draft_html, draft_markdown, missing_blurbs};
 use crate::render::tables::queue_table;
-use crate::review::{Verdict, decide_one, draft_items, queue_items};
+use crate::review::{Verdict, decide_one, draft_items, edit_note, queue_items};
 use crate::week::WeekSpec;
 
 pub(super) fn queue(
@@ -53,6 +53,30 @@ pub(super) fn decide(
     Ok(outcome)
 }
 
+pub(super) fn note(config: &Config, db: &Path, id: i64, text: &str) -> anyhow::Result<Outcome> {
+    let mut store = crate::app::open_store(config, db)?;
+    match edit_note(&mut store, id, text)? {
+        Some(state) => {
+            let what = if state == Verdict::Pick.state() {
+                "blurb"
+            } else {
+                "note"
+            };
+            let done = if text.trim().is_empty() {
+                "cleared"
+            } else {
+                "set"
+            };
+            emit(&format!("{done} the {what} of #{id} ({state})\n"))?;
+            Ok(Outcome::Done)
+        }
+        None => {
+            eprintln!("#{id} has no decision to note; pick, reject or defer it first");
+            Ok(Outcome::NothingFound)
+        }
+    }
+}
+
 pub(super) fn undo(config: &Config, db: &Path, ids: &[i64]) -> anyhow::Result<Outcome> {
     let mut store = crate::app::open_for_writing(config, db)?;
     let mut outcome = Outcome::Done;
@@ -77,6 +101,7 @@ pub(super) fn draft(
     week: WeekSpec,
     format: DraftFormat,
     order: DraftOrder,
+    allow_todo: bool,
 ) -> anyhow::Result<Outcome> {
     let store = crate::app::open_store(config, db)?;
     let week = week.resolve(clock::now(), config.settings.timezone);
@@ -90,10 +115,32 @@ pub(super) fn draft(
         DraftFormat::Markdown => draft_markdown(week, &items),
         DraftFormat::Html => draft_html(week, &items),
     })?;
-    Ok(if items.is_empty() {
-        Outcome::NothingFound
-    } else {
+    if items.is_empty() {
+        return Ok(Outcome::NothingFound);
+    }
+    let missing = missing_blurbs(&items);
+    if missing.is_empty() {
+        return Ok(Outcome::Done);
+    }
+    let ids: Vec<String> = missing
+        .iter()
+        .map(|i| format!("#{}", i.candidate.id))
+        .collect();
+    eprintln!(
+        "{} of {} picks have no blurb yet ({}): write each with `gleaner note ID TEXT`{}",
+        missing.len(),
+        items.len(),
+        ids.join(", "),
+        if allow_todo {
+            ""
+        } else {
+            ", or pass --allow-todo"
+        }
+    );
+    Ok(if allow_todo {
         Outcome::Done
+    } else {
+        Outcome::Unfinished
     })
 }
 

@@ -61,9 +61,29 @@ pub(super) fn explain(
         return Ok(Outcome::NothingFound);
     };
     let candidate = Ranker::load(&store, config)?.candidate(post);
+    let decision = store.decision(id)?;
+    let standing = render::tables::Standing {
+        min_score: config.settings.min_score,
+        below_min_score: candidate.score < config.settings.min_score,
+        decision_week: decision.as_ref().map(|d| d.week.clone()),
+        note: decision.as_ref().and_then(|d| d.note.clone()),
+        decision: decision.map(|d| d.state),
+    };
+    #[derive(serde::Serialize)]
+    struct Explained<'a> {
+        #[serde(flatten)]
+        candidate: &'a Candidate,
+        #[serde(flatten)]
+        standing: &'a render::tables::Standing,
+    }
     emit(&match format {
-        ExplainFormat::Text => render::tables::explain_text(&candidate),
-        ExplainFormat::Json => serde_json::to_string_pretty(&candidate)? + "\n",
+        ExplainFormat::Text => render::tables::explain_text(&candidate, &standing),
+        ExplainFormat::Json => {
+            serde_json::to_string_pretty(&Explained {
+                candidate: &candidate,
+                standing: &standing,
+            })? + "\n"
+        }
     })?;
     Ok(Outcome::Done)
 }

@@ -48,12 +48,17 @@ pub struct Config {
     pub rules: Vec<RuleConfig>,
 }
 
-/// `[server]`: the daemon's HTTP listener (`/metrics`, `/healthz`).
+/// `[server]`: the daemon's HTTP listener (the review page, `/metrics`, `/healthz`).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: std::net::SocketAddr,
-    /// When set, every request must carry it (`Authorization: Bearer …` or `?token=`).
+    /// When set, every request must carry it (`Authorization: Bearer …`, `?token=` once,
+    /// then the session cookie).
     pub token: Option<String>,
+    /// Host names (`name` or `name:port`) the listener answers to besides its own
+    /// address and the loopback names: how the editor reaches it through a proxy or a
+    /// LAN name. Any other `Host` is refused (DNS rebinding).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `[notify]`: where the daemon posts each weekly shortlist.

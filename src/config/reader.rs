@@ -49,7 +49,7 @@ const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
 const TOP_KEYS: &[&str] = &["settings", "server", "notify", "learning", "feed", "rule"];
 const LEARNING_KEYS: &[&str] = &["enabled", "min_each", "max_points"];
 const NOTIFY_KEYS: &[&str] = &["webhook", "review_url", "top"];
-const SERVER_KEYS: &[&str] = &["listen", "token"];
+const SERVER_KEYS: &[&str] = &["listen", "token", "allowed_hosts"];
 
 /// The largest list a config may ask for (`shortlist_size`, `max_per_feed`).
 pub(super) const MAX_LIST: usize = 10_000;
@@ -162,9 +162,11 @@ impl Reader {
             return ServerConfig {
                 listen: default_listen,
                 token: None,
+                allowed_hosts: Vec::new(),
             };
         };
         let token = self.string(t, "token").filter(|tok| !tok.is_empty());
+        let allowed_hosts = self.allowed_hosts(t);
         let listen = match self.string(t, "listen") {
             None => default_listen,
             Some(text) => match text.parse::<std::net::SocketAddr>() {
@@ -186,7 +188,32 @@ impl Reader {
                 "set token = \"…\" (a long random string) or listen on 127.0.0.1",
             );
         }
-        ServerConfig { listen, token }
+        ServerConfig {
+            listen,
+            token,
+            allowed_hosts,
+        }
+    }
+
+    /// `allowed_hosts`: names or `name:port`, no scheme, path or spaces.
+    fn allowed_hosts(&mut self, t: &Table) -> Vec<String> {
+        let names = self.string_list(t, "allowed_hosts").unwrap_or_default();
+        let mut out = Vec::new();
+        for name in names {
+            let ok = !name.is_empty()
+                && !name.contains("://")
+                && !name.contains(['/', ' ', '@', '?', '#']);
+            if ok {
+                out.push(name.to_ascii_lowercase());
+            } else {
+                self.problem(
+                    t.get("allowed_hosts").and_then(Item::span),
+                    &format!("`{name}` in allowed_hosts is not a host name"),
+                    "give names as the browser's address bar shows them, without http://: \"gleaner.lan\" or \"gleaner.lan:8311\"",
+                );
+            }
+        }
+        out
     }
 
     fn settings(&mut self, base: &Path, t: &Table) -> Settings {

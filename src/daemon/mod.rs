@@ -14,7 +14,7 @@
 //!   changed rules re-score stored entries.
 //!
 //! Shortlists are written to a temporary file and renamed into place, so a reader never
-//! sees half a file.
+//! sees half a file. The HTTP listener runs on a thread of its own ([`http`]).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio_cron_scheduler::JobScheduler;
 
+mod http;
 mod timer;
 
 use timer::Recurring;
@@ -37,7 +38,9 @@ use crate::rank::shortlist;
 use crate::render::markdown::shortlist_markdown;
 use crate::render::tables::poll_summary;
 use crate::store::{Store, off_async};
+use crate::web::guard;
 use crate::web::metrics::Metrics;
+use crate::web::readers::{READERS, Readers};
 use crate::web::server::{self, PollClock, ServerState};
 use crate::week::{IsoWeek, WeekSpec};
 
@@ -106,6 +109,12 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     };
     let metrics = Arc::new(Metrics::new());
     let token = config.server.token.clone();
+    // The page's form token and session cookie derive from a secret kept in the
+    // database, so a page loaded before a restart still submits after it.
+    let secret = store.meta_or_insert(guard::REVIEW_SECRET, &random_token()?)?;
+    let secrets = guard::Secrets::derive(&secret, token.as_deref());
+    let readers = Readers::open(store.path(), READERS)?;
+    let bound = listener.local_addr()?;
     let daemon = Arc::new(Daemon {
         config: Arc::new(Mutex::new(Arc::new(config))),
         store: Arc::new(Mutex::new(store)),
@@ -120,22 +129,16 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
         metrics,
         clock,
         store: daemon.store.clone(),
+        readers,
         config: daemon.config.clone(),
         token,
-        csrf: random_token()?,
+        secrets,
+        bound,
+        own_writes: Default::default(),
     }));
-    tracing::info!(addr = %listener.local_addr()?, "http server listening (review page, /metrics, /healthz)");
-    let http = tokio::spawn({
-        let mut stop = daemon.shutdown.clone();
-        async move {
-            let stopped = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stopped)
-                .await
-        }
-    });
+    tracing::info!(addr = %bound, "http server listening (review page, /metrics, /healthz)");
+    let http = http::serve(listener.into_std()?, app, daemon.shutdown.clone())
+        .context("cannot start the http server's thread")?;
 
     let mut scheduler = JobScheduler::new()
         .await
@@ -165,10 +168,10 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     let _ = first.await;
     // Any poll still running holds the lock until its writes are committed.
     let _done = daemon.poll_lock.lock().await;
-    match http.await {
-        Ok(Err(err)) => tracing::error!(error = %err, "http server failed"),
-        Err(err) => tracing::error!(error = %err, "http server task failed"),
-        Ok(Ok(())) => {}
+    match tokio::task::spawn_blocking(move || http.join()).await {
+        Ok(Ok(Err(err))) => tracing::error!(error = %err, "http server failed"),
+        Ok(Err(_)) | Err(_) => tracing::error!("http server thread failed"),
+        Ok(Ok(Ok(()))) => {}
     }
     tracing::info!("stopped");
     Ok(())
@@ -185,6 +188,7 @@ impl Daemon {
             tracing::warn!("previous poll still running; skipping this scheduled poll");
             return;
         };
+        let _running = self.clock.poll_running();
         let config = match self.reload_config().await {
             Ok(config) => config,
             Err(err) => {
@@ -321,12 +325,15 @@ impl Daemon {
     }
 }
 
-/// 128 unpredictable bits from the operating system, hex: the review page's form
-/// token. Without the OS's randomness there is no token worth having, so no fallback.
+/// 256 unpredictable bits from the operating system, hex: the review page's secret,
+/// made on the daemon's first start. Without the OS's randomness there is no secret
+/// worth having, so no fallback.
 fn random_token() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 16];
+    let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
-        anyhow::anyhow!("cannot read random bytes from the operating system for the review page's form token: {e}")
+        anyhow::anyhow!(
+            "cannot read random bytes from the operating system for the review page's secret: {e}"
+        )
     })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

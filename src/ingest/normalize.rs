@@ -65,13 +65,7 @@ pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
         content
     };
     let url = entry_link(e);
-    let author = e
-        .authors
-        .iter()
-        .filter_map(|p| p.name.as_deref())
-        .find(|n| !n.trim().is_empty())
-        .or(feed_author)
-        .and_then(clean_author);
+    let author = entry_authors(e).or_else(|| feed_author.and_then(clean_author));
     let mut entry = Entry {
         item_key: String::new(),
         url,
@@ -85,6 +79,26 @@ pub fn normalize_entry(e: &model::Entry, feed_author: Option<&str>) -> Entry {
     };
     entry.item_key = item_key(&e.id, &entry);
     entry
+}
+
+/// Every author an entry names (several `<dc:creator>` or Atom `<author>`s), joined
+/// with `, ` into one string, each once, at most [`MAX_AUTHOR`] characters: the draft
+/// credits every one of them (`render::authors` splits the string again).
+fn entry_authors(e: &model::Entry) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in e.authors.iter().filter_map(|p| p.name.as_deref()) {
+        let Some(name) = clean_author(name) else {
+            continue;
+        };
+        let length: usize = names.iter().map(|n| n.chars().count() + 2).sum();
+        if length + name.chars().count() > MAX_AUTHOR {
+            break;
+        }
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 /// A person's display name: plain text, without the parentheses RSS puts around a
@@ -273,6 +287,15 @@ mod tests {
         );
         assert_eq!(entries[0].title, "Outage txt.exe report");
         assert_eq!(entries[0].author.as_deref(), Some("Dana Ops"));
+    }
+
+    #[test]
+    fn every_author_of_an_entry_is_kept() {
+        let xml = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><item>
+            <title>t</title><link>https://blog.example/a</link>
+            <dc:creator>Ana Souza</dc:creator><dc:creator>Tom Kim</dc:creator><dc:creator>Ana Souza</dc:creator>
+            </item></channel></rss>"#;
+        assert_eq!(feed(xml)[0].author.as_deref(), Some("Ana Souza, Tom Kim"));
     }
 
     #[test]

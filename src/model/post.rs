@@ -112,6 +112,8 @@ pub struct Decision {
     /// The queue week it was decided in; for `deferred`, the week it moves to.
     pub week: String,
     pub decided_at: DateTime<Utc>,
+    /// Set when one action decided several posts at once (see `Store::decide_batch`).
+    pub batch: Option<i64>,
 }
 
 /// A post in a review queue, with how it got there.

@@ -21,6 +21,10 @@ use crate::week::IsoWeek;
 /// Characters of plain text shown as an entry's excerpt.
 pub const EXCERPT_CHARS: usize = 280;
 
+/// The fewest posts a week's review queue shows (more when `shortlist_size` is larger):
+/// the editor reviews more than the shortlist's top.
+pub const QUEUE_MIN_LENGTH: usize = 50;
+
 impl Candidate {
     pub fn from_post(post: StoredPost, config: &Config) -> Candidate {
         // An aggregator's post is someone else's article: the org is the one its page
@@ -126,6 +130,25 @@ impl<'a> Ranker<'a> {
         self.model.as_ref().map_or(0.0, Model::max_points)
     }
 
+    /// Whether the read-time part reads a post's title and summary (only when a model
+    /// has been learned): callers reading many posts light can skip the summary.
+    pub fn reads_text(&self) -> bool {
+        self.model.is_some()
+    }
+
+    /// A post's final score from its stored score, as [`Ranker::candidate`] gives it,
+    /// without reading the post in full.
+    pub fn final_score(&self, feed: &str, title: &str, summary: &str, stored: f64) -> f64 {
+        match self
+            .model
+            .as_ref()
+            .and_then(|m| m.part(feed, title, summary))
+        {
+            Some(part) => crate::score::round2(stored + part.points),
+            None => stored,
+        }
+    }
+
     /// The post as a candidate, its learned part added to its stored score.
     pub fn candidate(&self, mut post: StoredPost) -> Candidate {
         let part = self
@@ -136,6 +159,11 @@ impl<'a> Ranker<'a> {
             post.score = post.score.plus(part);
         }
         Candidate::from_post(post, self.config)
+    }
+
+    /// How many posts a week's review queue shows at most.
+    pub fn queue_limit(&self) -> usize {
+        self.config.settings.shortlist_size.max(QUEUE_MIN_LENGTH)
     }
 
     /// A selection of at most `limit` of the week's best, at most `max_per_feed` each.

@@ -2,8 +2,9 @@
 //! Pure functions returning strings.
 //!
 //! [`markdown`] (the shortlist), [`draft`] (the newsletter draft, markdown and HTML),
-//! [`tables`] (what the terminal shows), [`json_csv`] (machine formats and the
-//! webhook's message), [`page`] (the review page), [`escape`] (every escaper)
+//! [`authors`] (names joined as the newsletter credits them), [`tables`] (what the
+//! terminal shows), [`json_csv`] (machine formats and the webhook's message), [`atom`]
+//! (the shortlist as a feed), [`page`] (the review page), [`escape`] (every escaper)
 //!
 //! Every string here came from a feed and is escaped for its format: markdown
 //! punctuation is backslash-escaped and link targets are percent-encoded; JSON and CSV
@@ -11,6 +12,8 @@
 //! OPML export. Only http(s) URLs were ever stored, so no
 //! `javascript:` link can be rendered.
 
+pub mod atom;
+pub mod authors;
 pub mod draft;
 pub mod escape;
 pub mod json_csv;

@@ -12,8 +12,23 @@ use crate::ingest::pipeline::{FeedResult, PollReport};
 use crate::model::{Candidate, FeedHealth, rfc3339, serialize_rfc3339_opt};
 use crate::review::QueueItem;
 
-/// One entry's score, part by part.
-pub fn explain_text(c: &Candidate) -> String {
+/// Where an explained entry stands: whether its score makes it a candidate, and the
+/// editor's decision on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Standing {
+    /// `[settings] min_score`.
+    pub min_score: f64,
+    /// Whether the score is under `min_score`, so the entry is in no shortlist or queue.
+    pub below_min_score: bool,
+    /// `picked`, `rejected` or `deferred`, or null.
+    pub decision: Option<String>,
+    /// The queue week of that decision.
+    pub decision_week: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One entry's score, part by part, and where it stands.
+pub fn explain_text(c: &Candidate, standing: &Standing) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "#{} {}", c.id, c.title);
     let _ = writeln!(out, "  url:       {}", c.url.as_deref().unwrap_or("(none)"));
@@ -62,6 +77,28 @@ pub fn explain_text(c: &Candidate) -> String {
             _ => format!("in {}", r.field),
         };
         let _ = writeln!(out, "    {:+7.2}  {:width$}  {place}", r.points, r.rule);
+    }
+    let candidate = if standing.below_min_score {
+        format!(
+            "no: below min_score ({}), so in no shortlist or queue",
+            standing.min_score
+        )
+    } else {
+        format!("yes (min_score {})", standing.min_score)
+    };
+    let _ = writeln!(out, "  candidate: {candidate}");
+    if let Some(state) = &standing.decision {
+        let _ = write!(
+            out,
+            "  decision:  {state} in {}",
+            standing.decision_week.as_deref().unwrap_or("?")
+        );
+        match &standing.note {
+            Some(note) => {
+                let _ = writeln!(out, ": {note}");
+            }
+            None => out.push('\n'),
+        }
     }
     out
 }

@@ -14,14 +14,18 @@
 //! next week's queue. `undo` removes a post's latest decision, so the one before it (or
 //! `new`) applies again. The draft lists a week's picked posts in the order they were
 //! picked (or by score): linked title, the editor's note as the blurb, and
-//! `Author — Org`.
+//! `Author — Org`. The review page sees the whole week besides ([`overview`]): what
+//! the queue holds back, what scores below the threshold, and the week's counts.
 
+pub mod overview;
 pub mod queue;
 
 use chrono_tz::Tz;
 use serde::Serialize;
 
-pub use queue::{decide_one, draft_items, queue_items};
+pub use queue::{
+    decide_one, draft_items, edit_note, move_pick, queue_items, reject_batch, tidy_note,
+};
 
 pub use crate::model::Verdict;
 
@@ -144,6 +148,7 @@ mod tests {
             note: None,
             week: "2026-W49".into(),
             decided_at: utc("2026-11-24T12:00:00Z"),
+            batch: None,
         };
         assert_eq!(
             queue_week(&timely, Some(&deferred), tz).to_string(),

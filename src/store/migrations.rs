@@ -179,6 +179,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX articles_due ON articles(status)
         WHERE status IN ('pending', 'failed') OR reason = 'stale';",
+    // 14: the review desk. `batch` ties together the decisions one action made ("reject
+    // the rest of this feed's posts"), so one undo takes them all back; `position` is a
+    // pick's place in the draft once the editor reordered it (NULL: in the order picked).
+    "ALTER TABLE decisions ADD COLUMN batch INTEGER;
+    ALTER TABLE decisions ADD COLUMN position INTEGER;",
 ];
 
 /// The SQL function schema 8's migration converts stored parts with.

@@ -31,7 +31,9 @@
 //! of that post's story (see `ingest`); candidates are stories, never copies.
 //!
 //! The database runs in WAL mode with a busy timeout so the CLI reads while the daemon
-//! writes. Each feed's batch is written in one savepoint: alone it is its own
+//! writes; the daemon's review page reads through a connection of its own
+//! ([`Store::open_reader`]), so page loads never wait for a poll's writes. Each feed's
+//! batch is written in one savepoint: alone it is its own
 //! transaction; inside a group (see `wal`) it is all-or-nothing within the
 //! group's commit. Either way a crash never leaves half a batch.
 //!
@@ -44,6 +46,7 @@
 //! | `ingest` | storing a fetched feed's entries: dedupe, sightings, stories and their `sources` |
 //! | `articles` | the `articles` table: the pages a poll reads, their outcomes, the posts' scores with them |
 //! | `posts` | reading posts: a week's candidates, a week's queue, one post |
+//! | `window` | a week's whole queue window, read light: what the review page counts and classifies |
 //! | `decisions` | the `decisions` log: pick, reject, defer, undo, and what learning trains on |
 //! | `archive` | a newsletter's past issues as archive picks, and the posts they passed over |
 //! | `sources` | sites seen but not subscribed to: their posts, discovered feeds, dismissals |
@@ -64,6 +67,7 @@ mod sources;
 #[cfg(test)]
 mod tests;
 mod wal;
+mod window;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -79,6 +83,7 @@ pub use ingest::{IngestCounts, ScoredEntry};
 pub use parts::{decode_parts, encode_parts};
 pub use posts::QueueWindow;
 pub use sources::{ForeignPost, SiteState};
+pub use window::WindowPost;
 
 pub use crate::model::{Decision, FeedHealth, QueuedPost, StoredPost};
 use crate::week;
@@ -112,6 +117,15 @@ pub enum StoreError {
         from: i64,
         to: i64,
         source: rusqlite::Error,
+    },
+    #[error(
+        "database {} has schema version {found}, not {known}: a reader opens only a database its writer has migrated",
+        path.display()
+    )]
+    NotMigrated {
+        path: PathBuf,
+        found: i64,
+        known: i64,
     },
     #[error("cannot create {}: {source}", path.display())]
     CreateDir {
@@ -229,6 +243,66 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a read-only connection to a database that [`Store::open`] has already
+    /// created and migrated (the daemon's, for its review page): it shares no lock
+    /// with the writer's connection, and in WAL mode it reads while polls write.
+    /// Every write through it fails. Its weeks' zone is the stored one, read again by
+    /// [`Store::follow_zone`].
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        refuse_foreign_file(path)?;
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            zone: chrono_tz::UTC,
+            source_points: 0.0,
+            bulk: None,
+            checkpointer: None,
+            rows_per_checkpoint: ROWS_PER_CHECKPOINT,
+            bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
+            page_cache_kib: SQLITE_DEFAULT_CACHE_KIB,
+        };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| store.err(e))?;
+        store.conn.set_prepared_statement_cache_capacity(64);
+        let (found, known) = (store.schema_version()?, migrations::MIGRATIONS.len() as i64);
+        if found != known {
+            return Err(StoreError::NotMigrated {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        store.follow_zone()?;
+        Ok(store)
+    }
+
+    /// Takes the zone the stored weeks are in from the database (a reader's zone follows
+    /// the writer's, which changes when the configured zone does).
+    pub fn follow_zone(&mut self) -> Result<()> {
+        if let Some(zone) = self.meta(WEEK_ZONE)?.and_then(|z| z.parse().ok()) {
+            self.zone = zone;
+        }
+        Ok(())
+    }
+
+    /// A number that changes whenever another connection commits to the database
+    /// (SQLite's `data_version`): a reader's cue that what it read may have changed.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// Sets the points per extra feed of the `sources` part added from now on (stored
     /// scores change with it through a rescore: it is part of the rules fingerprint).
     pub fn use_source_points(&mut self, points: f64) {
@@ -324,6 +398,18 @@ impl Store {
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         put_meta(&self.conn, key, value).map_err(|e| self.err(e))
+    }
+
+    /// The meta value under `key`, stored first as `value` when there is none yet (a
+    /// value made once and kept, such as the review page's secret).
+    pub fn meta_or_insert(&self, key: &str, value: &str) -> Result<String> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+                params![key, value],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.meta(key)?.unwrap_or_else(|| value.to_owned()))
     }
 
     /// Undoes what a panic interrupted on this connection: a group's or a bulk

@@ -1,5 +1,13 @@
-//! The daemon's HTTP side: [`server`] (the review page, `/metrics`, `/healthz`) and
-//! [`metrics`] (every exported metric, declared in one place).
+//! The daemon's HTTP side: [`server`] (the listener's state and routes, `/metrics`,
+//! `/healthz`), [`guard`] (what every request passes first: headers, allowed hosts, the
+//! token), [`pages`] (the review page's handlers and the shortlist feed), [`readers`]
+//! (the page's own read-only connections, each keeping the week's overview while
+//! nothing changed) and [`metrics`] (every exported metric, declared in one place).
 
+pub mod guard;
 pub mod metrics;
+pub mod pages;
+pub mod readers;
 pub mod server;
+#[cfg(test)]
+mod tests;

@@ -1,41 +1,40 @@
 //! The daemon's HTTP listener (`[server] listen`, default 127.0.0.1:8311): the review
-//! page, `/metrics` and `/healthz`.
+//! page ([`super::pages`]), `/metrics` and `/healthz`, behind [`super::guard`].
 //!
-//! - `/` (`?week=YYYY-Www`): the review page, the week's queue ([`crate::render::page`]);
-//!   `/draft`: the week's draft; `POST /decide`: pick, reject, defer or undo.
 //! - `/metrics`: every metric of [`crate::web::metrics`], OpenMetrics text.
 //! - `/healthz`: 200 `ok: …` while polls finish on schedule and the database answers;
 //!   503 with the reason when the last poll is overdue (its next scheduled slot plus a
 //!   grace period has passed) or the database is unusable.
 //!
+//! Pages read through a connection of their own (the reader, read-only), so a page
+//! load never waits for a poll's writes; decisions write through the daemon's store.
 //! It binds loopback by default; config validation refuses any other address unless
-//! `[server] token` is set, and then every request must carry the token (as
-//! `Authorization: Bearer <token>` or `?token=<token>`).
+//! `[server] token` is set.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Form, Query};
-use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{Html, Redirect};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 
+use super::guard::{self, Secrets};
+use super::pages;
+use super::readers::{Reader, Readers};
 use crate::config::Config;
-use crate::rank::shortlist::Ranker;
-use crate::render::page::{self, PageAuth};
-use crate::review::{DraftOrder, Verdict, decide_one, draft_items, queue_items};
-use crate::store::{Store, off_async};
+use crate::store::{Store, StoreError, off_async};
 use crate::web::metrics::Metrics;
-use crate::week::{IsoWeek, WeekSpec};
 
 /// What `/healthz` needs to know about the polls.
 pub struct PollClock {
     started: DateTime<Utc>,
+    /// Set while a poll runs.
+    running: AtomicBool,
     last_poll: Mutex<Option<DateTime<Utc>>>,
     /// Why the last poll could not write to the database, when it could not.
     storage_failure: Mutex<Option<String>>,
@@ -53,11 +52,23 @@ impl PollClock {
     ) -> PollClock {
         PollClock {
             started,
+            running: AtomicBool::new(false),
             last_poll: Mutex::new(None),
             storage_failure: Mutex::new(None),
             next_after: Box::new(next_after),
             grace,
         }
+    }
+
+    /// Marks a poll as running until the returned guard is dropped.
+    pub fn poll_running(&self) -> PollRunning<'_> {
+        self.running.store(true, Ordering::Relaxed);
+        PollRunning(self)
+    }
+
+    /// Whether a poll is running now.
+    pub fn is_polling(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
     }
 
     /// Notes a finished poll, and whether the database refused its writes (then the
@@ -77,6 +88,15 @@ impl PollClock {
         }
         let last = *self.last_poll.lock().expect("clock lock");
         poll_verdict(now, self.started, last, &*self.next_after, self.grace)
+    }
+}
+
+/// A running poll, for [`PollClock::is_polling`].
+pub struct PollRunning<'a>(&'a PollClock);
+
+impl Drop for PollRunning<'_> {
+    fn drop(&mut self) {
+        self.0.running.store(false, Ordering::Relaxed);
     }
 }
 
@@ -114,222 +134,116 @@ pub fn poll_verdict(
 pub struct ServerState {
     pub metrics: Arc<Metrics>,
     pub clock: Arc<PollClock>,
+    /// The daemon's store: decisions are written through it.
     pub store: Arc<Mutex<Store>>,
+    /// The page's own read-only connections.
+    pub readers: Readers,
     /// The daemon's current config (re-read before each poll).
     pub config: Arc<Mutex<Arc<Config>>>,
     pub token: Option<String>,
-    /// Random per daemon start; every form carries it back.
-    pub csrf: String,
+    /// The form token and session cookie, derived from the database's secret.
+    pub secrets: Secrets,
+    /// The address the listener is bound to (its real port when `listen` said 0).
+    pub bound: SocketAddr,
+    /// How many writes the page's forms have made: a page shows its own decisions at
+    /// once, whatever the readers' caches hold.
+    pub own_writes: AtomicU64,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
     Router::new()
-        .route("/", get(queue_page))
-        .route("/draft", get(draft_page))
-        .route("/decide", post(decide))
+        .route("/", get(pages::queue))
+        .route("/draft", get(pages::draft))
+        .route("/decide", post(pages::decide))
+        .route("/note", post(pages::note))
+        .route("/move", post(pages::move_pick))
+        .route(
+            "/reject-feed",
+            get(pages::confirm_reject).post(pages::reject_feed),
+        )
+        .route("/shortlist.atom", get(pages::atom))
+        .route("/static/page.js", get(pages::script))
+        .route("/static/page.css", get(pages::style))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_token,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::check_host,
+        ))
+        .layer(middleware::from_fn(guard::security_headers))
         .with_state(state)
 }
 
-#[derive(serde::Deserialize)]
-struct WeekQuery {
-    week: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct DecisionForm {
-    id: i64,
-    action: String,
-    week: String,
-    #[serde(default)]
-    pos: usize,
-    #[serde(default)]
-    note: Option<String>,
-    csrf: String,
-}
-
-/// Runs `f` with the store and the current config, off the async threads.
-async fn with_store<T: Send + 'static>(
+/// Runs `f` on one of the page's readers with the current config, off the async
+/// threads.
+pub(super) async fn with_reader<T: Send + 'static>(
     state: &Arc<ServerState>,
-    f: impl FnOnce(&mut Store, &Config) -> Result<T, crate::store::StoreError> + Send + 'static,
+    f: impl FnOnce(&mut Reader, &Arc<Config>) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
     let config = state.config.lock().expect("config lock").clone();
-    off_async(&state.store, move |store| f(store, &config))
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response())
-}
-
-fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Box<Response>> {
-    let tz = state.config.lock().expect("config lock").settings.timezone;
-    query
-        .unwrap_or("this")
-        .parse::<WeekSpec>()
-        .map(|spec| spec.resolve(crate::clock::now(), tz))
-        .map_err(|e| Box::new((StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()))
-}
-
-fn access_query(state: &ServerState) -> String {
-    state
-        .token
-        .as_deref()
-        .map(|t| {
-            format!(
-                "token={}",
-                url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
-            )
+    let reader = state.readers.pick();
+    outcome(
+        tokio::task::spawn_blocking(move || {
+            let mut reader = reader.lock().unwrap_or_else(|p| p.into_inner());
+            reader.store.follow_zone()?;
+            f(&mut reader, &config)
         })
-        .unwrap_or_default()
+        .await,
+    )
+    .map_err(internal)
 }
 
-async fn queue_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQuery>) -> Response {
-    let week = match week_of(&state, q.week.as_deref()) {
-        Ok(week) => week,
-        Err(response) => return *response,
-    };
-    let loaded = with_store(&state, move |store, config| {
-        let ranker = Ranker::load(store, config)?;
-        let items = queue_items(store, &ranker, week)?;
-        let decided = store
-            .decided(&week.to_string(), &week.next().to_string())?
-            .into_iter()
-            .map(|(post, decision)| (ranker.candidate(post), decision))
-            .collect::<Vec<_>>();
-        Ok((items, decided))
-    })
-    .await;
-    match loaded {
-        Ok((items, decided)) => {
-            let access = access_query(&state);
-            let auth = PageAuth {
-                csrf: &state.csrf,
-                access: &access,
-            };
-            Html(page::queue_page(week, &items, &decided, &auth)).into_response()
-        }
-        Err(response) => response,
-    }
+/// Runs `f` on the daemon's store (the writer) with the current config.
+pub(super) async fn with_writer<T: Send + 'static>(
+    state: &Arc<ServerState>,
+    f: impl FnOnce(&mut Store, &Config) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let config = state.config.lock().expect("config lock").clone();
+    let done = outcome(off_async(&state.store, move |store| f(store, &config)).await);
+    state.own_writes.fetch_add(1, Ordering::Relaxed);
+    done.map_err(internal)
 }
 
-async fn draft_page(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQuery>) -> Response {
-    let week = match week_of(&state, q.week.as_deref()) {
-        Ok(week) => week,
-        Err(response) => return *response,
-    };
-    match with_store(&state, move |store, config| {
-        draft_items(
-            store,
-            &Ranker::load(store, config)?,
-            week,
-            DraftOrder::Picked,
-        )
-    })
-    .await
-    {
-        Ok(items) => {
-            let access = access_query(&state);
-            Html(page::draft_page(
-                week,
-                &items,
-                &PageAuth {
-                    csrf: &state.csrf,
-                    access: &access,
-                },
-            ))
-            .into_response()
-        }
-        Err(response) => response,
-    }
-}
-
-/// A decision from the page. Refused with 403 when it comes from another site: a
-/// foreign `Origin`, a cross-site fetch, or a missing or wrong CSRF token.
-async fn decide(
-    State(state): State<Arc<ServerState>>,
-    headers: HeaderMap,
-    Form(form): Form<DecisionForm>,
-) -> Response {
-    if let Some(reason) = cross_site(&headers, &form.csrf, &state.csrf) {
-        return (StatusCode::FORBIDDEN, format!("refused: {reason}\n")).into_response();
-    }
-    let verdict = match form.action.as_str() {
-        "pick" => Some(Verdict::Pick),
-        "reject" => Some(Verdict::Reject),
-        "defer" => Some(Verdict::Defer),
-        "undo" => None,
-        other => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("unknown action `{other}`\n"),
-            )
-                .into_response();
-        }
-    };
-    let note = form
-        .note
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    let id = form.id;
-    let done = with_store(&state, move |store, config| match verdict {
-        Some(verdict) => {
-            decide_one(store, config, verdict, id, note.as_deref()).map(|d| d.is_some())
-        }
-        None => store.undo(id).map(|u| u.is_some()),
-    })
-    .await;
+/// A store task's result, or why it failed.
+fn outcome<T>(done: Result<Result<T, StoreError>, tokio::task::JoinError>) -> Result<T, String> {
     match done {
-        Ok(true) => {
-            let access = access_query(&state);
-            let week =
-                url::form_urlencoded::byte_serialize(form.week.as_bytes()).collect::<String>();
-            let query = [format!("week={week}"), access]
-                .into_iter()
-                .filter(|q| !q.is_empty())
-                .collect::<Vec<_>>()
-                .join("&");
-            Redirect::to(&format!("/?{query}#{}", form.pos)).into_response()
-        }
-        Ok(false) => (
-            StatusCode::NOT_FOUND,
-            format!("no entry or decision for #{id}\n"),
-        )
-            .into_response(),
-        Err(response) => response,
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
-/// Why a state-changing request looks cross-site, if it does.
-fn cross_site(headers: &HeaderMap, given: &str, expected: &str) -> Option<&'static str> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if header("sec-fetch-site").is_some_and(|site| site == "cross-site") {
-        return Some("a cross-site request");
-    }
-    if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
-        let same = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"))
-            == Some(host);
-        if !same {
-            return Some("a request from another origin");
-        }
-    }
-    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-        return Some("a missing or wrong form token; reload the page");
-    }
-    None
+fn internal(error: String) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")).into_response()
 }
 
+/// The database answers when the page's reader does and, unless a poll is writing
+/// (then the writer's lock is taken and waiting would stall the check), the writer's
+/// connection does too.
 async fn healthz(State(state): State<Arc<ServerState>>) -> Response {
-    let db = off_async(&state.store, |store| store.ping()).await;
-    let db_problem = match db {
-        Ok(Ok(())) => None,
-        Ok(Err(err)) => Some(format!("database unusable: {err}")),
-        Err(err) => Some(format!("database check failed: {err}")),
+    let reader = {
+        let reader = state.readers.pick();
+        tokio::task::spawn_blocking(move || {
+            let reader = reader.lock().unwrap_or_else(|p| p.into_inner());
+            reader.store.ping()
+        })
+        .await
     };
-    let verdict = match db_problem {
+    let writer = {
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || store.try_lock().ok().map(|s| s.ping())).await
+    };
+    let problem = match (reader, writer) {
+        (Ok(Err(err)), _) | (_, Ok(Some(Err(err)))) => Some(format!("database unusable: {err}")),
+        (Err(err), _) | (_, Err(err)) => Some(format!("database check failed: {err}")),
+        _ => None,
+    };
+    let verdict = match problem {
         Some(problem) => Err(problem),
         None => state.clock.verdict(crate::clock::now()),
     };
@@ -352,44 +266,6 @@ async fn metrics(State(state): State<Arc<ServerState>>) -> Response {
         state.metrics.encode(),
     )
         .into_response()
-}
-
-async fn require_token(
-    State(state): State<Arc<ServerState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(expected) = &state.token else {
-        return next.run(request).await;
-    };
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let query = request.uri().query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned())
-    });
-    if bearer
-        .or(query)
-        .is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
-    {
-        next.run(request).await
-    } else {
-        (
-            StatusCode::UNAUTHORIZED,
-            "a token is required: Authorization: Bearer <token>\n",
-        )
-            .into_response()
-    }
-}
-
-/// Compares without stopping at the first difference, so timing reveals nothing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -417,12 +293,5 @@ mod tests {
             let verdict = poll_verdict(t(now), start, last.map(t), &next, grace);
             assert_eq!(verdict.is_ok(), healthy, "{now} {last:?}: {verdict:?}");
         }
-    }
-
-    #[test]
-    fn tokens_compare_exactly() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

@@ -724,7 +724,7 @@ fn the_daemon_polls_on_schedule_serves_health_and_metrics_and_stops_on_sigterm()
     let (status, body) = http_get(&addr, "/healthz", &bearer);
     assert_eq!(status, 200, "{body}");
     assert!(body.starts_with("ok: last poll finished"), "{body}");
-    let (status, metrics) = http_get(&addr, "/metrics?token=t0ken", &[]);
+    let (status, metrics) = http_get(&addr, "/metrics", &bearer);
     assert_eq!(status, 200);
     for name in [
         "gleaner_feed_fetches_total{result=\"ok\"} 1",

@@ -99,19 +99,17 @@ fn a_failing_migration_leaves_the_database_as_it_was() {
     let (_server, ws) = polled();
     let known = user_version(&ws.db());
     assert_eq!(
-        known, 13,
-        "this test undoes migration 13; update it with the schema"
+        known, 14,
+        "this test undoes migration 14; update it with the schema"
     );
-    // Back to schema 12: what migration 13 added, removed; then the stray index.
+    // Back to schema 13: what migration 14 added, removed; then a stray column of the
+    // name its second step adds, so the migration fails after its first.
     edit(
         &ws.db(),
-        "DROP INDEX articles_due;
-         DROP TABLE articles;
-         ALTER TABLE feeds DROP COLUMN aggregator;
-         ALTER TABLE posts DROP COLUMN org;
-         ALTER TABLE sightings DROP COLUMN discussion;
-         PRAGMA user_version = 12;
-         CREATE INDEX articles_due ON posts(id);",
+        "ALTER TABLE decisions DROP COLUMN batch;
+         ALTER TABLE decisions DROP COLUMN position;
+         PRAGMA user_version = 13;
+         ALTER TABLE decisions ADD COLUMN position TEXT;",
     );
     let before = snapshot(&ws.db());
     for args in [&["feeds"][..], &["poll"], &["shortlist", "--week"]] {
@@ -119,7 +117,7 @@ fn a_failing_migration_leaves_the_database_as_it_was() {
         assert_eq!(code, 2, "gleaner {args:?}: {err}");
         assert!(
             err.contains(&format!(
-                "database {} cannot be upgraded from schema 12 to 13 (index articles_due already exists); the upgrade was undone and the file left as it was",
+                "database {} cannot be upgraded from schema 13 to 14 (duplicate column name: position); the upgrade was undone and the file left as it was",
                 ws.db().display()
             )),
             "gleaner {args:?}: {err}"
@@ -129,9 +127,9 @@ fn a_failing_migration_leaves_the_database_as_it_was() {
             "gleaner {args:?} changed the file"
         );
     }
-    assert_eq!(user_version(&ws.db()), 12);
+    assert_eq!(user_version(&ws.db()), 13);
 
-    edit(&ws.db(), "DROP INDEX articles_due;");
+    edit(&ws.db(), "ALTER TABLE decisions DROP COLUMN position;");
     ws.ok(&["feeds"]);
     assert_eq!(user_version(&ws.db()), known);
     assert_eq!(ws.sql_count("SELECT count(*) FROM posts"), 2);

@@ -265,7 +265,7 @@ fn aggregator_items_are_their_articles_credited_from_their_pages() {
 
     // The draft's `Author — Org` is the article's.
     ws.ok(&["pick", &hn["id"].to_string(), &text_post["id"].to_string()]);
-    let draft = ws.ok(&["draft"]);
+    let draft = ws.ok(&["draft", "--allow-todo"]);
     assert!(draft.contains("Jane Doe — Acme Engineering"), "{draft}");
     assert!(
         draft.contains("u/pager\\_weary and commenters — Reddit r/sre"),

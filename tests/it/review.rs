@@ -184,7 +184,10 @@ fn a_late_arrival_reaches_this_weeks_queue_once() {
         // Picked from this week's queue, it is in this week's draft.
         let id = id_of(&this_week, "Outage we wrote up late");
         ws.ok(&["pick", &id]);
-        assert!(ws.ok(&["draft"]).contains("Outage we wrote up late"));
+        assert!(
+            ws.ok(&["draft", "--allow-todo"])
+                .contains("Outage we wrote up late")
+        );
     });
 }
 
@@ -221,7 +224,10 @@ fn a_post_first_seen_weeks_late_reaches_a_queue_but_a_first_polls_catalogue_does
         assert_eq!(queue[0]["late"], true);
         // Picked from this week's queue, it is in this week's draft.
         ws.ok(&["pick", &id_of(&queue, "Outage we missed")]);
-        assert!(ws.ok(&["draft"]).contains("Outage we missed"));
+        assert!(
+            ws.ok(&["draft", "--allow-todo"])
+                .contains("Outage we missed")
+        );
     });
 }
 
@@ -238,21 +244,31 @@ fn the_draft_lists_picks_in_order_with_blurbs_and_attribution() {
     ws.ok(&["pick", &c]);
     ws.ok(&["pick", &a, "--note", "Retries <made> it worse."]);
 
-    let md = ws.ok(&["draft"]);
+    // A pick without a blurb: the draft is printed, with a warning and status 3.
+    let (code, md, err) = ws.run(&["draft"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(&format!("1 of 2 picks have no blurb yet (#{c})")),
+        "{err}"
+    );
     let first = md.find("Outage report").unwrap();
     let second = md.find("Outage: retry storm").unwrap();
     assert!(first < second, "in the order picked:\n{md}");
-    assert!(md.contains("## [Outage: retry storm](https://blog.example/a)\n\nRetries \\<made\\> it worse.\n\nDana Ops — Example Co\n"), "{md}");
+    assert!(md.contains("## [Outage: retry storm](https://blog.example/a)\n\nRetries \\<made\\> it worse.\n\n&emsp;&emsp;Dana Ops — Example Co\n"), "{md}");
     assert!(
-        md.contains("_TODO: blurb_\n\nExample Co\n"),
+        md.contains("_TODO: blurb_\n\n&emsp;&emsp;Example Co\n"),
         "no note, no author:\n{md}"
     );
+    assert!(!md.contains("\n    "), "no indented code block:\n{md}");
+    let (code, allowed, _) = ws.run(&["draft", "--allow-todo"]);
+    assert_eq!((code, allowed), (0, md.clone()));
 
-    let by_score = ws.ok(&["draft", "--order", "score"]);
+    let by_score = ws.ok(&["draft", "--order", "score", "--allow-todo"]);
     assert!(
         by_score.find("Outage: retry storm").unwrap() < by_score.find("Outage report").unwrap()
     );
 
+    ws.ok(&["note", &c, "A candid report."]);
     let html = ws.ok(&["draft", "--format", "html"]);
     assert!(
         html.contains("<h2><a href=\"https://blog.example/a\" rel=\"noopener noreferrer\">Outage: retry storm</a></h2>"),
@@ -264,7 +280,7 @@ fn the_draft_lists_picks_in_order_with_blurbs_and_attribution() {
     );
     assert!(html.contains("Outage report &amp; more"), "{html}");
     assert!(
-        html.contains("<p class=\"attribution\">Dana Ops — Example Co</p>"),
+        html.contains("<p class=\"attribution\" style=\"margin-left: 2em\"><small>Dana Ops — Example Co</small></p>"),
         "{html}"
     );
 }
@@ -461,8 +477,7 @@ fn the_weekly_shortlist_is_posted_to_the_webhook_without_holding_up_polls() {
 }
 
 /// The review page in headless Chromium: `j` selects the second entry, `p` picks it,
-/// and the database and the draft say so. `GLEANER_SCREENSHOT=path.png` saves what the
-/// browser showed before the pick (the README's screenshot).
+/// and the database and the draft say so (the README's screenshots are `desk`'s).
 #[test]
 fn in_a_real_browser_the_keyboard_picks_the_selected_entry() {
     use crate::util::{Browser, Daemon, http_get};
@@ -504,9 +519,6 @@ fn in_a_real_browser_the_keyboard_picks_the_selected_entry() {
     let browser = Browser::start();
     browser.goto(&format!("http://{addr}/"));
     browser.keys("j");
-    if let Ok(path) = std::env::var("GLEANER_SCREENSHOT") {
-        std::fs::write(path, browser.screenshot_png()).unwrap();
-    }
     browser.keys("p");
     // The form posts, and the page comes back to the queue at the same position.
     let back = (0..200).any(|_| {

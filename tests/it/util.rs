@@ -887,17 +887,45 @@ pub fn feed<'v>(feeds: &'v serde_json::Value, name: &str) -> &'v serde_json::Val
 
 /// A plain HTTP/1.1 GET to `addr` (host:port); returns (status, body).
 pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    let (status, response) = exchange(addr, &request);
+    let (status, response) = http_get_raw(addr, path, headers);
     let body = response
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// A plain HTTP/1.1 GET; returns (status, the raw response: headers and body). A
+/// `Host` among `headers` replaces the default (`addr`).
+pub fn http_get_raw(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\n{}Connection: close\r\n",
+        host_line(addr, headers)
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    exchange(addr, &request)
+}
+
+fn host_line(addr: &str, headers: &[(&str, &str)]) -> String {
+    if headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        String::new()
+    } else {
+        format!("Host: {addr}\r\n")
+    }
+}
+
+/// A response header's value (the first of that name), from a raw response.
+pub fn response_header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\r\n\r\n").next().unwrap_or("");
+    head.lines().skip(1).find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_owned())
+    })
 }
 
 /// Sends a whole request on a new connection; returns (status, the raw response).
@@ -1059,7 +1087,8 @@ pub fn http_post(
         .extend_pairs(form)
         .finish();
     let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+        "POST {path} HTTP/1.1\r\n{}Connection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+        host_line(addr, headers),
         body.len()
     );
     for (k, v) in headers {
@@ -1168,6 +1197,91 @@ impl Browser {
         self.call("POST", "/actions", Some(&serde_json::json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})));
     }
 
+    /// Runs `script` (a function body; `return` gives the value) in the page.
+    pub fn script(&self, script: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(&serde_json::json!({"script": script, "args": []})),
+        )["value"]
+            .clone()
+    }
+
+    /// Waits until `script` returns true in the page, for at most a minute; says what
+    /// it waited for when it gives up.
+    pub fn wait_until(&self, what: &str, script: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.script(script) != serde_json::Value::Bool(true) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited in vain for {what} at {}: {}",
+                self.url(),
+                self.call("GET", "/source", None)["value"]
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Presses a chord: every key down in order, then up in reverse (`CTRL`, `ENTER`).
+    pub fn chord(&self, keys: &[&str]) {
+        let mut actions: Vec<serde_json::Value> = keys
+            .iter()
+            .map(|k| serde_json::json!({"type": "keyDown", "value": k}))
+            .collect();
+        actions.extend(
+            keys.iter()
+                .rev()
+                .map(|k| serde_json::json!({"type": "keyUp", "value": k})),
+        );
+        self.call("POST", "/actions", Some(&serde_json::json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})));
+        self.call("DELETE", "/actions", None);
+    }
+
+    /// Clicks the first element matching a CSS selector.
+    pub fn click(&self, selector: &str) {
+        let found = self.call(
+            "POST",
+            "/element",
+            Some(&serde_json::json!({"using": "css selector", "value": selector})),
+        );
+        let element = found["value"]
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no {selector} on the page: {found}"))
+            .to_owned();
+        self.call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(&serde_json::json!({})),
+        );
+    }
+
+    /// Sets the window's size in CSS pixels.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(&serde_json::json!({"width": width, "height": height})),
+        );
+    }
+
+    /// Makes the page see `prefers-color-scheme: dark` (Chromium's DevTools protocol).
+    pub fn emulate_dark(&self) {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(&serde_json::json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}})),
+        );
+    }
+
+    /// How many windows and tabs the browser has open.
+    pub fn window_count(&self) -> usize {
+        self.call("GET", "/window/handles", None)["value"]
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
     pub fn screenshot_png(&self) -> Vec<u8> {
         base64_decode(
             self.call("GET", "/screenshot", None)["value"]
@@ -1253,4 +1367,20 @@ fn base64_decode(text: &str) -> Vec<u8> {
         out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
     }
     out
+}
+
+/// WebDriver's codes for keys that are not characters.
+pub const CTRL: &str = "\u{E009}";
+pub const ENTER: &str = "\u{E007}";
+pub const ESCAPE: &str = "\u{E00C}";
+
+/// A free port on 127.0.0.1 for a daemon that must keep its address across a
+/// restart (the OS could hand it out again in between; nothing else in the suite
+/// binds fixed ports).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
