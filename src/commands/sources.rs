@@ -1,7 +1,6 @@
 //! `gleaner sources`: sites to subscribe to, with their feeds found on the way; and
 //! `gleaner sources dismiss SITE`.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::Context;
@@ -10,12 +9,8 @@ use super::{Outcome, emit};
 use crate::cli::{SourcesAction, TableFormat};
 use crate::config::Config;
 use crate::subscriptions::discover;
-use crate::subscriptions::sources::{Source, rank, site_of};
+use crate::subscriptions::sources::{Source, site_of, suggest};
 
-/// Posts of unsubscribed feeds read to rank sites (the newest).
-const MAX_POSTS: usize = 20_000;
-/// Posts of subscribed feeds read to know which sites are subscribed.
-const MAX_SUBSCRIBED_POSTS: usize = 50_000;
 /// How long a site's discovered feed (or its lack of one) is trusted.
 const REDISCOVER_AFTER_DAYS: i64 = 30;
 
@@ -39,27 +34,10 @@ pub(super) fn sources(
         ))?;
         return Ok(Outcome::Done);
     }
-    let mut subscribed: HashSet<String> = config
-        .feeds
-        .iter()
-        .filter(|f| f.kind != Some(crate::config::FeedKind::Aggregator))
-        .filter_map(|f| site_of(f.url.as_str()))
-        .collect();
-    subscribed.extend(
-        store
-            .subscribed_urls(MAX_SUBSCRIBED_POSTS)?
-            .iter()
-            .filter_map(|u| site_of(u)),
-    );
-    let posts = store.foreign_posts(MAX_POSTS)?;
+    let listed = suggest(&store, config, limit)?;
     let mut states = store.site_states()?;
-    let mut ranked: Vec<Source> = rank(&posts, &subscribed, &states, config.settings.min_score);
-    ranked.truncate(limit);
-    discover_feeds(config, &store, &ranked, &mut states)?;
-    let ranked: Vec<Source> = rank(&posts, &subscribed, &states, config.settings.min_score)
-        .into_iter()
-        .take(limit)
-        .collect();
+    discover_feeds(config, &store, &listed, &mut states)?;
+    let ranked = suggest(&store, config, limit)?;
     match format {
         TableFormat::Json => emit(&(serde_json::to_string_pretty(&ranked)? + "\n"))?,
         TableFormat::Table => emit(&table(&ranked))?,

@@ -8,7 +8,13 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde::Serialize;
 use url::Url;
 
-use crate::store::{ARCHIVE_FEED, ForeignPost, SiteState};
+use crate::config::{Config, FeedKind};
+use crate::store::{ARCHIVE_FEED, ForeignPost, SiteState, Store, StoreError};
+
+/// Posts of unsubscribed feeds read to rank sites (the newest).
+const MAX_POSTS: usize = 20_000;
+/// Posts of subscribed feeds read to know which sites are subscribed.
+const MAX_SUBSCRIBED_POSTS: usize = 50_000;
 
 /// Hosts where one site is one path below the host (`medium.com/@dana`).
 const SHARED_HOSTS: &[&str] = &[
@@ -40,6 +46,28 @@ pub struct Source {
     pub seen_via: Vec<String>,
     /// The command that subscribes to it.
     pub subscribe: String,
+}
+
+/// The best `limit` sites to suggest, from what the store holds (feeds found earlier
+/// included; discovering new ones is the caller's, as it fetches pages).
+pub fn suggest(store: &Store, config: &Config, limit: usize) -> Result<Vec<Source>, StoreError> {
+    let mut subscribed: HashSet<String> = config
+        .feeds
+        .iter()
+        .filter(|f| f.kind != Some(FeedKind::Aggregator))
+        .filter_map(|f| site_of(f.url.as_str()))
+        .collect();
+    subscribed.extend(
+        store
+            .subscribed_urls(MAX_SUBSCRIBED_POSTS)?
+            .iter()
+            .filter_map(|u| site_of(u)),
+    );
+    let posts = store.foreign_posts(MAX_POSTS)?;
+    let states = store.site_states()?;
+    let mut ranked = rank(&posts, &subscribed, &states, config.settings.min_score);
+    ranked.truncate(limit);
+    Ok(ranked)
 }
 
 /// The site a URL belongs to (see [`Source::site`]).

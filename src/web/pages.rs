@@ -28,6 +28,7 @@ use crate::review::{
     DraftOrder, Verdict, decide_one, draft_items, edit_note, move_pick as move_one, reject_batch,
     tidy_note,
 };
+use crate::subscriptions::sources::suggest;
 use crate::week::{IsoWeek, WeekSpec};
 
 /// The cookie that remembers the editor's visits: `<since>.<last>` in Unix seconds
@@ -88,6 +89,9 @@ fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Box<Resp
         .map_err(|e| Box::new((StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()))
 }
 
+/// Sites to subscribe to the queue page suggests.
+const SUGGESTED_SOURCES: usize = 3;
+
 pub async fn queue(
     State(state): State<Arc<ServerState>>,
     headers: HeaderMap,
@@ -105,6 +109,15 @@ pub async fn queue(
         let ranker = Ranker::load(&reader.store, config)?;
         let overview = cached_overview(&shared, reader, &ranker, config, week)?;
         let (items, matched) = view_items(&reader.store, &ranker, &overview, &filter, since)?;
+        let fresh = Freshness {
+            config,
+            own_writes: shared.own_writes.load(std::sync::atomic::Ordering::Relaxed),
+            polling: shared.clock.is_polling(),
+        };
+        let store = &reader.store;
+        let sources = reader
+            .sources
+            .get(store, fresh, || suggest(store, config, SUGGESTED_SOURCES))?;
         Ok(page::queue_page(&QueuePage {
             overview: &overview,
             items: &items,
@@ -112,6 +125,7 @@ pub async fn queue(
             filter: &filter,
             since,
             auth: &PageAuth { csrf: &csrf },
+            sources: &sources,
         }))
     })
     .await;

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::Config;
 use crate::review::overview::Overview;
 use crate::store::{Store, StoreError};
+use crate::subscriptions::sources::Source;
 use crate::week::IsoWeek;
 
 /// How many readers the page has: one a core on this project's 2-core machine. More
@@ -31,10 +32,11 @@ pub struct Readers {
     next: AtomicUsize,
 }
 
-/// One read-only connection and the overview it last computed.
+/// One read-only connection, and the overview and suggested sites it last computed.
 pub struct Reader {
     pub store: Store,
     pub overviews: OverviewCache,
+    pub sources: SourcesCache,
 }
 
 impl Readers {
@@ -46,6 +48,7 @@ impl Readers {
                     Arc::new(Mutex::new(Reader {
                         store,
                         overviews: OverviewCache::default(),
+                        sources: SourcesCache::default(),
                     }))
                 })
             })
@@ -112,6 +115,33 @@ impl OverviewCache {
             overview: overview.clone(),
         });
         Ok(overview)
+    }
+}
+
+/// The sites to suggest, kept as the overview is (reading them takes the unsubscribed
+/// posts of every week).
+#[derive(Default)]
+pub struct SourcesCache(Option<(i64, Arc<Config>, Arc<Vec<Source>>)>);
+
+impl SourcesCache {
+    /// The cached suggestions while the config and the database are as they were (or
+    /// only a poll is writing); else `compute`'s.
+    pub fn get(
+        &mut self,
+        store: &Store,
+        fresh: Freshness<'_>,
+        compute: impl FnOnce() -> Result<Vec<Source>, StoreError>,
+    ) -> Result<Arc<Vec<Source>>, StoreError> {
+        let data_version = store.data_version()?;
+        if let Some((version, config, sources)) = &self.0
+            && Arc::ptr_eq(config, fresh.config)
+            && (*version == data_version || fresh.polling)
+        {
+            return Ok(sources.clone());
+        }
+        let sources = Arc::new(compute()?);
+        self.0 = Some((data_version, fresh.config.clone(), sources.clone()));
+        Ok(sources)
     }
 }
 

@@ -287,4 +287,18 @@ fn sources_suggests_the_sites_an_archive_linked_with_their_feeds() {
     let again = ws.json(&["sources", "--format", "json"]);
     assert_eq!(again.as_array().unwrap().len(), 1, "{again:#}");
     assert_eq!(b.seen("/").len(), 1, "discovery is cached");
+
+    // The review page suggests the top few too.
+    let (_daemon, addr) = crate::util::Daemon::start_polled(&ws);
+    let (status, page) = crate::util::http_get(&addr, "/", &[]);
+    assert_eq!(status, 200, "{page}");
+    let section = &page[page
+        .find("Sites to subscribe to")
+        .expect("the sources section")..];
+    assert!(section.contains(&site(&b)), "{section}");
+    assert!(
+        section.contains(&format!("gleaner add {}", b.url("/feed.xml"))),
+        "{section}"
+    );
+    assert!(!section.contains(&site(&c)), "dismissed: {section}");
 }

@@ -8,6 +8,7 @@ use super::{PageAuth, foot, head, hidden, href, nav};
 use crate::model::{Candidate, Decision};
 use crate::render::{attribution, html_escape};
 use crate::review::overview::{Overview, ViewFilter, ViewItem};
+use crate::subscriptions::sources::Source;
 use crate::week::IsoWeek;
 
 /// Everything the queue page shows.
@@ -21,6 +22,8 @@ pub struct QueuePage<'a> {
     /// The editor's previous visit, which "new" counts from.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub auth: &'a PageAuth<'a>,
+    /// Sites to subscribe to (`gleaner sources`), the top few.
+    pub sources: &'a [Source],
 }
 
 /// The week's queue page.
@@ -53,6 +56,7 @@ pub fn queue_page(page: &QueuePage<'_>) -> String {
         card(&mut out, page, item, pos, rest);
     }
     decided(&mut out, week, &o.decided, page.auth);
+    suggested_sources(&mut out, page.sources);
     foot(&mut out);
     out
 }
@@ -264,6 +268,27 @@ fn card(out: &mut String, page: &QueuePage<'_>, view: &ViewItem, pos: usize, res
 
 /// The week's decisions, latest first: each with its note (editable) and an undo; the
 /// decisions of one batch together, with one undo for them all.
+/// A few sites gleaner saw through aggregators or an archive, not subscribed to, with
+/// the command that adds each (`gleaner sources` lists them all).
+fn suggested_sources(out: &mut String, sources: &[Source]) {
+    if sources.is_empty() {
+        return;
+    }
+    out.push_str("<section class=\"sources\" id=\"sources\"><h2>Sites to subscribe to</h2><ul>\n");
+    for s in sources {
+        let _ = writeln!(
+            out,
+            "<li><strong>{}</strong> · picked {} · linked {} · via {} · <code>{}</code></li>",
+            html_escape(&s.site),
+            s.picked,
+            s.linked,
+            html_escape(&s.seen_via.join(", ")),
+            html_escape(&s.subscribe),
+        );
+    }
+    out.push_str("</ul><p class=\"meta\"><code>gleaner sources</code> lists them all; <code>gleaner sources dismiss SITE</code> hides one.</p></section>\n");
+}
+
 fn decided(
     out: &mut String,
     week: IsoWeek,
