@@ -29,11 +29,11 @@ pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError
     )
 }
 
-/// [`open_store`] for a command that writes (a poll, a decision, a rescore, the daemon):
-/// a damaged file is refused before anything is written into it (SQLite would write
-/// into the pages it can still read, making it worse), whichever pages the command
-/// itself would touch. Reading commands meet the same refusal when they reach a
-/// damaged page.
+/// [`open_store`] for a command that writes (a decision, a rescore, an archive, the
+/// daemon at start): a damaged file is refused before anything is written into it
+/// (SQLite would write into the pages it can still read, making it worse), whichever
+/// pages the command itself would touch. Polls, and reading commands, meet the same
+/// refusal when they reach a damaged page.
 pub fn open_for_writing(config: &Config, db: &Path) -> Result<Store, StoreError> {
     let store = Store::open(db)?;
     store.check_intact()?;

@@ -28,7 +28,10 @@ pub(super) fn poll(
             );
         }
     }
-    let store = crate::app::open_scored_for_writing(&config, db)?;
+    // Not checked whole first, as the commands that write a few rows are: reading every
+    // page of the file took a poll of 1,000 feeds that all answered 304 from 0.07 s to
+    // 0.11 s; a damaged page a poll reaches refuses it the same way.
+    let store = crate::app::open_scored(&config, db)?;
     let config = Arc::new(config);
     let poller = Poller::new(config.clone(), Arc::new(Mutex::new(store)))?;
     let feeds: Vec<_> = config
