@@ -9,7 +9,7 @@ pub mod story;
 
 pub use entry::{Entry, Reach};
 pub use post::{
-    ArticleState, ArticleView, Candidate, Decision, Example, FeedHealth, QueuedPost, StoredPost,
-    Verdict, rfc3339, serialize_rfc3339, serialize_rfc3339_opt,
+    ArticleState, ArticleView, Candidate, Decision, Example, FeedHealth, QueuedPost, Source,
+    StoredPost, Verdict, rfc3339, serialize_rfc3339, serialize_rfc3339_opt,
 };
 pub use score::{Reason, Score};

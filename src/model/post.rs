@@ -229,3 +229,26 @@ impl Verdict {
         }
     }
 }
+
+/// A site the editor could subscribe to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    /// `host` (without `www.`, with a port that is not the scheme's), or
+    /// `host/first-segment` on shared hosts.
+    pub site: String,
+    /// Where the site's pages are (`https://host/`): what discovery starts from.
+    #[serde(skip)]
+    pub home: String,
+    /// The feed discovery found, `null` when none (or not looked for yet).
+    pub feed_url: Option<String>,
+    /// Its posts carried by aggregators or linked by the archive.
+    pub linked: usize,
+    /// Its posts picked (by you or by the newsletter's archive).
+    pub picked: usize,
+    /// Its posts that scored at least `min_score`.
+    pub candidates: usize,
+    /// What carried its posts: aggregators' names, `archive`.
+    pub seen_via: Vec<String>,
+    /// The command that subscribes to it.
+    pub subscribe: String,
+}

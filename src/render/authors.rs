@@ -36,15 +36,7 @@ pub fn split_authors(raw: &str) -> Vec<String> {
     names
 }
 
-/// Names joined as the newsletter writes them: `A`, `A and B`, `A, B, and C`.
-pub fn join_names(names: &[String]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.clone(),
-        [a, b] => format!("{a} and {b}"),
-        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
-    }
-}
+pub use crate::archive::join_names;
 
 /// The draft's attribution line: `A and B — Org`, or `Org` alone when no person is
 /// named (an author field holding the org's own name, `Netflix Technology Blog` for

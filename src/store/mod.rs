@@ -197,6 +197,26 @@ pub struct Store {
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 impl Store {
+    /// A store on `conn`, the database at `path`, waiting up to 10 s for a lock.
+    fn on(conn: Connection, path: &Path) -> Result<Store> {
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+            zone: chrono_tz::UTC,
+            source_points: 0.0,
+            bulk: None,
+            checkpointer: None,
+            rows_per_checkpoint: ROWS_PER_CHECKPOINT,
+            bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
+            page_cache_kib: SQLITE_DEFAULT_CACHE_KIB,
+        };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| store.err(e))?;
+        Ok(store)
+    }
+
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         refuse_foreign_file(path)?;
@@ -213,21 +233,7 @@ impl Store {
             source,
         })?;
         let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            zone: chrono_tz::UTC,
-            source_points: 0.0,
-            bulk: None,
-            checkpointer: None,
-            rows_per_checkpoint: ROWS_PER_CHECKPOINT,
-            bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
-            page_cache_kib: SQLITE_DEFAULT_CACHE_KIB,
-        };
-        store
-            .conn
-            .busy_timeout(Duration::from_secs(10))
-            .map_err(|e| store.err(e))?;
+        let mut store = Store::on(conn, path)?;
         store.schema_version()?;
         store.configure().map_err(|e| store.err(e))?;
         store.fit_page_cache().map_err(|e| store.err(e))?;
@@ -253,26 +259,8 @@ impl Store {
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
             | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
             | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Sqlite {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            zone: chrono_tz::UTC,
-            source_points: 0.0,
-            bulk: None,
-            checkpointer: None,
-            rows_per_checkpoint: ROWS_PER_CHECKPOINT,
-            bulk_rows_per_commit: BULK_ROWS_PER_COMMIT,
-            page_cache_kib: SQLITE_DEFAULT_CACHE_KIB,
-        };
-        store
-            .conn
-            .busy_timeout(Duration::from_secs(10))
-            .map_err(|e| store.err(e))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_err(path, e))?;
+        let mut store = Store::on(conn, path)?;
         store.conn.set_prepared_statement_cache_capacity(64);
         let (found, known) = (store.schema_version()?, migrations::MIGRATIONS.len() as i64);
         if found != known {

@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde::Serialize;
 use url::Url;
 
 use crate::config::{Config, FeedKind};
+pub use crate::model::Source;
 use crate::store::{ARCHIVE_FEED, ForeignPost, SiteState, Store, StoreError};
 
 /// Posts of unsubscribed feeds read to rank sites (the newest).
@@ -24,29 +24,6 @@ const SHARED_HOSTS: &[&str] = &[
     "gitlab.com",
     "hashnode.com",
 ];
-
-/// A site the editor could subscribe to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Source {
-    /// `host` (without `www.`, with a port that is not the scheme's), or
-    /// `host/first-segment` on shared hosts.
-    pub site: String,
-    /// Where the site's pages are (`https://host/`): what discovery starts from.
-    #[serde(skip)]
-    pub home: String,
-    /// The feed discovery found, `null` when none (or not looked for yet).
-    pub feed_url: Option<String>,
-    /// Its posts carried by aggregators or linked by the archive.
-    pub linked: usize,
-    /// Its posts picked (by you or by the newsletter's archive).
-    pub picked: usize,
-    /// Its posts that scored at least `min_score`.
-    pub candidates: usize,
-    /// What carried its posts: aggregators' names, `archive`.
-    pub seen_via: Vec<String>,
-    /// The command that subscribes to it.
-    pub subscribe: String,
-}
 
 /// The best `limit` sites to suggest, from what the store holds (feeds found earlier
 /// included; discovering new ones is the caller's, as it fetches pages).

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::config::Config;
+use crate::model::Source;
 use crate::review::overview::Overview;
 use crate::store::{Store, StoreError};
-use crate::subscriptions::sources::Source;
 use crate::week::IsoWeek;
 
 /// How many readers the page has: one a core on this project's 2-core machine. More

@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use super::{PageAuth, foot, head, hidden, href, nav};
+use crate::model::Source;
 use crate::model::{Candidate, Decision};
 use crate::render::{attribution, html_escape};
 use crate::review::overview::{Overview, ViewFilter, ViewItem};
-use crate::subscriptions::sources::Source;
 use crate::week::IsoWeek;
 
 /// Everything the queue page shows.
