@@ -383,3 +383,42 @@ fn the_daemon_logs_each_feed_problem_and_each_poll_never_each_entry() {
         );
     }
 }
+
+/// The metrics the README lists that a healthy poll does not move: a gone feed's
+/// result, an updated entry, the configured feeds.
+#[test]
+fn the_metrics_count_gone_feeds_updated_entries_and_configured_feeds() {
+    let server = FeedServer::start();
+    server.route("/f", one_item_feed("a", "Outage at A"));
+    server.route("/gone", Route::status(410));
+    let ws = Workspace::new(
+        EVERY_SECOND,
+        &[
+            ("F", &server.url("/f"), None),
+            ("Gone", &server.url("/gone"), None),
+        ],
+        RULES,
+    );
+    let (_daemon, mut lines) = Daemon::start(&ws);
+    let listening = lines.until("the listener", 10, |e| {
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("http server listening"))
+    });
+    let addr = listening["addr"].as_str().unwrap().to_owned();
+    lines.until("a first poll", 10, |e| is(e, "poll finished"));
+    // The entry is edited: the next poll updates it.
+    server.route("/f", one_item_feed("a", "Outage at A, and what we changed"));
+    lines.until("a poll that updates the entry", 10, |e| {
+        is(e, "poll finished") && e["updated"] == 1
+    });
+    let (_, metrics) = http_get(&addr, "/metrics", &[]);
+    for line in [
+        "gleaner_feed_fetches_total{result=\"gone\"} 1",
+        "gleaner_entries_updated_total 1",
+        "gleaner_feeds 2",
+        "gleaner_feeds_failing 1",
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
+}

@@ -376,3 +376,29 @@ fn a_tls_error_is_recorded_and_retried_with_backoff() {
     );
     assert!(ws.ok(&["poll"]).contains("1 waiting"));
 }
+
+/// A feed sent deflate-compressed (HTTP's `deflate`: zlib) is read like any other.
+#[test]
+fn a_deflate_encoded_feed_is_read() {
+    use std::io::Write;
+    let server = FeedServer::start();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(
+        rss(&[Item::new(
+            "1",
+            "https://blog.example/1",
+            "Deflated outage",
+            "",
+        )])
+        .as_bytes(),
+    )
+    .unwrap();
+    server.route(
+        "/f",
+        Route::feed(z.finish().unwrap()).header("content-encoding", "deflate"),
+    );
+    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+    ws.ok(&["poll"]);
+    let list = ws.json(&["shortlist", "--format", "json"]);
+    assert_eq!(list[0]["title"], "Deflated outage", "{list:#}");
+}
