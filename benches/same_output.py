@@ -46,6 +46,10 @@ def write_config(d, feeds, extra_rules=""):
 def run(binary, d, *args):
     out = subprocess.run([binary, "--config", os.path.join(d, "feeds.toml"), *args],
                          capture_output=True, text=True)
+    # 1 is "nothing found" (an empty week). Anything else must stop the comparison
+    # rather than compare two empty outputs.
+    if out.returncode not in (0, 1):
+        sys.exit(f"{binary} {' '.join(args)} exited {out.returncode}: {out.stderr}")
     return out.stdout
 
 

@@ -35,9 +35,8 @@ pub fn apply_config(store: &mut Store, config: &Config) -> Result<(), StoreError
 /// pages the command itself would touch. Polls, and reading commands, meet the same
 /// refusal when they reach a damaged page.
 pub fn open_for_writing(config: &Config, db: &Path) -> Result<Store, StoreError> {
-    let store = Store::open(db)?;
+    let mut store = Store::open(db)?;
     store.check_intact()?;
-    let mut store = store;
     apply_config(&mut store, config)?;
     Ok(store)
 }

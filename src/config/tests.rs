@@ -100,7 +100,11 @@ fn rules_default_to_all_text_fields_and_reject_unknown_fields() {
     let huge = load("[[rule]]\nname='r'\npattern='\\w{5000}'\nweight=2\n").unwrap_err();
     assert!(huge[0].message.contains("size limit"), "{huge:?}");
     let ok = load("[[rule]]\nname='r'\npattern='x'\nweight=2\n").unwrap();
-    assert_eq!(ok.rules[0].fields, Field::SCORED_BY_DEFAULT.to_vec());
+    assert_eq!(
+        ok.rules[0].fields,
+        [Field::Title, Field::Summary, Field::Content],
+        "the README's default fields"
+    );
     let bad = load("[[rule]]\nname='r'\npattern='x'\nweight=2\nfields=['body']\n").unwrap_err();
     assert_eq!(bad[0].line, 5);
     assert!(bad[0].message.contains("unknown field `body`"));
@@ -141,7 +145,11 @@ fn article_settings_and_feed_kinds() {
 
 #[test]
 fn a_public_listener_needs_a_token() {
-    assert_eq!(load("").unwrap().server.listen.to_string(), DEFAULT_LISTEN);
+    // The README's default: loopback only.
+    assert_eq!(
+        load("").unwrap().server.listen.to_string(),
+        "127.0.0.1:8311"
+    );
     let problems = load("[server]\nlisten = \"0.0.0.0:8311\"\n").unwrap_err();
     assert_eq!(problems[0].line, 2);
     assert!(problems[0].message.contains("has no token"));

@@ -14,7 +14,7 @@
 //!   changed rules re-score stored entries.
 //!
 //! Shortlists are written to a temporary file and renamed into place, so a reader never
-//! sees half a file. The HTTP listener runs on a thread of its own ([`http`]).
+//! sees half a file. The HTTP listener runs on a thread of its own (`http`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -335,7 +335,7 @@ fn random_token() -> anyhow::Result<String> {
             "cannot read random bytes from the operating system for the review page's secret: {e}"
         )
     })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::model::hex(&bytes))
 }
 
 async fn wait_for_signal() {

@@ -16,7 +16,7 @@
 //!   the caller's `concurrency`);
 //! - `Retry-After` (seconds or HTTP date) is reported so the caller waits at least that.
 //!
-//! Article pages and robots.txt ([`pages`]) go through the same limits (the per-host
+//! Article pages and robots.txt (`pages`) go through the same limits (the per-host
 //! slots are shared with feeds), with their own `Accept`, a body cut at what will be
 //! read rather than refused, and, unless `allow_private_articles`, no connection to a
 //! loopback, private or link-local address: anyone can submit a link to an aggregator.

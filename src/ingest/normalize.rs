@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use crate::model::Entry;
-use crate::model::entry::hex16;
+use crate::model::hex;
 pub use crate::model::story::{title_hash, title_key};
 
 use crate::ingest::html;
@@ -142,7 +142,7 @@ fn item_key(guid: &str, entry: &Entry) -> String {
         return if guid.len() <= 512 {
             format!("g:{guid}")
         } else {
-            format!("g#{}", hex16(&Sha256::digest(guid.as_bytes())))
+            format!("g#{}", hex(&Sha256::digest(guid.as_bytes())[..16]))
         };
     }
     if let Some(url) = &entry.url {
@@ -154,7 +154,7 @@ fn item_key(guid: &str, entry: &Entry) -> String {
     h.update(entry.summary.as_bytes());
     h.update([0]);
     h.update(entry.content.as_bytes());
-    format!("h:{}", hex16(&h.finalize()))
+    format!("h:{}", hex(&h.finalize()[..16]))
 }
 
 /// The entry's web page: an `alternate` (or unlabelled) http(s) link first, then any

@@ -1,5 +1,5 @@
 //! Pipeline: one feed's refresh (fetch → parse → normalize → reach → score → store)
-//! and a poll of many feeds, then the article pages the poll needs ([`articles`]).
+//! and a poll of many feeds, then the article pages the poll needs (`articles`).
 //! This is the whole refresh path, kept readable in one place.
 //!
 //! One feed's failure never stops a poll: it is recorded on that feed's row (status,

@@ -41,7 +41,7 @@ impl Entry {
             h.update(part.as_bytes());
             h.update([0]);
         }
-        hex16(&h.finalize())
+        hex(&h.finalize()[..16])
     }
 
     /// See [`title_hash`].
@@ -63,6 +63,7 @@ pub struct Reach {
     pub read: Option<String>,
 }
 
-pub(crate) fn hex16(bytes: &[u8]) -> String {
-    bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
+/// Bytes as lowercase hex: the digests in ids, secrets and asset URLs.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

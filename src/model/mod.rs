@@ -7,7 +7,7 @@ pub mod post;
 pub mod score;
 pub mod story;
 
-pub use entry::{Entry, Reach};
+pub use entry::{Entry, Reach, hex};
 pub use post::{
     ArticleState, ArticleView, Candidate, Decision, Example, FeedHealth, QueuedPost, Source,
     StoredPost, Verdict, rfc3339, serialize_rfc3339, serialize_rfc3339_opt,

@@ -11,6 +11,9 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::model::{Candidate, Example, StoredPost};
@@ -83,14 +86,21 @@ fn excerpt(post: &StoredPost) -> String {
 /// best of a week.
 pub struct Ranker<'a> {
     config: &'a Config,
-    model: Option<Model>,
-    status: Status,
+    learned: Arc<Learned>,
 }
 
-impl<'a> Ranker<'a> {
-    /// Rules, sources and, when `[learning]` allows, the part learned from every
-    /// decision in the store.
-    pub fn load(store: &Store, config: &'a Config) -> Result<Ranker<'a>, StoreError> {
+/// The part learned from every decision in the store, as trained: what a [`Ranker`]
+/// adds to stored scores. Training reads every decision, so the review page keeps one
+/// per reader until a decision or the config changes it.
+#[derive(Debug)]
+pub struct Learned {
+    status: Status,
+    model: Option<Model>,
+}
+
+impl Learned {
+    /// Trains on every decision in the store when `[learning]` allows.
+    pub fn train(store: &Store, config: &Config) -> Result<Learned, StoreError> {
         let examples = if config.learning.enabled {
             let mut examples = store.training_examples()?;
             // What a newsletter's archive passed over counts as rejected.
@@ -110,11 +120,23 @@ impl<'a> Ranker<'a> {
             Vec::new()
         };
         let (status, model) = learn::train(&examples, &config.learning);
-        Ok(Ranker {
+        Ok(Learned { status, model })
+    }
+}
+
+impl<'a> Ranker<'a> {
+    /// Rules, sources and, when `[learning]` allows, the part learned from every
+    /// decision in the store.
+    pub fn load(store: &Store, config: &'a Config) -> Result<Ranker<'a>, StoreError> {
+        Ok(Ranker::new(
             config,
-            model,
-            status,
-        })
+            Arc::new(Learned::train(store, config)?),
+        ))
+    }
+
+    /// A ranker with a part learned before (by [`Learned::train`] with this config).
+    pub fn new(config: &'a Config, learned: Arc<Learned>) -> Ranker<'a> {
+        Ranker { config, learned }
     }
 
     pub fn config(&self) -> &'a Config {
@@ -122,24 +144,25 @@ impl<'a> Ranker<'a> {
     }
 
     pub fn learning_status(&self) -> &Status {
-        &self.status
+        &self.learned.status
     }
 
     /// The most the read-time part can move a post's stored score up or down.
     fn reach(&self) -> f64 {
-        self.model.as_ref().map_or(0.0, Model::max_points)
+        self.learned.model.as_ref().map_or(0.0, Model::max_points)
     }
 
     /// Whether the read-time part reads a post's title and summary (only when a model
     /// has been learned): callers reading many posts light can skip the summary.
     pub fn reads_text(&self) -> bool {
-        self.model.is_some()
+        self.learned.model.is_some()
     }
 
     /// A post's final score from its stored score, as [`Ranker::candidate`] gives it,
     /// without reading the post in full.
     pub fn final_score(&self, feed: &str, title: &str, summary: &str, stored: f64) -> f64 {
         match self
+            .learned
             .model
             .as_ref()
             .and_then(|m| m.part(feed, title, summary))
@@ -152,6 +175,7 @@ impl<'a> Ranker<'a> {
     /// The post as a candidate, its learned part added to its stored score.
     pub fn candidate(&self, mut post: StoredPost) -> Candidate {
         let part = self
+            .learned
             .model
             .as_ref()
             .and_then(|m| m.part(&post.feed, &post.title, &post.summary));
@@ -216,12 +240,20 @@ pub struct Selection<T> {
     offered: usize,
 }
 
-/// Best first: score, then newest, then lowest id (the store's order for ties).
 fn rank_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
-    b.score
-        .total_cmp(&a.score)
-        .then(b.effective_at.cmp(&a.effective_at))
-        .then(a.id.cmp(&b.id))
+    best_first(
+        (a.score, a.effective_at, a.id),
+        (b.score, b.effective_at, b.id),
+    )
+}
+
+/// Best first, for `(score, effective_at, id)`: score, then newest, then lowest id (the
+/// store's order for ties). The shortlist, the queue and the week's overview all rank so.
+pub fn best_first(
+    a: (f64, DateTime<Utc>, i64),
+    b: (f64, DateTime<Utc>, i64),
+) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
 }
 
 impl<T: Ranked> Selection<T> {

@@ -79,11 +79,7 @@ fn entry(out: &mut String, rank: usize, c: &Candidate) {
         published = rfc3339(when),
         author = x(author),
     );
-    if let Some(url) = c
-        .url
-        .as_deref()
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-    {
+    if let Some(url) = crate::render::http_url(c.url.as_deref()) {
         let _ = writeln!(
             out,
             "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",

@@ -26,13 +26,21 @@ pub fn item_credit(item: &DraftItem) -> String {
 pub fn missing_blurbs(items: &[DraftItem]) -> Vec<&DraftItem> {
     items
         .iter()
-        .filter(|i| i.note.as_deref().is_none_or(|n| n.trim().is_empty()))
+        .filter(|i| blurb_paragraphs(i).is_none())
         .collect()
 }
 
-/// A blurb's paragraphs (the editor separates them with a blank line).
-fn paragraphs(blurb: &str) -> impl Iterator<Item = &str> {
-    blurb.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
+/// The item's blurb as its paragraphs (the editor separates them with a blank line), or
+/// `None` while it has no blurb: the one place that decides what counts as written.
+fn blurb_paragraphs(item: &DraftItem) -> Option<Vec<String>> {
+    let note = item.note.as_deref()?.replace("\r\n", "\n");
+    let paragraphs: Vec<String> = note
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!paragraphs.is_empty()).then_some(paragraphs)
 }
 
 /// The newsletter draft in markdown: `## [Title](url)`, the blurb, the indented credit.
@@ -43,14 +51,10 @@ pub fn draft_markdown(week: IsoWeek, items: &[DraftItem]) -> String {
     }
     for item in items {
         let c = &item.candidate;
-        let blurb = match item
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            Some(note) => paragraphs(&note.replace("\r\n", "\n"))
-                .map(md_escape)
+        let blurb = match blurb_paragraphs(item) {
+            Some(paragraphs) => paragraphs
+                .iter()
+                .map(|p| md_escape(p))
                 .collect::<Vec<_>>()
                 .join("\n\n"),
             None => format!("_{BLURB_PLACEHOLDER}_"),
@@ -73,13 +77,9 @@ pub fn draft_html(week: IsoWeek, items: &[DraftItem]) -> String {
     for item in items {
         let c = &item.candidate;
         let heading = html_title_link(&c.title, c.url.as_deref());
-        let blurb = match item
-            .note
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            Some(note) => paragraphs(&note.replace("\r\n", "\n"))
+        let blurb = match blurb_paragraphs(item) {
+            Some(paragraphs) => paragraphs
+                .iter()
                 .map(|p| format!("  <p>{}</p>\n", html_escape(p).replace('\n', "<br>\n")))
                 .collect::<String>(),
             None => format!("  <p><em>{BLURB_PLACEHOLDER}</em></p>\n"),

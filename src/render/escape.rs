@@ -63,12 +63,28 @@ pub fn html_escape(text: &str) -> String {
     out
 }
 
-/// A title, escaped, as a link when its URL is http(s) (never `javascript:` or `data:`).
+/// The URL when it may be rendered as a link: http(s) only, never `javascript:` or
+/// `data:`.
+pub fn http_url(url: Option<&str>) -> Option<&str> {
+    url.filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+}
+
+/// A title, escaped, as a link when its URL is http(s).
 pub fn html_title_link(title: &str, url: Option<&str>) -> String {
+    title_link(title, url, "")
+}
+
+/// [`html_title_link`] opening in a new tab: the review page's links, so the queue stays
+/// where the editor left it.
+pub fn html_title_link_new_tab(title: &str, url: Option<&str>) -> String {
+    title_link(title, url, " target=\"_blank\"")
+}
+
+fn title_link(title: &str, url: Option<&str>, attributes: &str) -> String {
     let title = html_escape(title);
-    match url.filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+    match http_url(url) {
         Some(url) => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer\">{title}</a>",
+            "<a href=\"{}\"{attributes} rel=\"noopener noreferrer\">{title}</a>",
             html_escape(url)
         ),
         None => title,

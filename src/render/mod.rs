@@ -21,7 +21,9 @@ pub mod markdown;
 pub mod page;
 pub mod tables;
 
-pub use escape::{html_escape, html_title_link, md_escape, md_link};
+pub use escape::{
+    html_escape, html_title_link, html_title_link_new_tab, http_url, md_escape, md_link,
+};
 pub use json_csv::{shortlist_csv, shortlist_json};
 pub use markdown::shortlist_markdown;
 

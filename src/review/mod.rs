@@ -65,6 +65,20 @@ pub struct QueueItem {
 }
 
 impl QueueItem {
+    /// A post in a queue: `deferred` when carried over from an earlier week, else `new`.
+    pub fn new(candidate: Candidate, carried_over: bool, late: bool) -> QueueItem {
+        QueueItem {
+            candidate,
+            state: if carried_over {
+                Verdict::Defer.state()
+            } else {
+                "new"
+            },
+            carried_over,
+            late,
+        }
+    }
+
     /// How it got into the queue, when not as one of the week's own: `carried over`
     /// (deferred from an earlier week) or `late` (last week's, first seen this week).
     pub fn tag(&self) -> Option<&'static str> {

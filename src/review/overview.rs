@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::QueueItem;
 use crate::model::{Candidate, Decision, StoredPost, Verdict};
-use crate::rank::shortlist::Ranker;
+use crate::rank::shortlist::{Ranker, best_first};
 use crate::store::{Store, StoreError, WindowPost};
 use crate::week::IsoWeek;
 
@@ -141,10 +141,10 @@ pub fn classify(
     min_score: f64,
 ) -> Vec<Ranked> {
     posts.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(b.effective_at.cmp(&a.effective_at))
-            .then(a.id.cmp(&b.id))
+        best_first(
+            (a.score, a.effective_at, a.id),
+            (b.score, b.effective_at, b.id),
+        )
     });
     let mut per_feed: HashMap<String, usize> = HashMap::new();
     let mut queued = 0;
@@ -302,20 +302,17 @@ pub fn view_items(
         if !shown {
             continue;
         }
+        if words.is_empty() && out.len() >= VIEW_LIMIT {
+            // Past the view's limit only the count is needed, and without a word
+            // filter it needs no read.
+            matched += 1;
+            continue;
+        }
         let Some(post) = store.post(r.id)? else {
             continue;
         };
         let text = reading_text(&post);
-        let item = QueueItem {
-            candidate: ranker.candidate(post),
-            state: if r.carried_over {
-                Verdict::Defer.state()
-            } else {
-                "new"
-            },
-            carried_over: r.carried_over,
-            late: r.late,
-        };
+        let item = QueueItem::new(ranker.candidate(post), r.carried_over, r.late);
         if !words.is_empty() && !matches_words(&item.candidate, &text, &words) {
             continue;
         }

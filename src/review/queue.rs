@@ -21,16 +21,7 @@ pub fn queue_items(
     let mut selection = ranker.selection(ranker.queue_limit());
     store.each_queued(window, |q| {
         let stored = q.post.score.total;
-        let item = QueueItem {
-            candidate: ranker.candidate(q.post),
-            state: if q.carried_over {
-                Verdict::Defer.state()
-            } else {
-                "new"
-            },
-            carried_over: q.carried_over,
-            late: q.late,
-        };
+        let item = QueueItem::new(ranker.candidate(q.post), q.carried_over, q.late);
         selection.offer(stored, item)
     })?;
     Ok(selection.finish())
@@ -105,16 +96,11 @@ pub fn tidy_note(note: &str) -> Option<String> {
 
 /// Moves a pick one place up (`-1`) or down (`1`) in its week's draft; returns whether
 /// it moved.
-pub fn move_pick(
-    store: &mut Store,
-    ranker: &Ranker<'_>,
-    week: IsoWeek,
-    id: i64,
-    by: isize,
-) -> Result<bool, StoreError> {
-    let mut order: Vec<i64> = draft_items(store, ranker, week, DraftOrder::Picked)?
+pub fn move_pick(store: &mut Store, week: IsoWeek, id: i64, by: isize) -> Result<bool, StoreError> {
+    let mut order: Vec<i64> = store
+        .picked(&week.to_string())?
         .iter()
-        .map(|item| item.candidate.id)
+        .map(|(post, _)| post.id)
         .collect();
     let Some(at) = order.iter().position(|&p| p == id) else {
         return Ok(false);

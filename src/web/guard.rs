@@ -69,7 +69,7 @@ fn hash_hex(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::hex(&h.finalize())
 }
 
 pub async fn security_headers(request: Request, next: Next) -> Response {

@@ -38,7 +38,7 @@ pub const VISIT_COOKIE: &str = "gleaner_visit";
 const VISIT_GAP_SECS: i64 = 30 * 60;
 
 /// The previous visit's last page load, given the visit cookie at `now` (a load after
-/// a gap of [`VISIT_GAP_SECS`] starts a new visit, whose "new" is counted from the last
+/// a gap of `VISIT_GAP_SECS` starts a new visit, whose "new" is counted from the last
 /// one), and the cookie to set.
 pub fn visit(cookie: Option<&str>, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, String) {
     let parsed = cookie.and_then(|c| {
@@ -106,18 +106,13 @@ pub async fn queue(
     let csrf = state.secrets.csrf.clone();
     let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
-        let ranker = Ranker::load(&reader.store, config)?;
+        let ranker = reader_ranker(&shared, reader, config)?;
         let overview = cached_overview(&shared, reader, &ranker, config, week)?;
         let (items, matched) = view_items(&reader.store, &ranker, &overview, &filter, since)?;
-        let fresh = Freshness {
-            config,
-            own_writes: shared.own_writes.load(std::sync::atomic::Ordering::Relaxed),
-            polling: shared.clock.is_polling(),
-        };
         let store = &reader.store;
-        let sources = reader
-            .sources
-            .get(store, fresh, || suggest(store, config, SUGGESTED_SOURCES))?;
+        let sources = reader.sources.get(store, freshness(&shared, config), || {
+            suggest(store, config, SUGGESTED_SOURCES)
+        })?;
         Ok(page::queue_page(&QueuePage {
             overview: &overview,
             items: &items,
@@ -141,6 +136,28 @@ pub async fn queue(
     }
 }
 
+/// What the reader's kept overview, suggestions and learned part must still match.
+fn freshness<'a>(state: &ServerState, config: &'a Arc<crate::config::Config>) -> Freshness<'a> {
+    Freshness {
+        config,
+        own_writes: state.own_writes.load(std::sync::atomic::Ordering::Relaxed),
+        polling: state.clock.is_polling(),
+    }
+}
+
+/// A ranker with the part the reader learned last, trained again only when a decision
+/// or the config changed it.
+fn reader_ranker<'a>(
+    state: &ServerState,
+    reader: &mut Reader,
+    config: &'a Arc<crate::config::Config>,
+) -> Result<Ranker<'a>, crate::store::StoreError> {
+    let learned = reader
+        .learned
+        .get(&reader.store, freshness(state, config))?;
+    Ok(Ranker::new(config, learned))
+}
+
 /// The week's overview, from the page's cache while nothing changed.
 fn cached_overview(
     state: &ServerState,
@@ -149,15 +166,12 @@ fn cached_overview(
     config: &Arc<crate::config::Config>,
     week: IsoWeek,
 ) -> Result<Arc<crate::review::overview::Overview>, crate::store::StoreError> {
-    let fresh = Freshness {
-        config,
-        own_writes: state.own_writes.load(std::sync::atomic::Ordering::Relaxed),
-        polling: state.clock.is_polling(),
-    };
     let store = &reader.store;
     reader
         .overviews
-        .get(store, fresh, week, || overview(store, ranker, week))
+        .get(store, freshness(state, config), week, || {
+            overview(store, ranker, week)
+        })
 }
 
 #[derive(Deserialize)]
@@ -171,14 +185,10 @@ pub async fn draft(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQu
         Err(response) => return *response,
     };
     let csrf = state.secrets.csrf.clone();
+    let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
-        let store = &reader.store;
-        let items = draft_items(
-            store,
-            &Ranker::load(store, config)?,
-            week,
-            DraftOrder::Picked,
-        )?;
+        let ranker = reader_ranker(&shared, reader, config)?;
+        let items = draft_items(&reader.store, &ranker, week, DraftOrder::Picked)?;
         Ok(page::draft_page(week, &items, &PageAuth { csrf: &csrf }))
     })
     .await;
@@ -389,11 +399,7 @@ pub async fn move_pick(
         return (StatusCode::BAD_REQUEST, "bad week\n").into_response();
     };
     let id = form.id;
-    let moved = with_writer(&state, move |store, config| {
-        let ranker = Ranker::load(store, config)?;
-        move_one(store, &ranker, week, id, by)
-    })
-    .await;
+    let moved = with_writer(&state, move |store, _| move_one(store, week, id, by)).await;
     match moved {
         Ok(_) => Redirect::to(&location(
             "/draft",
@@ -423,7 +429,7 @@ pub async fn confirm_reject(
     let csrf = state.secrets.csrf.clone();
     let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
-        let ranker = Ranker::load(&reader.store, config)?;
+        let ranker = reader_ranker(&shared, reader, config)?;
         let overview = cached_overview(&shared, reader, &ranker, config, week)?;
         let mut posts = Vec::new();
         for id in overview.rest_of_feed(&q.feed) {
@@ -499,12 +505,13 @@ pub async fn atom(State(state): State<Arc<ServerState>>, headers: HeaderMap) -> 
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
+    let shared = state.clone();
     let xml = with_reader(&state, move |reader, config| {
-        let store = &reader.store;
         let now = crate::clock::now();
         let week = WeekSpec::This.resolve(now, config.settings.timezone);
-        let ranker = Ranker::load(store, config)?;
-        let candidates = shortlist::build(store, &ranker, week, config.settings.shortlist_size)?;
+        let ranker = reader_ranker(&shared, reader, config)?;
+        let candidates =
+            shortlist::build(&reader.store, &ranker, week, config.settings.shortlist_size)?;
         Ok(crate::render::atom::shortlist_atom(
             week,
             &candidates,

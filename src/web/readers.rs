@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::Config;
 use crate::model::Source;
+use crate::rank::shortlist::Learned;
 use crate::review::overview::Overview;
 use crate::store::{Store, StoreError};
 use crate::week::IsoWeek;
@@ -32,11 +33,13 @@ pub struct Readers {
     next: AtomicUsize,
 }
 
-/// One read-only connection, and the overview and suggested sites it last computed.
+/// One read-only connection, and the overview, suggested sites and learned part it last
+/// computed.
 pub struct Reader {
     pub store: Store,
     pub overviews: OverviewCache,
     pub sources: SourcesCache,
+    pub learned: LearnedCache,
 }
 
 impl Readers {
@@ -49,6 +52,7 @@ impl Readers {
                         store,
                         overviews: OverviewCache::default(),
                         sources: SourcesCache::default(),
+                        learned: LearnedCache::default(),
                     }))
                 })
             })
@@ -72,18 +76,56 @@ impl Readers {
     }
 }
 
-/// The last overview a reader computed, and what it was computed from.
-#[derive(Default)]
-pub struct OverviewCache(Option<Cached>);
+/// A value a reader computed from the database, and what it was computed from.
+struct Kept<K, T>(Option<KeptValue<K, T>>);
 
-struct Cached {
-    week: IsoWeek,
+struct KeptValue<K, T> {
+    key: K,
     data_version: i64,
-    own_writes: u64,
     /// Held, so that its address is not reused by a later config.
     config: Arc<Config>,
-    overview: Arc<Overview>,
+    value: Arc<T>,
 }
+
+impl<K, T> Default for Kept<K, T> {
+    fn default() -> Self {
+        Kept(None)
+    }
+}
+
+impl<K: PartialEq, T> Kept<K, T> {
+    /// The kept value while `key` and the config are the same and the database (as
+    /// `store`, the reader this belongs to, sees it) is as it was or only a poll is
+    /// writing to it; else `compute`'s (then kept).
+    fn get(
+        &mut self,
+        store: &Store,
+        fresh: Freshness<'_>,
+        key: K,
+        compute: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<Arc<T>, StoreError> {
+        let data_version = store.data_version()?;
+        if let Some(kept) = &self.0
+            && kept.key == key
+            && Arc::ptr_eq(&kept.config, fresh.config)
+            && (kept.data_version == data_version || fresh.polling)
+        {
+            return Ok(kept.value.clone());
+        }
+        let value = Arc::new(compute()?);
+        self.0 = Some(KeptValue {
+            key,
+            data_version,
+            config: fresh.config.clone(),
+            value: value.clone(),
+        });
+        Ok(value)
+    }
+}
+
+/// The last overview a reader computed, and what it was computed from.
+#[derive(Default)]
+pub struct OverviewCache(Kept<(IsoWeek, u64), Overview>);
 
 impl OverviewCache {
     /// The week's overview: the cached one while the config is the same, the page
@@ -97,31 +139,14 @@ impl OverviewCache {
         week: IsoWeek,
         compute: impl FnOnce() -> Result<Overview, StoreError>,
     ) -> Result<Arc<Overview>, StoreError> {
-        let data_version = store.data_version()?;
-        if let Some(c) = &self.0
-            && c.week == week
-            && Arc::ptr_eq(&c.config, fresh.config)
-            && c.own_writes == fresh.own_writes
-            && (c.data_version == data_version || fresh.polling)
-        {
-            return Ok(c.overview.clone());
-        }
-        let overview = Arc::new(compute()?);
-        self.0 = Some(Cached {
-            week,
-            data_version,
-            own_writes: fresh.own_writes,
-            config: fresh.config.clone(),
-            overview: overview.clone(),
-        });
-        Ok(overview)
+        self.0.get(store, fresh, (week, fresh.own_writes), compute)
     }
 }
 
 /// The sites to suggest, kept as the overview is (reading them takes the unsubscribed
 /// posts of every week).
 #[derive(Default)]
-pub struct SourcesCache(Option<(i64, Arc<Config>, Arc<Vec<Source>>)>);
+pub struct SourcesCache(Kept<(), Vec<Source>>);
 
 impl SourcesCache {
     /// The cached suggestions while the config and the database are as they were (or
@@ -132,16 +157,22 @@ impl SourcesCache {
         fresh: Freshness<'_>,
         compute: impl FnOnce() -> Result<Vec<Source>, StoreError>,
     ) -> Result<Arc<Vec<Source>>, StoreError> {
-        let data_version = store.data_version()?;
-        if let Some((version, config, sources)) = &self.0
-            && Arc::ptr_eq(config, fresh.config)
-            && (*version == data_version || fresh.polling)
-        {
-            return Ok(sources.clone());
-        }
-        let sources = Arc::new(compute()?);
-        self.0 = Some((data_version, fresh.config.clone(), sources.clone()));
-        Ok(sources)
+        self.0.get(store, fresh, (), compute)
+    }
+}
+
+/// The learned part, kept as the overview is: training reads every decision, and only
+/// a decision (the page's own, or another connection's commit) or the config changes it.
+#[derive(Default)]
+pub struct LearnedCache(Kept<u64, Learned>);
+
+impl LearnedCache {
+    /// The part learned before while nothing it was learned from changed; else trained
+    /// again.
+    pub fn get(&mut self, store: &Store, fresh: Freshness<'_>) -> Result<Arc<Learned>, StoreError> {
+        self.0.get(store, fresh, fresh.own_writes, || {
+            Learned::train(store, fresh.config)
+        })
     }
 }
 

@@ -27,6 +27,7 @@ use super::guard::{self, Secrets};
 use super::pages;
 use super::readers::{Reader, Readers};
 use crate::config::Config;
+use crate::model::rfc3339;
 use crate::store::{Store, StoreError, off_async};
 use crate::web::metrics::Metrics;
 
@@ -111,22 +112,21 @@ pub fn poll_verdict(
 ) -> Result<String, String> {
     let since = last_poll.unwrap_or(started);
     let due = next_after(since).unwrap_or(since) + grace;
-    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     match last_poll {
-        Some(last) if now <= due => Ok(format!("last poll finished {}", fmt(last))),
+        Some(last) if now <= due => Ok(format!("last poll finished {}", rfc3339(last))),
         None if now <= due => Ok(format!(
             "starting: first poll running since {}",
-            fmt(started)
+            rfc3339(started)
         )),
         Some(last) => Err(format!(
             "last poll finished {}; the next one was due by {}",
-            fmt(last),
-            fmt(due)
+            rfc3339(last),
+            rfc3339(due)
         )),
         None => Err(format!(
             "no poll has finished since the start at {}; one was due by {}",
-            fmt(started),
-            fmt(due)
+            rfc3339(started),
+            rfc3339(due)
         )),
     }
 }

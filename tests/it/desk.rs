@@ -123,9 +123,13 @@ fn the_editor_picks_with_a_blurb_from_the_keyboard_and_edits_it_afterwards() {
 
     // Titles open in a new tab, without a referrer.
     let new_tab = browser.script(
-        "return [].every.call(document.querySelectorAll('article h3 a'), function (a) { return a.target === '_blank' && a.rel === 'noopener noreferrer'; });",
+        "var links = document.querySelectorAll('article h3 a'); return [links.length, [].every.call(links, function (a) { return a.target === '_blank' && a.rel === 'noopener noreferrer'; })];",
     );
-    assert_eq!(new_tab, true);
+    assert_eq!(
+        new_tab,
+        serde_json::json!([4, true]),
+        "every card's title link"
+    );
     // `?` shows the keys at the top of the page.
     browser.keys("?");
     assert_eq!(
@@ -169,14 +173,7 @@ fn the_editor_picks_with_a_blurb_from_the_keyboard_and_edits_it_afterwards() {
     // o opens the selected article in a new tab.
     assert_eq!(browser.window_count(), 1);
     browser.keys("o");
-    let opened = (0..200).any(|_| {
-        let two = browser.window_count() == 2;
-        if !two {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        two
-    });
-    assert!(opened, "o opened no tab");
+    browser.wait_for("o to open a tab", |b| b.window_count() == 2);
 
     // The blurb is edited after the pick, from the decided list (Ctrl+Enter saves).
     let picked = order[1];

@@ -241,7 +241,10 @@ fn the_shortlist_is_a_valid_atom_feed() {
             .starts_with("gleaner shortlist ")
     );
     let shortlist = ws.json(&["shortlist", "--format", "json"]);
-    for (entry, candidate) in feed.entries.iter().zip(shortlist.as_array().unwrap()) {
+    let shortlist = shortlist.as_array().unwrap();
+    assert!(!shortlist.is_empty(), "the week has a shortlist to compare");
+    assert_eq!(feed.entries.len(), shortlist.len());
+    for (entry, candidate) in feed.entries.iter().zip(shortlist) {
         assert_eq!(
             entry.title.as_ref().unwrap().content,
             candidate["title"].as_str().unwrap()

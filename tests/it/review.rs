@@ -521,18 +521,9 @@ fn in_a_real_browser_the_keyboard_picks_the_selected_entry() {
     browser.keys("j");
     browser.keys("p");
     // The form posts, and the page comes back to the queue at the same position.
-    let back = (0..200).any(|_| {
-        let done = browser.url().ends_with("#1");
-        if !done {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        done
-    });
-    assert!(
-        back,
-        "the browser did not come back to the queue: {} shows {}",
-        browser.url(),
-        browser.call("GET", "/source", None)["value"]
+    browser.wait_for(
+        "the browser to come back to the queue at the same position",
+        |b| b.url().ends_with("#1"),
     );
 
     let picked = ws.sql_count(&format!(

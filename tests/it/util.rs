@@ -875,6 +875,14 @@ pub fn secs_until(rfc3339: &serde_json::Value) -> i64 {
     (t.with_timezone(&chrono::Utc) - now()).num_seconds()
 }
 
+/// Seconds from `from`, cut to whole seconds as gleaner writes times, to a JSON RFC 3339
+/// time. Taken just before the command that chose the time, it is never less than the
+/// wait chosen, and more by at most the command's run.
+pub fn secs_from(from: chrono::DateTime<chrono::Utc>, rfc3339: &serde_json::Value) -> i64 {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339.as_str().expect("a time")).unwrap();
+    t.timestamp() - from.timestamp()
+}
+
 /// The named feed's object in `gleaner feeds --format json` output.
 pub fn feed<'v>(feeds: &'v serde_json::Value, name: &str) -> &'v serde_json::Value {
     feeds
@@ -1210,8 +1218,14 @@ impl Browser {
     /// Waits until `script` returns true in the page, for at most a minute; says what
     /// it waited for when it gives up.
     pub fn wait_until(&self, what: &str, script: &str) {
+        self.wait_for(what, |b| b.script(script) == serde_json::Value::Bool(true));
+    }
+
+    /// Waits (a minute at most) until `done` holds of the browser, asking it again
+    /// every 50 ms: WebDriver has no event to wait on.
+    pub fn wait_for(&self, what: &str, done: impl Fn(&Browser) -> bool) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while self.script(script) != serde_json::Value::Bool(true) {
+        while !done(self) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "waited in vain for {what} at {}: {}",

@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
-use super::queue::{card_url, title_link};
+use super::queue::card_url;
 use super::{PageAuth, foot, head, hidden, nav};
 use crate::render::draft::{draft_html, draft_markdown, item_credit, missing_blurbs};
-use crate::render::html_escape;
+use crate::render::{html_escape, html_title_link_new_tab};
 use crate::review::DraftItem;
 use crate::week::IsoWeek;
 
@@ -71,7 +71,7 @@ pub fn draft_page(week: IsoWeek, items: &[DraftItem], auth: &PageAuth<'_>) -> St
                 ""
             },
             url = html_escape(card_url(c)),
-            title = title_link(&c.title, c.url.as_deref()),
+            title = html_title_link_new_tab(&c.title, c.url.as_deref()),
             blurb_fields = fields(&[("back", "draft")]),
             note = html_escape(item.note.as_deref().unwrap_or("")),
             credit = html_escape(&item_credit(item)),

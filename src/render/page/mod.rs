@@ -39,7 +39,7 @@ pub fn asset_version() -> &'static str {
     VERSION.get_or_init(|| {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest([SCRIPT, STYLE].concat().as_bytes());
-        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+        crate::model::hex(&digest[..6])
     })
 }
 

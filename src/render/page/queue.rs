@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::{PageAuth, foot, head, hidden, href, nav};
 use crate::model::Source;
 use crate::model::{Candidate, Decision};
-use crate::render::{attribution, html_escape};
+use crate::render::{attribution, html_escape, html_title_link_new_tab};
 use crate::review::overview::{Overview, ViewFilter, ViewItem};
 use crate::week::IsoWeek;
 
@@ -151,24 +151,9 @@ fn keys(out: &mut String) {
     );
 }
 
-/// A title linking its post in a new tab (never `javascript:` or `data:`).
-pub(super) fn title_link(title: &str, url: Option<&str>) -> String {
-    let title = html_escape(title);
-    match url.filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
-        Some(url) => format!(
-            "<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{title}</a>",
-            html_escape(url)
-        ),
-        None => title,
-    }
-}
-
 /// The URL a card opens with `o`, when it is http(s).
 pub(super) fn card_url(c: &Candidate) -> &str {
-    c.url
-        .as_deref()
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-        .unwrap_or("")
+    crate::render::http_url(c.url.as_deref()).unwrap_or("")
 }
 
 fn card(out: &mut String, page: &QueuePage<'_>, view: &ViewItem, pos: usize, rest: usize) {
@@ -211,7 +196,7 @@ fn card(out: &mut String, page: &QueuePage<'_>, view: &ViewItem, pos: usize, res
          <p class=\"why\">why: {why}</p>\n",
         id = c.id,
         url = html_escape(card_url(c)),
-        heading = title_link(&c.title, c.url.as_deref()),
+        heading = html_title_link_new_tab(&c.title, c.url.as_deref()),
         by = html_escape(&attribution(c)),
         feed = html_escape(&feed),
         date = c.published.unwrap_or(c.first_seen).format("%Y-%m-%d"),
@@ -266,8 +251,6 @@ fn card(out: &mut String, page: &QueuePage<'_>, view: &ViewItem, pos: usize, res
     out.push_str("</div></form>\n</article>\n");
 }
 
-/// The week's decisions, latest first: each with its note (editable) and an undo; the
-/// decisions of one batch together, with one undo for them all.
 /// A few sites gleaner saw through aggregators or an archive, not subscribed to, with
 /// the command that adds each (`gleaner sources` lists them all).
 fn suggested_sources(out: &mut String, sources: &[Source]) {
@@ -289,6 +272,8 @@ fn suggested_sources(out: &mut String, sources: &[Source]) {
     out.push_str("</ul><p class=\"meta\"><code>gleaner sources</code> lists them all; <code>gleaner sources dismiss SITE</code> hides one.</p></section>\n");
 }
 
+/// The week's decisions, latest first: each with its note (editable) and an undo; the
+/// decisions of one batch together, with one undo for them all.
 fn decided(
     out: &mut String,
     week: IsoWeek,
@@ -300,20 +285,12 @@ fn decided(
     }
     let week = week.to_string();
     out.push_str("<section class=\"decided\"><h2>Decided</h2>\n<ul>\n");
-    let mut at = 0;
-    while at < decided.len() {
-        let (c, d) = &decided[at];
-        let batch_len = d.batch.map_or(1, |b| {
-            decided[at..]
-                .iter()
-                .take_while(|(_, e)| e.batch == Some(b))
-                .count()
-        });
+    let groups = decided.chunk_by(|(_, a), (_, b)| a.batch.is_some() && a.batch == b.batch);
+    for group in groups {
+        let (c, d) = &group[0];
+        let batch_len = group.len();
         if batch_len > 1 {
-            let titles: Vec<String> = decided[at..at + batch_len]
-                .iter()
-                .map(|(c, _)| html_escape(&c.title))
-                .collect();
+            let titles: Vec<String> = group.iter().map(|(c, _)| html_escape(&c.title)).collect();
             let batch = d.batch.unwrap_or_default().to_string();
             let _ = writeln!(
                 out,
@@ -331,7 +308,6 @@ fn decided(
                     ("csrf", auth.csrf),
                 ]),
             );
-            at += batch_len;
             continue;
         }
         let what = if d.state == "picked" { "blurb" } else { "note" };
@@ -345,7 +321,7 @@ fn decided(
              <button data-primary>Save the {what}</button></form></details>\n\
              <form method=\"post\" action=\"/decide\" class=\"inline\">{undo_fields}<button data-undo>Undo</button></form></li>",
             state = html_escape(&d.state),
-            title = super::queue::title_link(&c.title, c.url.as_deref()),
+            title = html_title_link_new_tab(&c.title, c.url.as_deref()),
             shown = if note.is_empty() {
                 String::new()
             } else {
@@ -365,7 +341,6 @@ fn decided(
                 ("csrf", auth.csrf)
             ]),
         );
-        at += 1;
     }
     out.push_str("</ul></section>\n");
 }
