@@ -326,7 +326,7 @@ impl Reader {
             let kind = self.feed_kind(table);
             let fetch_articles = self.fetch_mode(table);
             if let Some(name) = &name {
-                if name == crate::store::ARCHIVE_FEED {
+                if name == crate::model::ARCHIVE_FEED {
                     self.problem_at(
                         line,
                         &format!("the feed name `{name}` is gleaner's own, for posts known only from a newsletter's archive"),

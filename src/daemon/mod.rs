@@ -245,7 +245,18 @@ impl Daemon {
     async fn reload_config(&self) -> anyhow::Result<Arc<Config>> {
         let current = self.config.lock().expect("config lock").clone();
         let config = match Config::load(&current.path) {
-            Ok(fresh) => Arc::new(fresh),
+            Ok(fresh) => {
+                // The listener and its token are set up once, at start.
+                if fresh.server.listen != current.server.listen
+                    || fresh.server.token != current.server.token
+                {
+                    tracing::warn!(
+                        listen = %current.server.listen,
+                        "[server] listen or token changed in feeds.toml; the daemon keeps the ones it started with until it is restarted"
+                    );
+                }
+                Arc::new(fresh)
+            }
             Err(err) => {
                 tracing::error!(error = %err, "config is invalid; keeping the previous one");
                 current

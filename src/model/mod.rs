@@ -8,6 +8,11 @@ pub mod score;
 pub mod story;
 
 pub use entry::{Entry, Reach, hex};
+
+/// The feed row that owns posts known only from an archive: no configured feed may
+/// have this name (config validation refuses it), and it is never polled.
+pub const ARCHIVE_FEED: &str = "(archive)";
+
 pub use post::{
     ArticleState, ArticleView, Candidate, Decision, Example, FeedHealth, QueuedPost, Source,
     StoredPost, Verdict, rfc3339, serialize_rfc3339, serialize_rfc3339_opt,

@@ -10,12 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::parts::encode_parts;
 use super::posts::{POST_SELECT, post_from_row};
 use super::{Result, Store, sql_err};
-use crate::model::StoredPost;
+use crate::model::{ARCHIVE_FEED, StoredPost};
 use crate::week::IsoWeek;
-
-/// The feed row that owns posts known only from an archive: no configured feed may
-/// have this name (config validation refuses it), and it is never polled.
-pub const ARCHIVE_FEED: &str = "(archive)";
 
 /// One link of a past issue, ready to record.
 #[derive(Debug, Clone, PartialEq)]

@@ -75,7 +75,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use archive::{ARCHIVE_FEED, ArchiveCounts, ArchivePick};
+pub use archive::{ArchiveCounts, ArchivePick};
 pub use articles::{ArticleOutcome, DueArticle, MAX_ARTICLE_ATTEMPTS, ReadArticle};
 pub use bulk::{RescoreRow, RescoreText};
 pub use feeds::{FailureRecord, FeedState, FetchRecord};

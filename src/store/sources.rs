@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::archive::ARCHIVE_FEED;
 use super::{Result, Store, from_unix};
+use crate::model::ARCHIVE_FEED;
 
 /// A post of a feed that is not a subscribed blog, as `sources` counts it.
 #[derive(Debug, Clone, PartialEq)]

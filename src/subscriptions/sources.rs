@@ -8,8 +8,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use url::Url;
 
 use crate::config::{Config, FeedKind};
+use crate::model::ARCHIVE_FEED;
 pub use crate::model::Source;
-use crate::store::{ARCHIVE_FEED, ForeignPost, SiteState, Store, StoreError};
+use crate::store::{ForeignPost, SiteState, Store, StoreError};
 
 /// Posts of unsubscribed feeds read to rank sites (the newest).
 const MAX_POSTS: usize = 20_000;

@@ -121,6 +121,7 @@ pub async fn queue(
             since,
             auth: &PageAuth { csrf: &csrf },
             sources: &sources,
+            timezone: config.settings.timezone,
         }))
     })
     .await;

@@ -59,6 +59,26 @@ fn the_daemon_rereads_feeds_toml_before_each_poll_and_keeps_the_last_good_one() 
     lines.until("a poll of A alone", 10, |e| {
         is(e, "poll finished") && e["feeds"] == 1
     });
+
+    // A new token cannot reach the running listener: the daemon says so once.
+    let with_token = format!("{RULES}\n[server]\nlisten = \"127.0.0.1:0\"\ntoken = \"s3cret\"\n");
+    ws.write_config(EVERY_SECOND, &[("A", &a, None)], &with_token);
+    let warned = lines.until("the token change to be logged", 10, |e| {
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("[server] listen or token changed"))
+    });
+    assert_eq!(warned["level"], "WARN", "{warned}");
+    lines.until("the poll after the token change", 10, |e| {
+        is(e, "poll finished")
+    });
+    let later = lines.until("the next polls", 10, |e| {
+        is(e, "poll finished")
+            || e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("[server]"))
+    });
+    assert!(is(&later, "poll finished"), "warned again: {later}");
 }
 
 /// SIGTERM and Ctrl-C (SIGINT) while a poll is writing: the feeds already answered are

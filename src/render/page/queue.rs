@@ -24,6 +24,8 @@ pub struct QueuePage<'a> {
     pub auth: &'a PageAuth<'a>,
     /// Sites to subscribe to (`gleaner sources`), the top few.
     pub sources: &'a [Source],
+    /// The configured zone, which the cards' dates are in (as the shortlist's are).
+    pub timezone: chrono_tz::Tz,
 }
 
 /// The week's queue page.
@@ -151,6 +153,12 @@ fn keys(out: &mut String) {
     );
 }
 
+/// The day a card shows: published, else first seen, in the configured zone.
+fn card_date(c: &Candidate, timezone: chrono_tz::Tz) -> String {
+    let at = c.published.unwrap_or(c.first_seen);
+    at.with_timezone(&timezone).format("%Y-%m-%d").to_string()
+}
+
 /// The URL a card opens with `o`, when it is http(s).
 pub(super) fn card_url(c: &Candidate) -> &str {
     crate::render::http_url(c.url.as_deref()).unwrap_or("")
@@ -199,7 +207,7 @@ fn card(out: &mut String, page: &QueuePage<'_>, view: &ViewItem, pos: usize, res
         heading = html_title_link_new_tab(&c.title, c.url.as_deref()),
         by = html_escape(&attribution(c)),
         feed = html_escape(&feed),
-        date = c.published.unwrap_or(c.first_seen).format("%Y-%m-%d"),
+        date = card_date(c, page.timezone),
         score = c.score,
         why = html_escape(&crate::score::reasons_line(&c.reasons)),
     );
@@ -392,4 +400,26 @@ pub fn confirm_reject_page(
     );
     foot(&mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cards_date_is_the_day_in_the_configured_zone() {
+        let late_evening_in_new_york = chrono::DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let mut c = Candidate {
+            published: Some(late_evening_in_new_york),
+            ..Candidate::default()
+        };
+        assert_eq!(card_date(&c, chrono_tz::America::New_York), "2026-11-29");
+        assert_eq!(card_date(&c, chrono_tz::UTC), "2026-11-30");
+        c.published = None;
+        c.first_seen = late_evening_in_new_york;
+        assert_eq!(card_date(&c, chrono_tz::Asia::Tokyo), "2026-11-30");
+        assert_eq!(card_date(&c, chrono_tz::America::Los_Angeles), "2026-11-29");
+    }
 }
