@@ -20,9 +20,7 @@ Needs: nginx (Debian nginx-light), pip feedparser requests, a release build.
 """
 import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(ROOT, "..", "shared", "bench")
+from farm import ROOT, SHARED, feedfarm, free_port, release_build, write_config
 
 
 def run(cmd, env=None):
@@ -38,7 +36,6 @@ def run(cmd, env=None):
 
 
 def gleaner_config(path, urls, db, binary):
-    rules = open(os.path.join(ROOT, "feeds.toml")).read().split("# ── Rules", 1)[1]
     # No article pages: the baseline reads none, and the farm's links point at hosts
     # that do not exist (benches/reach.py measures reading them). A build from before
     # article pages (--also) knows no such setting, and reads none anyway.
@@ -46,14 +43,9 @@ def gleaner_config(path, urls, db, binary):
         f.write('[settings]\nfetch_articles = "never"\n')
     probe = subprocess.run([binary, "--config", path, "check"], capture_output=True, text=True)
     articles = "" if "unknown key `fetch_articles`" in probe.stderr + probe.stdout else 'fetch_articles = "never"\n'
-    with open(path, "w") as f:
-        # The farm stands in for 1,000 different blogs but lives on one loopback host:
-        # lift the per-host politeness limit (2) that would otherwise serialize it.
-        f.write(f'[settings]\ndatabase = "{db}"\nrequest_timeout_secs = 60\nper_host_concurrency = 32\n'
-                f'{articles}\n[server]\nlisten = "127.0.0.1:0"\n')
-        for i, u in enumerate(urls):
-            f.write(f'\n[[feed]]\nname = "feed {i}"\nurl = "{u}"\n')
-        f.write("\n# ── Rules" + rules)
+    # The farm stands in for 1,000 different blogs but lives on one loopback host:
+    # lift the per-host politeness limit (2) that would otherwise serialize it.
+    write_config(path, urls, f'database = "{db}"\nrequest_timeout_secs = 60\nper_host_concurrency = 32\n{articles}')
 
 
 class Side:
@@ -94,31 +86,26 @@ class Side:
         return run([sys.executable, os.path.join(SHARED, "baseline_feedparser.py"), self.urls, self.db])
 
 
-def farm(*args):
-    subprocess.check_call([sys.executable, os.path.join(SHARED, "feedfarm.py"), *args], stdout=subprocess.DEVNULL)
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--feeds", type=int, default=1000)
     p.add_argument("--entries", type=int, default=20)
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--port", type=int, default=18080)
+    p.add_argument("--port", type=int, default=None, help="the farm's port (default: a free one)")
     p.add_argument("--no-baseline", action="store_true")
     p.add_argument("--also", metavar="GLEANER", help="another gleaner build, run alternately with this one")
     p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
     p.add_argument("--floor", action="store_true",
                    help="then replay gleaner's cold database with benches/sqlite_floor.py")
     a = p.parse_args()
-    if not a.gleaner:
-        subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    a.port = a.port or free_port()
+    this = release_build(a.gleaner)
     work = tempfile.mkdtemp(prefix="gleaner-bench-")
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
-    farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
-    farm("serve", work, "--port", str(a.port))
+    feedfarm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
+    feedfarm("serve", work, "--port", str(a.port))
     try:
         urls = [f"http://127.0.0.1:{a.port}/feeds/{i}.xml" for i in range(a.feeds)]
-        this = os.path.abspath(a.gleaner or os.path.join(ROOT, "target", "release", "gleaner"))
         sides = [Side("gleaner", work, urls, this)]
         if a.also:
             sides.append(Side("other", work, urls, os.path.abspath(a.also)))
@@ -127,13 +114,13 @@ def main():
         results = {}
         for run_i in range(a.runs):
             # Every run starts from the same farm: generation 0 everywhere.
-            farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
+            feedfarm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
             for side in sides:
                 side.reset()
                 results.setdefault(("cold", side.name), []).append(side.poll())
                 side.snapshot("cold")
                 results.setdefault(("warm", side.name), []).append(side.poll())
-            farm("touch", work, "--fraction", "0.1", "--generation", str(run_i + 1))
+            feedfarm("touch", work, "--fraction", "0.1", "--generation", str(run_i + 1))
             for side in sides:
                 side.restore("cold")
                 results.setdefault(("changed", side.name), []).append(side.poll())
@@ -155,7 +142,7 @@ def main():
             print("What SQLite alone needs to insert the cold poll's posts:")
             subprocess.check_call([sys.executable, os.path.join(HERE, "sqlite_floor.py"), sides[0].db + ".cold"])
     finally:
-        farm("stop", work)
+        feedfarm("stop", work)
         shutil.rmtree(work, ignore_errors=True)
 
 

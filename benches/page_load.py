@@ -20,24 +20,14 @@ Needs: nginx (Debian nginx-light) and a release build.
 """
 import argparse, asyncio, json, os, shutil, statistics, subprocess, sys, tempfile, threading, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(ROOT, "..", "shared", "bench")
-
-
-def farm(*args):
-    subprocess.check_call([sys.executable, os.path.join(SHARED, "feedfarm.py"), *args], stdout=subprocess.DEVNULL)
+from farm import feedfarm, free_port, release_build, write_config
 
 
 def config(path, urls, db, port, every):
-    rules = open(os.path.join(ROOT, "feeds.toml")).read().split("# ── Rules", 1)[1]
-    with open(path, "w") as f:
-        f.write(f'[settings]\ndatabase = "{db}"\nrequest_timeout_secs = 60\nper_host_concurrency = 32\n'
-                f'poll_schedule = "*/{every} * * * * *"\nshortlist_schedule = "0 0 8 1 1 *"\n'
-                f'\n[server]\nlisten = "127.0.0.1:{port}"\n')
-        for i, u in enumerate(urls):
-            f.write(f'\n[[feed]]\nname = "feed {i}"\nurl = "{u}"\n')
-        f.write("\n# ── Rules" + rules)
+    write_config(path, urls,
+                 f'database = "{db}"\nrequest_timeout_secs = 60\nper_host_concurrency = 32\n'
+                 f'poll_schedule = "*/{every} * * * * *"\nshortlist_schedule = "0 0 8 1 1 *"',
+                 listen=f"127.0.0.1:{port}")
 
 
 class Load:
@@ -98,19 +88,18 @@ def main():
     p.add_argument("--page", default="/", help="what the clients load")
     p.add_argument("--now", default="2024-07-03T12:00:00Z",
                    help="the daemon's clock at its start (GLEANER_NOW; the farm's week by default)")
-    p.add_argument("--port", type=int, default=18080)
+    p.add_argument("--port", type=int, default=None, help="the farm's port (default: a free one)")
     p.add_argument("--listen", type=int, default=18311)
     p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
     a = p.parse_args()
-    if not a.gleaner:
-        subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    binary = os.path.abspath(a.gleaner or os.path.join(ROOT, "target", "release", "gleaner"))
+    a.port = a.port or free_port()
+    binary = release_build(a.gleaner)
     work = tempfile.mkdtemp(prefix="gleaner-pageload-")
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
     daemon, serving = None, False
     try:
-        farm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
-        farm("serve", work, "--port", str(a.port))
+        feedfarm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
+        feedfarm("serve", work, "--port", str(a.port))
         serving = True
         urls = [f"http://127.0.0.1:{a.port}/feeds/{i}.xml" for i in range(a.feeds)]
         conf = os.path.join(work, "feeds.toml")
@@ -138,7 +127,7 @@ def main():
         load = Load(a.listen, a.page, a.clients)
         idle, loaded, skipped_total = [], [], 0
         for i in range(2 * a.polls):
-            farm("touch", work, "--fraction", "0.1", "--generation", str(i + 1))
+            feedfarm("touch", work, "--fraction", "0.1", "--generation", str(i + 1))
             under_load = i % 2 == 1
             if under_load:
                 load.start()
@@ -163,7 +152,7 @@ def main():
             daemon.terminate()
             daemon.wait()
         if serving:
-            farm("stop", work)
+            feedfarm("stop", work)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -26,11 +26,8 @@ import argparse, json, os, random, shutil, sqlite3, statistics, subprocess, sys,
 from email.utils import formatdate
 from xml.sax.saxutils import escape
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(ROOT, "..", "shared", "bench")
-sys.path.insert(0, HERE)
-from e2e import run  # noqa: E402  (wall, cpu, peak RSS of one command)
+from e2e import run  # (wall, cpu, peak RSS of one command)
+from farm import feedfarm, free_port, release_build, write_config
 
 WORDS = ("the a our we system service database cluster team request traffic query cache deploy "
          "region network storage queue worker metric alert page user customer during after before "
@@ -98,13 +95,7 @@ http {{ access_log off; types {{ application/xml xml; text/html html; }} sendfil
 
 
 def config(path, urls, db, extra):
-    rules = open(os.path.join(ROOT, "feeds.toml")).read().split("# ── Rules", 1)[1]
-    with open(path, "w") as f:
-        f.write(f'[settings]\ndatabase = "{db}"\nrequest_timeout_secs = 60\nper_host_concurrency = 32\n'
-                f'{extra}\n\n[server]\nlisten = "127.0.0.1:0"\n')
-        for i, u in enumerate(urls):
-            f.write(f'\n[[feed]]\nname = "feed {i}"\nurl = "{u}"\n')
-        f.write("\n# ── Rules" + rules)
+    write_config(path, urls, f'database = "{db}"\nrequest_timeout_secs = 60\nper_host_concurrency = 32\n{extra}')
 
 
 def db_bytes(db):
@@ -124,16 +115,14 @@ def main():
     p.add_argument("--feeds", type=int, default=1000)
     p.add_argument("--entries", type=int, default=20)
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--port", type=int, default=18081)
+    p.add_argument("--port", type=int, default=None, help="the server's port (default: a free one)")
     p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
     a = p.parse_args()
-    if not a.gleaner:
-        subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    binary = os.path.abspath(a.gleaner or os.path.join(ROOT, "target", "release", "gleaner"))
+    a.port = a.port or free_port()
+    binary = release_build(a.gleaner)
     work = tempfile.mkdtemp(prefix="gleaner-reach-")
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
-    subprocess.check_call([sys.executable, os.path.join(SHARED, "feedfarm.py"), "gen", work,
-                           "--feeds", str(a.feeds), "--entries", str(a.entries)], stdout=subprocess.DEVNULL)
+    feedfarm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
     # The plain farm's feeds are kept for the `plain` cases, under another path.
     shutil.copytree(os.path.join(work, "feeds"), os.path.join(work, "plain"))
     os.makedirs(os.path.join(work, "articles"))

@@ -12,35 +12,15 @@ Needs nginx (Debian nginx-light).
 """
 import argparse, datetime, json, os, shutil, sqlite3, subprocess, sys, tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(ROOT, "..", "shared", "bench")
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from farm import feedfarm, free_port, write_config
 
 PORT = free_port()
 
 
-def farm(*args):
-    subprocess.run([sys.executable, os.path.join(SHARED, "feedfarm.py"), *args], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def write_config(d, feeds, extra_rules=""):
-    rules = open(os.path.join(ROOT, "feeds.toml")).read().split("# ── Rules", 1)[1]
-    with open(os.path.join(d, "feeds.toml"), "w") as f:
-        f.write('[settings]\ndatabase = "g.db"\nper_host_concurrency = 32\n\n[server]\nlisten = "127.0.0.1:0"\n')
-        for i in range(feeds):
-            f.write(f'\n[[feed]]\nname = "feed {i}"\nurl = "http://127.0.0.1:{PORT}/feeds/{i}.xml"\n')
-            if i % 50 == 0:
-                f.write("boost = 1.5\n")
-        f.write("\n# ── Rules" + rules + extra_rules)
+def config(d, feeds, extra_rules=""):
+    urls = [f"http://127.0.0.1:{PORT}/feeds/{i}.xml" for i in range(feeds)]
+    write_config(os.path.join(d, "feeds.toml"), urls, 'database = "g.db"\nper_host_concurrency = 32',
+                 boost_every=50, extra_rules=extra_rules)
 
 
 def run(binary, d, *args):
@@ -94,17 +74,17 @@ def main():
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="gleaner-same-")
     os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
-    farm("gen", os.path.join(work, "farm"), "--feeds", str(a.feeds), "--entries", "20")
-    farm("serve", os.path.join(work, "farm"), "--port", str(PORT))
+    feedfarm("gen", os.path.join(work, "farm"), "--feeds", str(a.feeds), "--entries", "20")
+    feedfarm("serve", os.path.join(work, "farm"), "--port", str(PORT))
     try:
         results = {}
         for name, binary in (("old", a.old), ("new", a.new)):
             d = os.path.join(work, name)
             os.makedirs(d)
-            write_config(d, a.feeds)
+            config(d, a.feeds)
             run(binary, d, "poll")
             polled = dump(binary, d)
-            write_config(d, a.feeds, "\n[[rule]]\nname = \"probe\"\npattern = '(?i)\\blessons\\b'\nweight = 0.75\nfields = [\"title\"]\n")
+            config(d, a.feeds, "\n[[rule]]\nname = \"probe\"\npattern = '(?i)\\blessons\\b'\nweight = 0.75\nfields = [\"title\"]\n")
             run(binary, d, "rescore")
             results[name] = (polled, dump(binary, d))
         same = True
@@ -116,7 +96,7 @@ def main():
         print("identical" if same else "DIFFERENT")
         sys.exit(0 if same else 1)
     finally:
-        farm("stop", os.path.join(work, "farm"))
+        feedfarm("stop", os.path.join(work, "farm"))
         shutil.rmtree(work, ignore_errors=True)
 
 
