@@ -2,7 +2,7 @@
 //!
 //! Feed text is hostile: it is tokenized with html5ever's spec-compliant tokenizer (the
 //! one browsers' parsers are modelled on), never with regexes. Text inside `script`,
-//! `style`, `noscript`, `template`, `iframe`, `svg`, `math` and `head` is dropped;
+//! `style`, `noscript`, `template`, `iframe`, `svg`, `math`, `head` and `title` is dropped;
 //! comments and attributes (event handlers, `javascript:` URLs) never reach the text;
 //! entities are decoded; block elements become line breaks and runs of white space
 //! collapse. The result is what scoring matches and what every output shows (escaped
@@ -182,16 +182,24 @@ fn collapse(text: &str, max_chars: usize) -> String {
                     out.push(sep);
                     chars += 1;
                 }
-                let mut run = &text[run_start..i];
+                let run = &text[run_start..i];
                 if chars + run.len() > max_chars {
-                    // Near the cap, a word at a time, so the cut is where it always was.
-                    if let Some(space) = run.find(' ') {
-                        i = run_start + space;
-                        run = &run[..space];
+                    // The cap falls in this run: its words while they fit, then the one
+                    // it cuts (so the cut is where a word-at-a-time copy makes it). One
+                    // pass: a paragraph longer than the cap must not be scanned again
+                    // for each of its words.
+                    for (n, word) in run.split(' ').enumerate() {
+                        if n > 0 {
+                            out.push(' ');
+                            chars += 1;
+                        }
+                        if chars + word.len() > max_chars {
+                            out.push_str(&word[..max_chars.saturating_sub(chars)]);
+                            break;
+                        }
+                        out.push_str(word);
+                        chars += word.len();
                     }
-                }
-                if chars + run.len() > max_chars {
-                    out.push_str(&run[..max_chars.saturating_sub(chars)]);
                     out.push('…');
                     return out;
                 }

@@ -101,7 +101,6 @@ fn entry_authors(e: &model::Entry) -> Option<String> {
     (!names.is_empty()).then(|| names.join(", "))
 }
 
-/// A person's display name: plain text, without the parentheses RSS puts around a
 /// Whether `c` overrides the direction of the text around it (U+202A–U+202E,
 /// U+2066–U+2069): a title can use one to show the editor a different word order, or
 /// file extension, than the one it has.
@@ -118,6 +117,7 @@ pub fn without_bidi_overrides(text: String) -> String {
     }
 }
 
+/// A person's display name: plain text, without the parentheses RSS puts around a
 /// name after an e-mail address; a bare e-mail address is no name.
 fn clean_author(raw: &str) -> Option<String> {
     let text = without_bidi_overrides(html::to_text(raw, MAX_AUTHOR));

@@ -223,7 +223,8 @@ impl Poller {
         report
     }
 
-    /// Refreshes one feed: fetch → parse → normalize → score → store.
+    /// Refreshes one feed: fetch → parse → normalize → reach (an aggregator's items
+    /// become the articles they link) → score → store.
     pub async fn refresh_feed(
         &self,
         feed: &FeedConfig,
@@ -320,7 +321,8 @@ impl Poller {
             Ok((scored, doc.notes, doc.aggregator))
         })
         .await
-        .unwrap_or(Err(ParseError::ParserPanicked));
+        // feed-rs's own panics are caught inside as ParserPanicked; one here is ours.
+        .unwrap_or(Err(ParseError::Crashed));
         let (scored, notes, aggregator) = match scored {
             Ok(scored) => scored,
             Err(err) => {
@@ -377,7 +379,12 @@ impl Poller {
                 self.config.settings.max_backoff,
                 jitter(),
             )
-            .max(err.retry_after.unwrap_or_default())
+            // A server may ask for longer, but max_backoff is the README's promise.
+            .max(
+                err.retry_after
+                    .unwrap_or_default()
+                    .min(self.config.settings.max_backoff),
+            )
         };
         let failure = FailureRecord {
             http_status: err.http_status,

@@ -92,6 +92,10 @@ fn retry_after_is_honoured_in_seconds_and_http_date_forms() {
         .replace("+0000", "GMT");
     server.route("/429", Route::status(429).header("retry-after", "7200"));
     server.route(
+        "/month",
+        Route::status(503).header("retry-after", "2592000"),
+    );
+    server.route(
         "/503",
         Route::status(503).header("retry-after", &in_three_hours),
     );
@@ -101,6 +105,7 @@ fn retry_after_is_honoured_in_seconds_and_http_date_forms() {
             ("Good", &good_feed(&server), None),
             ("Limited", &server.url("/429"), None),
             ("Down", &server.url("/503"), None),
+            ("Month", &server.url("/month"), None),
         ],
         RULES,
     );
@@ -110,8 +115,11 @@ fn retry_after_is_honoured_in_seconds_and_http_date_forms() {
     let feeds = ws.json(&["feeds", "--format", "json"]);
     assert!(secs_until(&feed(&feeds, "Limited")["next_poll"]) >= 7200 - 60);
     assert!(secs_until(&feed(&feeds, "Down")["next_poll"]) >= 3 * 3600 - 60);
+    // A month's Retry-After is held to max_backoff_secs: the feed is tried again within it.
+    let month = secs_until(&feed(&feeds, "Month")["next_poll"]);
+    assert!((36000 - 60..=36000).contains(&month), "{month}");
     let again = ws.ok(&["poll"]);
-    assert!(again.contains("2 waiting"), "{again}");
+    assert!(again.contains("3 waiting"), "{again}");
     assert_eq!(
         server.seen("/429").len(),
         1,

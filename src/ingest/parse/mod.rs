@@ -55,6 +55,8 @@ pub enum ParseError {
     Invalid(String),
     #[error("the feed parser crashed on this document (a feed-rs bug); report the feed upstream")]
     ParserPanicked,
+    #[error("gleaner crashed reading this document (a gleaner bug); report the feed to gleaner")]
+    Crashed,
     #[error(
         "the document holds {count} entries, more than the {limit} gleaner reads from one feed; subscribe to a shorter feed of the blog (recent posts, one category or tag) instead"
     )]

@@ -57,6 +57,26 @@ pub struct RobotsCache {
 /// An origin's answer and until when it is believed.
 type Kept = (DateTime<Utc>, RobotsAnswer);
 
+/// Keeps the cache under [`ROBOTS_ORIGINS`]: expired answers go first, then (the
+/// origins are whatever an aggregator's submitters linked) the answer that expires
+/// soonest, so a day of strangers' links cannot grow it without bound.
+fn make_room(origins: &mut HashMap<String, Arc<OnceCell<Kept>>>, now: DateTime<Utc>) {
+    if origins.len() < ROBOTS_ORIGINS {
+        return;
+    }
+    origins.retain(|_, cell| cell.get().is_none_or(|(until, _)| *until > now));
+    while origins.len() >= ROBOTS_ORIGINS {
+        let soonest = origins
+            .iter()
+            .filter_map(|(origin, cell)| cell.get().map(|(until, _)| (*until, origin)))
+            .min()
+            .map(|(_, origin)| origin.clone());
+        // Only answers still being fetched are left: they are few and soon answered.
+        let Some(origin) = soonest else { break };
+        origins.remove(&origin);
+    }
+}
+
 /// What an origin's robots.txt says, or why it could not be had.
 #[derive(Debug, Clone)]
 enum RobotsAnswer {
@@ -285,9 +305,7 @@ impl Poller {
         let now = crate::clock::now();
         let cell = {
             let mut origins = self.robots.origins.lock().expect("robots cache lock");
-            if origins.len() >= ROBOTS_ORIGINS {
-                origins.retain(|_, cell| cell.get().is_none_or(|(until, _)| *until > now));
-            }
+            make_room(&mut origins, now);
             let cell = origins
                 .entry(page.origin().ascii_serialization())
                 .or_default();
@@ -336,4 +354,46 @@ fn is_html(media_type: &str) -> bool {
         media_type,
         "text/html" | "application/xhtml+xml" | "text/plain" | ""
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(until: DateTime<Utc>) -> Arc<OnceCell<Kept>> {
+        Arc::new(OnceCell::new_with(Some((until, RobotsAnswer::Private))))
+    }
+
+    #[test]
+    fn the_robots_cache_stays_bounded_dropping_what_expires_soonest() {
+        let now = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let in_minutes = |m: i64| now + chrono::Duration::minutes(m);
+        let mut origins = HashMap::new();
+        for i in 0..ROBOTS_ORIGINS {
+            origins.insert(
+                format!("https://o{i}.example"),
+                answer(in_minutes(i as i64 + 1)),
+            );
+        }
+        make_room(&mut origins, now);
+        assert_eq!(origins.len(), ROBOTS_ORIGINS - 1);
+        assert!(
+            !origins.contains_key("https://o0.example"),
+            "the soonest to expire goes"
+        );
+
+        // An expired answer goes before any live one.
+        origins.insert("https://gone.example".into(), answer(in_minutes(-1)));
+        make_room(&mut origins, now);
+        assert_eq!(origins.len(), ROBOTS_ORIGINS - 1);
+        assert!(!origins.contains_key("https://gone.example"));
+        assert!(
+            origins.contains_key("https://o1.example"),
+            "no live answer went"
+        );
+
+        // Below the bound nothing goes.
+        make_room(&mut origins, now + chrono::Duration::days(1));
+        assert_eq!(origins.len(), ROBOTS_ORIGINS - 1);
+    }
 }

@@ -177,8 +177,9 @@ pub(super) fn utf8(body: &[u8]) -> std::borrow::Cow<'_, str> {
         .and_then(|d| {
             let d = String::from_utf8_lossy(d).to_ascii_lowercase();
             let value = d.split("encoding=").nth(1)?;
+            // Feed bytes: the quote may be any character, of any length.
             let quote = value.chars().next()?;
-            let label = value[1..].split(quote).next()?.to_owned();
+            let label = value[quote.len_utf8()..].split(quote).next()?.to_owned();
             encoding_rs::Encoding::for_label(label.as_bytes())
         })
         .unwrap_or(encoding_rs::WINDOWS_1252);

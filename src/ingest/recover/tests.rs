@@ -25,6 +25,16 @@ fn bare_ampersands_are_escaped_and_references_kept() {
 }
 
 #[test]
+fn a_declaration_whose_quote_is_not_ascii_is_read_not_a_panic() {
+    // Not UTF-8, with 0xE9 where the declaration's quotes should be: still read in the
+    // encoding it names.
+    let body = b"<?xml version=\"1.0\" encoding=\xe9iso-8859-1\xe9?><rss><channel><title>caf\xe9 & co</title></channel></rss>";
+    let r = repair_xml(body).expect("the bare ampersand is repaired");
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(text.contains("<title>café &amp; co</title>"), "{text}");
+}
+
+#[test]
 fn ampersands_in_cdata_and_comments_are_left_alone() {
     let xml = "<rss><!-- a & b --><channel><title><![CDATA[a & b]]></title></channel></rss>";
     assert_eq!(repair_xml(xml.as_bytes()), None);
