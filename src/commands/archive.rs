@@ -60,7 +60,7 @@ pub(super) fn archive(
                 ));
             }
             let (picks, weeks) = store.archive_size()?;
-            let passed_over = store.archive_passed_over()?.len();
+            let passed_over = store.archive_negatives()?.len();
             let learning = Ranker::load(&store, config)?.learning_status().to_string();
             out.push_str(&format!(
                 "recorded {} picks ({} of posts gleaner had read, {} new to it); {} already recorded\n\

@@ -27,7 +27,7 @@ pub struct StoredPost {
     /// Other feeds that carried the same post, or a copy of it under another URL
     /// (aggregators apart, in `via`).
     pub also_in: Vec<String>,
-    /// The URLs of copies of the story under other URLs (see `normalize::title_key`).
+    /// The URLs of copies of the story under other URLs (see [`crate::model::story::title_key`]).
     pub copies: Vec<String>,
     /// For a post first seen after its own week ended, the week it was first seen:
     /// the queue it belongs to (see [`crate::week::late_week`]).
@@ -122,7 +122,8 @@ pub struct QueuedPost {
     pub post: StoredPost,
     /// Deferred from an earlier week's queue.
     pub carried_over: bool,
-    /// Published the week before, but first seen this week.
+    /// Of an earlier week, but first seen this week after its own ended (a late
+    /// arrival, see [`crate::week::late_week`]).
     pub late: bool,
 }
 

@@ -12,8 +12,9 @@
 //! `learned (retry, kinesis, postmortem) +1.40`.
 //!
 //! Training is in-process from the database, milliseconds for thousands of decisions,
-//! so the model is simply rebuilt whenever it is needed and is never stale. It stays
-//! inactive until there are enough decisions of both kinds (`[learning]`).
+//! so a command trains it afresh; the review page keeps it per reader until a decision
+//! or the config changes (`web::readers`). It stays inactive until there are enough
+//! decisions of both kinds (`[learning]`).
 
 use std::collections::{HashMap, HashSet};
 

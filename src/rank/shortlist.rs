@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::model::{Candidate, Example, StoredPost};
+use crate::model::{Candidate, StoredPost};
 use crate::rank::learn::{self, Model, Status};
 use crate::store::{Store, StoreError};
 use crate::week::IsoWeek;
@@ -104,17 +104,7 @@ impl Learned {
         let examples = if config.learning.enabled {
             let mut examples = store.training_examples()?;
             // What a newsletter's archive passed over counts as rejected.
-            examples.extend(
-                store
-                    .archive_passed_over()?
-                    .into_iter()
-                    .map(|post| Example {
-                        feed: post.feed,
-                        title: post.title,
-                        summary: post.summary,
-                        picked: false,
-                    }),
-            );
+            examples.extend(store.archive_negatives()?);
             examples
         } else {
             Vec::new()

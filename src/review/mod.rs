@@ -5,8 +5,9 @@
 //! Every candidate has a review state: `new` (no decision), `picked`, `rejected` or
 //! `deferred`. A week's queue holds
 //! - the week's undecided candidates (as in its shortlist) that were seen in time,
-//! - last week's posts first seen this week (late arrivals: they reach this queue,
-//!   and only this one, so a post the editor could not have seen is never lost), and
+//! - earlier weeks' posts first seen this week (late arrivals: they reach this queue,
+//!   and only this one, so a post the editor could not have seen is never lost; a
+//!   feed's first-poll back catalogue is not late), and
 //! - posts deferred to this week (or earlier, while still undecided), marked as
 //!   carried over.
 //!
@@ -80,7 +81,7 @@ impl QueueItem {
     }
 
     /// How it got into the queue, when not as one of the week's own: `carried over`
-    /// (deferred from an earlier week) or `late` (last week's, first seen this week).
+    /// (deferred from an earlier week) or `late` (an earlier week's, first seen this week).
     pub fn tag(&self) -> Option<&'static str> {
         match (self.carried_over, self.late) {
             (true, _) => Some("carried over"),

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::parts::encode_parts;
 use super::posts::{POST_SELECT, post_from_row};
 use super::{Result, Store, sql_err};
-use crate::model::{ARCHIVE_FEED, StoredPost};
+use crate::model::{ARCHIVE_FEED, Example, StoredPost};
 use crate::week::IsoWeek;
 
 /// One link of a past issue, ready to record.
@@ -100,6 +100,31 @@ impl Store {
     /// part's negatives beside the archive's picks. A week gleaner stored nothing for
     /// gives none.
     pub fn archive_passed_over(&self) -> Result<Vec<StoredPost>> {
+        self.passed_over(POST_SELECT, post_from_row)
+    }
+
+    /// [`Store::archive_passed_over`] as the learned part reads them: feed, title and
+    /// summary only (every list read trains on them; whole posts cost ~100 MB for a
+    /// 40-week archive).
+    pub fn archive_negatives(&self) -> Result<Vec<Example>> {
+        let select = "SELECT f.name, p.title, t.summary
+             FROM posts p JOIN feeds f ON f.id = p.feed_id JOIN post_texts t ON t.post_id = p.id";
+        self.passed_over(select, |r| {
+            Ok(Example {
+                feed: r.get(0)?,
+                title: r.get(1)?,
+                summary: r.get(2)?,
+                picked: false,
+            })
+        })
+    }
+
+    /// `select` (posts `p`, feeds `f`) over the passed-over posts of every archive week.
+    fn passed_over<T>(
+        &self,
+        select: &str,
+        row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
         let weeks: Vec<String> = self
             .conn
             .prepare_cached(
@@ -113,7 +138,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "{POST_SELECT} WHERE p.week = ?1 AND p.story_of IS NULL AND p.backfill = 0
+                "{select} WHERE p.week = ?1 AND p.story_of IS NULL AND p.backfill = 0
                    AND f.name != '{ARCHIVE_FEED}'
                    AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.post_id = p.id AND d.undone = 0)
                  ORDER BY p.id"
@@ -122,10 +147,10 @@ impl Store {
         let mut out = Vec::new();
         for week in weeks.iter().filter_map(|w| w.parse::<IsoWeek>().ok()) {
             let rows = stmt
-                .query_map([week.key()], post_from_row)
+                .query_map([week.key()], &row)
                 .map_err(|e| self.err(e))?;
-            for row in rows {
-                out.push(row.map_err(|e| self.err(e))?);
+            for r in rows {
+                out.push(r.map_err(|e| self.err(e))?);
             }
         }
         Ok(out)

@@ -272,7 +272,7 @@ fn upsert_entry(
                   THEN url ELSE ?2 END,
             title = ?3, author = ?4, published = ?5, updated = ?6,
             changed_at = ?7, effective_at = ?8, content_hash = ?9, score = ?10, reasons = ?11,
-            week = ?12, org = ?13,
+            week = ?12, org = ?13, title_hash = ?14,
             -- A new date may make a late post timely; never the other way round.
             late_week = CASE WHEN late_week > ?12 THEN late_week END
          WHERE id = ?1",
@@ -291,6 +291,7 @@ fn upsert_entry(
         encode_parts(&score.reasons),
         week_key(effective, batch.zone),
         reach.org,
+        scored.title_hash,
     ])?;
     // A new URL, title or author leaves the text as it was: then it is read, not
     // rewritten.
@@ -360,6 +361,14 @@ fn request_article(tx: &Connection, post_id: i64, url: Option<&str>) -> rusqlite
     .map(drop)
 }
 
+/// The posts sharing a title, newest first. The parameter is `+?1` and there is no
+/// `LIMIT` or date range: with those SQLite re-prepared the statement on every
+/// execution (sqlite3Reprepare was 10% of a cold poll), so the caller takes the first
+/// rows itself.
+pub(super) const EARLIER_BY_TITLE: &str =
+    "SELECT id, coalesce(story_of, id), feed_id, effective_at FROM posts
+     WHERE title_hash = +?1 ORDER BY id DESC";
+
 /// Makes a new post part of the story of an earlier post it is a copy of
 /// ([`story::is_copy_of`]); the story's first post stands for it, unless the new one
 /// [`story::takes_the_lead`]. Returns the post that now stands for the story.
@@ -374,17 +383,11 @@ pub(super) fn link_story(
     let Some(key) = title_hash else {
         return Ok(None);
     };
-    // A plain equality lookup, filtered here. With a range on the dates, or with
-    // `ORDER BY id LIMIT`, SQLite re-prepared the statement on every execution (perf:
-    // sqlite3Reprepare, 10% of a cold poll; storing a post took 3x as long). Titles
-    // shared by many posts are rare; the first 16 are plenty to look at.
-    let mut earlier = tx.prepare_cached(
-        "SELECT id, coalesce(story_of, id), feed_id, effective_at FROM posts
-         WHERE title_hash = ?1",
-    )?;
+    let mut earlier = tx.prepare_cached(EARLIER_BY_TITLE)?;
     let mut rows = earlier.query([key])?;
     let mut head = None;
-    // In index order: by id within one hash.
+    // The newest 16 of the title's posts (a status page reuses its titles for years):
+    // a copy is dated near the post it copies.
     for _ in 0..16 {
         let Some(r) = rows.next()? else { break };
         let earlier = story::Earlier {

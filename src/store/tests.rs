@@ -268,6 +268,90 @@ fn copies_of_a_story_are_one_candidate_led_by_the_feed_subscribed_first() {
 }
 
 #[test]
+fn a_copy_is_linked_however_often_its_title_was_used_before() {
+    let (_d, mut s) = store();
+    let title = "Elevated error rates on the primary API in us-east-1";
+    let dated = |feed: &str, key: &str, days_ago: i64| {
+        let mut e = entry(key, Some(&format!("https://{feed}.example/{key}")), title);
+        e.published = Some(now() - chrono::Duration::days(days_ago));
+        e
+    };
+    // A status page that uses one title for many incidents, months apart.
+    let old: Vec<Entry> = (0..20)
+        .map(|i| dated("a", &format!("old{i}"), 200 - i))
+        .collect();
+    ingest(&mut s, "a", old);
+    ingest(&mut s, "a", vec![dated("a", "today", 0)]);
+    ingest(&mut s, "b", vec![dated("b", "today", 0)]);
+    let id = |url: &str| -> i64 {
+        s.conn
+            .query_row("SELECT id FROM posts WHERE url = ?1", [url], |r| r.get(0))
+            .unwrap()
+    };
+    let story_of: Option<i64> = s
+        .conn
+        .query_row(
+            "SELECT story_of FROM posts WHERE id = ?1",
+            [id("https://b.example/today")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(story_of, Some(id("https://a.example/today")));
+    // Looking the title up never re-prepares the statement.
+    let stmt = s
+        .conn
+        .prepare_cached(super::ingest::EARLIER_BY_TITLE)
+        .unwrap();
+    assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+}
+
+#[test]
+fn a_retitled_post_is_found_by_its_new_title() {
+    let (_d, mut s) = store();
+    let post = |feed: &str, title: &str| {
+        let mut e = entry("g:1", Some(&format!("https://{feed}.example/1")), title);
+        e.summary = title.into();
+        e
+    };
+    ingest(
+        &mut s,
+        "a",
+        vec![post("a", "Postmortem draft: the queue that ate itself")],
+    );
+    ingest(
+        &mut s,
+        "a",
+        vec![post("a", "Postmortem: how our job queue ate itself")],
+    );
+    ingest(
+        &mut s,
+        "b",
+        vec![post("b", "Postmortem: how our job queue ate itself")],
+    );
+    let story_of: Option<i64> = s
+        .conn
+        .query_row(
+            "SELECT story_of FROM posts WHERE url = 'https://b.example/1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let a: i64 = s
+        .conn
+        .query_row(
+            "SELECT id FROM posts WHERE url = 'https://a.example/1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        story_of,
+        Some(a),
+        "the copy joins the retitled post's story"
+    );
+}
+
+#[test]
 fn reading_posts_by_id_reuses_the_prepared_statement() {
     let (_d, s) = store_with_posts(3);
     for id in [1, 2, 3, 1] {
@@ -340,6 +424,20 @@ fn a_weeks_queue_merges_its_own_late_and_deferred_posts_in_rank_order() {
         .map(|&(t, carried, late)| (t.to_owned(), carried, late))
         .collect();
     assert_eq!(queue, expected);
+
+    // The review page's window holds the same posts with the same marks (and those
+    // below the floor too, which it counts).
+    let mut in_window: Vec<_> = s
+        .window_posts(window.week, false)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.title, p.carried_over, p.late))
+        .collect();
+    in_window.sort();
+    let mut expected_window = expected.clone();
+    expected_window.push(("below the floor".into(), false, false));
+    expected_window.sort();
+    assert_eq!(in_window, expected_window);
 
     // Visited lazily: the visitor's Break ends the reading.
     let mut seen = 0;

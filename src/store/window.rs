@@ -27,10 +27,11 @@ pub struct WindowPost {
 
 impl Store {
     /// Every undecided post of `week`'s queue window (see [`Store::each_queued`], which
-    /// reads the same three parts from a score up, lazily), in no particular order.
+    /// reads the same three parts from a score up, lazily: the week's own, its late
+    /// arrivals by `late_week`, the deferrals), in no particular order.
     /// Stories are read once (copies never), back catalogue never.
     pub fn window_posts(&self, week: IsoWeek, with_summary: bool) -> Result<Vec<WindowPost>> {
-        let (start, end) = week.bounds(self.zone);
+        let (_, end) = week.bounds(self.zone);
         let candidate = "p.backfill = 0 AND p.story_of IS NULL";
         let undecided =
             "NOT EXISTS (SELECT 1 FROM decisions d WHERE d.post_id = p.id AND d.undone = 0)";
@@ -46,8 +47,7 @@ impl Store {
                 WHERE p.week = :week AND {candidate} AND p.first_seen < :end AND {undecided}
                UNION ALL
                SELECT p.id, 0, 1 FROM posts p
-                WHERE p.week = :previous AND {candidate}
-                  AND p.first_seen >= :start AND p.first_seen < :end AND {undecided}
+                WHERE p.late_week = :week AND {candidate} AND {undecided}
                UNION ALL
                SELECT p.id, 1, 0 FROM decisions d CROSS JOIN posts p ON p.id = d.post_id
                 WHERE d.undone = 0 AND d.state = 'deferred' AND d.week <= :label AND {candidate}
@@ -59,9 +59,7 @@ impl Store {
             .query_map(
                 named_params! {
                     ":week": week.key(),
-                    ":previous": week.previous().key(),
                     ":label": week.to_string(),
-                    ":start": start.timestamp(),
                     ":end": end.timestamp(),
                 },
                 |r| {
