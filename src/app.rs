@@ -15,6 +15,15 @@ pub fn open_store(config: &Config, db: &Path) -> Result<Store, StoreError> {
     Ok(store)
 }
 
+/// Opens the store to read it as it is, the config applied to nothing (a candidate
+/// `--config` that `backtest` previews must not move the live database's feeds or
+/// weeks); weeks stay in the zone the database was written in.
+pub fn open_as_is(db: &Path) -> Result<Store, StoreError> {
+    let mut store = Store::open(db)?;
+    store.follow_zone()?;
+    Ok(store)
+}
+
 /// What the store takes from the config: the zone its weeks are in, the points of the
 /// `sources` part, and a row for every configured feed. (Stale scores are another
 /// matter: [`open_scored`].)

@@ -48,14 +48,10 @@ pub fn record(
 }
 
 /// An issue kept as a file: HTML or markdown, its title from `<title>` or the first
-/// `# ` heading, its date from the file's name (`2026-06-14-issue-412.md`), else from
-/// `modified` (when the file was last written).
-pub fn issue_from_file(
-    name: &str,
-    text: &str,
-    markdown: bool,
-    modified: Option<DateTime<Utc>>,
-) -> ArchiveIssue {
+/// `# ` heading, its date from the file's name (`2026-06-14-issue-412.md`); without
+/// one it has no date, so no picks (when the file was written says nothing of the week
+/// it covers).
+pub fn issue_from_file(name: &str, text: &str, markdown: bool) -> ArchiveIssue {
     let (title, links) = if markdown {
         let title = text
             .lines()
@@ -69,14 +65,14 @@ pub fn issue_from_file(
     ArchiveIssue {
         title: title.unwrap_or_else(|| name.to_owned()),
         url: None,
-        published: date_in_name(name).or(modified),
+        published: date_in_name(name),
         links,
     }
 }
 
 /// The text of an HTML document's `<title>`.
 fn html_title(html: &str) -> Option<String> {
-    let lower = html.get(..html.len().min(64 * 1024))?.to_ascii_lowercase();
+    let lower = html[..html.floor_char_boundary(64 * 1024)].to_ascii_lowercase();
     let start = lower.find("<title")?;
     let open_end = lower[start..].find('>')? + start + 1;
     let close = lower[open_end..].find("</title")? + open_end;
@@ -86,7 +82,7 @@ fn html_title(html: &str) -> Option<String> {
 }
 
 /// A `YYYY-MM-DD` date in a file name, as noon UTC of that day.
-fn date_in_name(name: &str) -> Option<DateTime<Utc>> {
+pub fn date_in_name(name: &str) -> Option<DateTime<Utc>> {
     let bytes = name.as_bytes();
     (0..bytes.len().saturating_sub(9)).find_map(|i| {
         let candidate = name.get(i..i + 10)?;
@@ -102,7 +98,7 @@ mod tests {
     #[test]
     fn a_files_date_comes_from_its_name_and_its_title_from_its_text() {
         let md = "# Issue 412\n\n## [Retries](https://blog.example/retries)\n\nA blurb.\n\nDana — Example Co\n";
-        let issue = issue_from_file("2026-06-14-issue-412.md", md, true, None);
+        let issue = issue_from_file("2026-06-14-issue-412.md", md, true);
         assert_eq!(issue.title, "Issue 412");
         assert_eq!(
             issue.published.map(|p| p.to_rfc3339()),
@@ -118,7 +114,7 @@ mod tests {
         assert_eq!(picks[0].author.as_deref(), Some("Dana"));
 
         let html = "<html><head><title>Weekly &amp; more</title></head><body></body></html>";
-        let undated = issue_from_file("issue.html", html, false, None);
+        let undated = issue_from_file("issue.html", html, false);
         assert_eq!(undated.title, "Weekly & more");
         assert!(
             picks_of(&undated, chrono_tz::UTC).is_empty(),

@@ -378,10 +378,39 @@ fn inline(p: &str, nesting: usize, failed: &mut usize) -> String {
             rest = &rest[tag.len()..];
             continue;
         }
+        if c == '&'
+            && let Some(entity) = entity_at(rest)
+        {
+            // `&emsp;` indents gleaner's own draft's credit line; HTML entities are
+            // markdown's too.
+            // A space entity (`&emsp;`, `&nbsp;`) decodes to white space, which to_text
+            // trims away: it still parts two words.
+            match crate::ingest::html::to_text(entity, entity.len()) {
+                decoded if decoded.is_empty() => out.push(' '),
+                decoded => out.push_str(&decoded),
+            }
+            rest = &rest[entity.len()..];
+            continue;
+        }
         out.push(c);
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// A character reference (`&emsp;`, `&#8212;`, `&#x2014;`) at the start of `text`.
+fn entity_at(text: &str) -> Option<&str> {
+    let end = text.get(1..floor_boundary(text, 12))?.find(';')? + 1;
+    let name = &text[1..end];
+    let valid =
+        name.strip_prefix('#')
+            .map_or(name.bytes().all(|b| b.is_ascii_alphanumeric()), |n| {
+                n.strip_prefix(['x', 'X'])
+                    .unwrap_or(n)
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit())
+            });
+    (!name.is_empty() && valid).then(|| &text[..=end])
 }
 
 /// An underscore is emphasis at a word's edge, not inside `u/snake_case`.
@@ -393,4 +422,17 @@ fn word_edge(before: &str, after: &str) -> bool {
 
 fn unescape(t: &str) -> String {
     inline_text(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn character_references_are_decoded_and_space_ones_part_words() {
+        assert_eq!(
+            inline_text("a&nbsp;b &amp; c&#8212;d &#x2014; &emsp;e &bogus; f&g"),
+            "a b & c—d — e &bogus; f&g"
+        );
+    }
 }

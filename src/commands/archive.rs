@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::{Outcome, emit};
-use crate::archive::import::{issue_from_file, record};
+use crate::archive::import::{date_in_name, issue_from_file, record};
 use crate::archive::{ArchiveIssue, next_page_url, parse_archive_feed};
 use crate::cli::TableFormat;
 use crate::config::Config;
@@ -117,35 +117,49 @@ fn from_feed(config: &Config, url: &str, limit: usize) -> anyhow::Result<Vec<Arc
     Ok(issues)
 }
 
-/// Issues kept as files: one file, or every HTML and markdown file of a folder, in
-/// name order.
+/// Issues kept as files: one file, or the HTML and markdown files of a folder, the
+/// newest `limit` by the date in their names (as from a feed; undated ones last).
 fn from_files(path: &Path, limit: usize) -> anyhow::Result<Vec<ArchiveIssue>> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut files = Vec::new();
     if meta.is_dir() {
-        for entry in
-            std::fs::read_dir(path).with_context(|| format!("cannot read {}", path.display()))?
-        {
-            files.push(entry?.path());
+        let cannot_read = || format!("cannot read {}", path.display());
+        for entry in std::fs::read_dir(path).with_context(cannot_read)? {
+            let file = entry.with_context(cannot_read)?.path();
+            if issue_format(&file).is_some() {
+                files.push(file);
+            }
         }
-        files.sort();
     } else {
         files.push(path.to_path_buf());
     }
+    if files.len() > MAX_FILES {
+        anyhow::bail!(
+            "{} holds {} issue files, more than the {MAX_FILES} gleaner reads; import them a folder at a time",
+            path.display(),
+            files.len()
+        );
+    }
+    let name = |file: &Path| -> String {
+        file.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    files.sort_by_cached_key(|file| {
+        let name = name(file);
+        (std::cmp::Reverse(date_in_name(&name)), name)
+    });
     let mut issues = Vec::new();
-    for file in files.into_iter().take(MAX_FILES) {
-        let ext = file
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        let markdown = matches!(ext.as_str(), "md" | "markdown");
-        if !markdown && !matches!(ext.as_str(), "html" | "htm") {
+    for file in files.into_iter().take(limit) {
+        let Some(markdown) = issue_format(&file) else {
             continue;
-        }
-        let meta = std::fs::metadata(&file)?;
-        if meta.len() > MAX_FILE_BYTES {
+        };
+        let size = std::fs::metadata(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?
+            .len();
+        if size > MAX_FILE_BYTES {
             anyhow::bail!(
                 "{} is larger than {} bytes; is it one issue?",
                 file.display(),
@@ -154,19 +168,25 @@ fn from_files(path: &Path, limit: usize) -> anyhow::Result<Vec<ArchiveIssue>> {
         }
         let bytes =
             std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        let modified = meta
-            .modified()
-            .ok()
-            .map(chrono::DateTime::<chrono::Utc>::from);
-        let name = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        issues.push(issue_from_file(name, &text, markdown, modified));
-        if issues.len() >= limit {
-            break;
+        let issue = issue_from_file(&name(&file), &String::from_utf8_lossy(&bytes), markdown);
+        if issue.published.is_none() {
+            eprintln!(
+                "{}: no date in its name (YYYY-MM-DD), so its links are not recorded as picks",
+                file.display()
+            );
         }
+        issues.push(issue);
     }
     Ok(issues)
+}
+
+/// Whether a file is an issue gleaner reads: `Some(true)` for markdown, `Some(false)`
+/// for HTML.
+fn issue_format(file: &Path) -> Option<bool> {
+    let ext = file.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "md" | "markdown" => Some(true),
+        "html" | "htm" => Some(false),
+        _ => None,
+    }
 }

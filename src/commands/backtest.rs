@@ -52,7 +52,7 @@ pub(super) fn decisions(
     test_weeks: Option<usize>,
     format: TableFormat,
 ) -> anyhow::Result<Outcome> {
-    let store = crate::app::open_store(config, db)?;
+    let store = crate::app::open_as_is(db)?;
     let mut decided = store.decided_all()?;
     // What a newsletter's archive passed over counts as rejected in its week.
     let tz = config.settings.timezone;

@@ -54,7 +54,7 @@ pub(super) fn decide(
 }
 
 pub(super) fn note(config: &Config, db: &Path, id: i64, text: &str) -> anyhow::Result<Outcome> {
-    let mut store = crate::app::open_store(config, db)?;
+    let mut store = crate::app::open_for_writing(config, db)?;
     match edit_note(&mut store, id, text)? {
         Some(state) => {
             let what = if state == Verdict::Pick.state() {
@@ -103,7 +103,8 @@ pub(super) fn draft(
     order: DraftOrder,
     allow_todo: bool,
 ) -> anyhow::Result<Outcome> {
-    let store = crate::app::open_store(config, db)?;
+    // Ordered by score, so scores of the current rules.
+    let store = crate::app::open_scored(config, db)?;
     let week = week.resolve(clock::now(), config.settings.timezone);
     let items = draft_items(
         &store,

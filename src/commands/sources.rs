@@ -21,7 +21,7 @@ pub(super) fn sources(
     limit: usize,
     format: TableFormat,
 ) -> anyhow::Result<Outcome> {
-    let store = crate::app::open_store(config, db)?;
+    let store = crate::app::open_for_writing(config, db)?;
     if let Some(SourcesAction::Dismiss { site }) = action {
         let site = site_of(&site)
             .or_else(|| site_of(&format!("https://{site}")))

@@ -219,6 +219,31 @@ fn issues_kept_as_files_are_read_with_their_dates() {
     assert_eq!(issues.len(), 1, "{issues:#?}");
     assert_eq!(issues[0]["week"], "2026-W24");
     assert!(!issues[0]["links"].as_array().unwrap().is_empty());
+
+    // `--issues N` takes the newest N by the dates in the names, whatever the names'
+    // order; a file without one is read but dated by nothing (not when it was written).
+    std::fs::write(folder.join("2026-05-03-issue-406.md"), fixture("draft.md")).unwrap();
+    std::fs::write(folder.join("0-undated.md"), fixture("draft.md")).unwrap();
+    let weeks = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["archive", folder.to_str().unwrap(), "--format", "json"];
+        all.extend_from_slice(args);
+        let issues = ws.json(&all);
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["week"].clone())
+            .collect()
+    };
+    assert_eq!(weeks(&["--issues", "1"]), [serde_json::json!("2026-W24")]);
+    assert_eq!(
+        weeks(&[]),
+        [
+            serde_json::json!("2026-W24"),
+            serde_json::json!("2026-W18"),
+            serde_json::Value::Null
+        ]
+    );
 }
 
 /// A newsletter feed whose one issue links two posts of site `b` and one of site `c`.

@@ -672,6 +672,98 @@ fn db_flag_and_env_config_are_honoured() {
     assert!(!ws.db().exists());
 }
 
+/// `backtest --config candidate.toml` previews edited rules; the live database is left
+/// as it was, though the candidate names other feeds and another zone.
+#[test]
+fn a_backtest_of_a_candidate_config_writes_nothing() {
+    let server = FeedServer::start();
+    server.route(
+        "/f",
+        Route::feed(rss(&[Item::new(
+            "1",
+            "https://blog.example/1",
+            "Outage postmortem",
+            "",
+        )])),
+    );
+    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+    ws.ok(&["poll"]);
+    let id = ws.json(&["queue", "--format", "json"])[0]["id"].to_string();
+    ws.ok(&["pick", &id]);
+    let dump = || -> Vec<String> {
+        let conn = rusqlite::Connection::open(ws.db()).unwrap();
+        let mut rows = Vec::new();
+        for table in ["feeds", "posts", "decisions", "meta"] {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+                .unwrap();
+            let columns = stmt.column_count();
+            let mut query = stmt.query([]).unwrap();
+            while let Some(r) = query.next().unwrap() {
+                let row: Vec<String> = (0..columns)
+                    .map(|i| match r.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                rows.push(format!("{table}: {}", row.join(" | ")));
+            }
+        }
+        rows
+    };
+    let before = dump();
+    let candidate = ws.path().join("candidate.toml");
+    let text = std::fs::read_to_string(ws.config())
+        .unwrap()
+        .replacen(
+            "[settings]\n",
+            "[settings]\ntimezone = \"America/New_York\"\n",
+            1,
+        )
+        .replace(&server.url("/f"), &server.url("/moved"))
+        + "\n[[feed]]\nname = \"G\"\nurl = \"http://127.0.0.1:9/g\"\n";
+    std::fs::write(&candidate, text).unwrap();
+    let run = assert_cmd::Command::cargo_bin("gleaner")
+        .unwrap()
+        .env_remove("GLEANER_CONFIG")
+        .env("GLEANER_NOW", crate::util::now().to_rfc3339())
+        .args([
+            "--config",
+            candidate.to_str().unwrap(),
+            "backtest",
+            "--decisions",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{out}{err}");
+    assert_eq!(dump(), before, "{out}{err}");
+}
+
+/// A missing config is named once, with its cause once and what to do.
+#[test]
+fn a_missing_config_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let out = assert_cmd::Command::cargo_bin("gleaner")
+        .unwrap()
+        .env_remove("GLEANER_CONFIG")
+        .args(["--config", missing.to_str().unwrap(), "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read config"), "{err}");
+    assert!(
+        err.contains("pass --config PATH or set GLEANER_CONFIG"),
+        "{err}"
+    );
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
 #[test]
 fn unknown_feed_names_and_bad_weeks_are_usage_errors() {
     let ws = Workspace::new("", &[("F", "http://127.0.0.1:9/f", None)], RULES);
