@@ -121,6 +121,8 @@ pub fn labelled_decision(post: &StoredPost, decision: &Decision) -> Labelled {
             title: post.title.clone(),
             summary: post.summary.clone(),
             content: post.content.clone(),
+            // Scored as the store scored it: an aggregator's link counts by its page.
+            article: post.article_text.clone(),
             author: post.author.clone(),
             ..Entry::default()
         },
@@ -466,6 +468,34 @@ pub fn report_text(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decided_post_is_labelled_with_every_text_the_store_scored() {
+        let post = StoredPost {
+            title: "t".into(),
+            summary: "s".into(),
+            content: "c".into(),
+            article_text: "the page's text".into(),
+            ..StoredPost::default()
+        };
+        let decision = Decision {
+            state: "picked".into(),
+            note: None,
+            week: "2026-W48".into(),
+            decided_at: chrono::DateTime::UNIX_EPOCH,
+            batch: None,
+        };
+        let l = labelled_decision(&post, &decision);
+        assert!(l.picked);
+        assert_eq!(
+            (
+                l.entry.summary.as_str(),
+                l.entry.content.as_str(),
+                l.entry.article.as_str()
+            ),
+            ("s", "c", "the page's text")
+        );
+    }
 
     #[test]
     fn metrics_of_known_rankings() {
