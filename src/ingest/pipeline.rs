@@ -4,8 +4,8 @@
 //!
 //! One feed's failure never stops a poll: it is recorded on that feed's row (status,
 //! message, failure count) with its next try pushed back exponentially (with jitter, up
-//! to `max_backoff`, never sooner than a server's `Retry-After`), logged once, and
-//! reported in the poll summary.
+//! to `max_backoff`; a server's `Retry-After` is obeyed up to `max_backoff` too), logged
+//! once, and reported in the poll summary.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
