@@ -108,10 +108,7 @@ pub fn rank(
         .into_iter()
         .map(|(site, t)| {
             let feed_url = states.get(&site).and_then(|s| s.feed_url.clone());
-            let subscribe = format!(
-                "gleaner add {}",
-                feed_url.clone().unwrap_or_else(|| t.home.clone())
-            );
+            let subscribe = subscribe_command(feed_url.as_deref().unwrap_or(&t.home));
             Source {
                 site,
                 home: t.home,
@@ -141,9 +138,33 @@ fn home_of(url: &str, site: &str) -> String {
     format!("{scheme}://{site}/")
 }
 
+/// The command that subscribes to `url`, safe to paste into a shell: the URL came from a
+/// stranger's page, and `&`, `;` or `$(…)` are all legal in one.
+fn subscribe_command(url: &str) -> String {
+    // Only a NUL cannot be quoted, and no parsed URL holds one.
+    let quoted = shlex::try_quote(url).map_or_else(|_| "''".into(), |q| q.into_owned());
+    format!("gleaner add {quoted}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_subscribe_command_is_safe_to_paste_into_a_shell() {
+        assert_eq!(
+            subscribe_command("https://a.example/feed.xml"),
+            "gleaner add https://a.example/feed.xml"
+        );
+        // What a shell reads back is the URL, whole, as one argument.
+        let hostile = "https://a.example/feed?x=1&y=$(rm -rf ~);'`id`";
+        let command = subscribe_command(hostile);
+        assert_eq!(
+            shlex::split(&command),
+            Some(vec!["gleaner".into(), "add".into(), hostile.to_owned()])
+        );
+        assert!(command.contains('\''), "quoted: {command}");
+    }
 
     fn post(url: &str, via: &str, picked: bool, score: Option<f64>) -> ForeignPost {
         ForeignPost {
