@@ -801,12 +801,12 @@ fn the_daemon_polls_on_schedule_serves_health_and_metrics_and_stops_on_sigterm()
     while polls < 3 || shortlists < 1 {
         let line = lines.next().expect("daemon exited early").unwrap();
         let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if let Some(listening) = crate::util::listening_addr(&event) {
+            addr = listening;
+        }
         match event["message"].as_str() {
             Some("poll finished") => polls += 1,
             Some("shortlist written") => shortlists += 1,
-            Some(m) if m.starts_with("http server listening") => {
-                addr = event["addr"].as_str().unwrap().to_owned()
-            }
             _ => {}
         }
         log.push(line);

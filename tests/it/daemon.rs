@@ -420,12 +420,7 @@ fn the_metrics_count_gone_feeds_updated_entries_and_configured_feeds() {
         RULES,
     );
     let (_daemon, mut lines) = Daemon::start(&ws);
-    let listening = lines.until("the listener", 10, |e| {
-        e["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("http server listening"))
-    });
-    let addr = listening["addr"].as_str().unwrap().to_owned();
+    let addr = lines.listening();
     lines.until("a first poll", 10, |e| is(e, "poll finished"));
     // The entry is edited: the next poll updates it.
     server.route("/f", one_item_feed("a", "Outage at A, and what we changed"));

@@ -100,10 +100,10 @@ fn a_daemon_whose_polls_cannot_write_is_unhealthy_and_says_why() {
     let (mut addr, mut logged) = (String::new(), false);
     for line in lines.map_while(Result::ok) {
         let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(listening) = crate::util::listening_addr(&event) {
+            addr = listening;
+        }
         match event["message"].as_str() {
-            Some(m) if m.starts_with("http server listening") => {
-                addr = event["addr"].as_str().unwrap().to_owned()
-            }
             Some("cannot store the feed") => {
                 assert_eq!(event["feed"], "F", "{line}");
                 assert!(event["error"].as_str().is_some_and(|e| !e.is_empty()));

@@ -986,12 +986,21 @@ impl LogLines {
     /// Waits for the daemon to say it is listening; returns its address.
     pub fn listening(&mut self) -> String {
         let event = self.until("the http server listening", usize::MAX, |e| {
-            e["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("http server listening"))
+            listening_addr(e).is_some()
         });
-        event["addr"].as_str().unwrap().to_owned()
+        listening_addr(&event).unwrap()
     }
+}
+
+/// The address in the daemon's "http server listening" event; `None` for any other.
+pub fn listening_addr(event: &serde_json::Value) -> Option<String> {
+    let message = event["message"].as_str()?;
+    message.starts_with("http server listening").then(|| {
+        event["addr"]
+            .as_str()
+            .expect("the listener's address")
+            .to_owned()
+    })
 }
 
 /// Whether a daemon's event has this message.
@@ -1065,12 +1074,10 @@ impl Daemon {
         let mut addr = String::new();
         for line in lines.map_while(Result::ok) {
             let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            match event["message"].as_str() {
-                Some(m) if m.starts_with("http server listening") => {
-                    addr = event["addr"].as_str().unwrap().to_owned()
-                }
-                Some("poll finished") => return (daemon, addr),
-                _ => {}
+            if let Some(listening) = listening_addr(&event) {
+                addr = listening;
+            } else if is(&event, "poll finished") {
+                return (daemon, addr);
             }
         }
         panic!("the daemon exited before its first poll finished");
