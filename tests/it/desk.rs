@@ -66,13 +66,6 @@ fn week(listen: Option<u16>) -> (FeedServer, Workspace, Daemon, String) {
     (server, ws, daemon, addr)
 }
 
-fn id_of(ws: &Workspace, title: &str) -> i64 {
-    ws.sql_count(&format!(
-        "SELECT id FROM posts WHERE title = '{}'",
-        title.replace('\'', "''")
-    ))
-}
-
 fn decision(ws: &Workspace, id: i64) -> (String, Option<String>) {
     let db = rusqlite::Connection::open(ws.db()).unwrap();
     db.query_row(
@@ -354,9 +347,9 @@ fn phone_and_dark(browser: &Browser, addr: &str) {
 fn the_draft_is_reordered_and_copied_as_html() {
     let (_server, ws, _daemon, addr) = week(None);
     let (a1, b1, a2) = (
-        id_of(&ws, "Outage: how retries took down checkout"),
-        id_of(&ws, "The outage that was not"),
-        id_of(&ws, "Incident review: the DNS outage"),
+        ws.post_id("Outage: how retries took down checkout"),
+        ws.post_id("The outage that was not"),
+        ws.post_id("Incident review: the DNS outage"),
     );
     ws.ok(&["pick", &a1.to_string(), "--note", "First."]);
     ws.ok(&["pick", &b1.to_string()]);

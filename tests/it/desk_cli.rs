@@ -9,11 +9,7 @@ use crate::util::{
 };
 
 fn id_of(ws: &Workspace, title: &str) -> String {
-    ws.sql_count(&format!(
-        "SELECT id FROM posts WHERE title = '{}'",
-        title.replace('\'', "''")
-    ))
-    .to_string()
+    ws.post_id(title).to_string()
 }
 
 fn note_of(ws: &Workspace, id: &str) -> Option<String> {

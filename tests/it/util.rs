@@ -725,6 +725,15 @@ impl Workspace {
         let conn = rusqlite::Connection::open(self.db()).unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
     }
+
+    /// The id of the stored post with this title.
+    pub fn post_id(&self, title: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        conn.query_row("SELECT id FROM posts WHERE title = ?1", [title], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|e| panic!("no post titled {title:?}: {e}"))
+    }
 }
 
 /// A command running while the test does something else (releasing the requests it
