@@ -196,6 +196,12 @@ pub(super) const LATE_SCHEMA: i64 = 10;
 /// Schema version that introduced `title_hash`; older files get theirs computed.
 const STORY_SCHEMA: i64 = 5;
 
+/// Meta keys of the work an upgrade leaves to Rust after its SQL: written in the same
+/// transaction as the migration step that needs it, removed in the same transaction as
+/// the work, so a crash between the two leaves the work owed, not forgotten.
+pub(super) const OWES_STORIES: &str = "owes:stories";
+pub(super) const OWES_WEEKS: &str = "owes:weeks";
+
 impl Store {
     /// The file's schema version; a file from a newer gleaner is refused (before
     /// anything writes to it: even switching it to WAL would).
@@ -215,8 +221,18 @@ impl Store {
         Ok(found)
     }
 
-    /// Applies the migrations this file lacks; returns the version it had.
+    /// Applies the migrations this file lacks, then the work they leave to Rust (see
+    /// [`OWES_STORIES`]); returns the version it had.
     pub(super) fn migrate(&mut self) -> Result<i64> {
+        let found = self.migrate_schema()?;
+        if self.meta(OWES_STORIES)?.is_some() {
+            self.backfill_stories()?;
+        }
+        Ok(found)
+    }
+
+    /// The SQL of the migrations this file lacks; returns the version it had.
+    fn migrate_schema(&mut self) -> Result<i64> {
         let found = self.schema_version()?;
         self.conn
             .create_scalar_function(
@@ -231,18 +247,30 @@ impl Store {
             .remove_function(PARTS_CONVERSION, 1)
             .map_err(|e| self.err(e))?;
         applied?;
-        if found > 0 && found < STORY_SCHEMA {
-            self.backfill_stories()?;
-        }
         Ok(found)
     }
 
     fn apply_migrations(&mut self, found: i64) -> Result<()> {
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        self.apply_migrations_to(found, MIGRATIONS.len() as i64)
+    }
+
+    /// The migrations from version `found` up to version `to`.
+    fn apply_migrations_to(&mut self, found: i64, to: i64) -> Result<()> {
+        let steps = MIGRATIONS.iter().take(to as usize);
+        for (i, sql) in steps.enumerate().skip(found as usize) {
             let version = i as i64 + 1;
             let path = self.path.clone();
             let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+            // An existing file reaching these versions owes their Rust-side work.
+            let owed = [(STORY_SCHEMA, OWES_STORIES), (LATE_SCHEMA, OWES_WEEKS)]
+                .into_iter()
+                .filter(|&(at, _)| found > 0 && version == at)
+                .map(|(_, key)| key);
             tx.execute_batch(sql)
+                .and_then(|_| {
+                    owed.into_iter()
+                        .try_for_each(|key| super::put_meta(&tx, key, "1"))
+                })
                 .and_then(|_| tx.pragma_update(None, "user_version", version))
                 .and_then(|_| tx.commit())
                 .map_err(|e| match sql_err(&path, e) {
@@ -287,6 +315,8 @@ impl Store {
             })
             .map_err(|e| sql_err(&path, e))?;
         }
+        tx.execute("DELETE FROM meta WHERE key = ?1", [OWES_STORIES])
+            .map_err(|e| sql_err(&path, e))?;
         tx.commit().map_err(|e| sql_err(&path, e))
     }
 }
@@ -364,6 +394,77 @@ mod tests {
             .query_row("SELECT story_of FROM posts WHERE id = 2", [], |r| r.get(0))
             .unwrap();
         assert_eq!(story_of, Some(1));
+    }
+
+    /// The migrations commit, then the process dies before their Rust-side work: the
+    /// next open still does it.
+    #[test]
+    fn an_upgrade_cut_short_after_its_sql_finishes_its_work_at_the_next_open() {
+        let (_dir, path) = file_at_schema(
+            4,
+            "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
+             INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
+             VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
+                    (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
+        );
+        {
+            let conn = Connection::open(&path).unwrap();
+            let mut cut_short = Store::on(conn, &path).unwrap();
+            cut_short.migrate_schema().unwrap();
+            assert!(cut_short.meta(OWES_STORIES).unwrap().is_some());
+            assert!(cut_short.meta(OWES_WEEKS).unwrap().is_some());
+        }
+        let store = Store::open(&path).unwrap();
+        let story_of: Option<i64> = store
+            .conn
+            .query_row("SELECT story_of FROM posts WHERE id = 2", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(story_of, Some(1), "the stories were linked after all");
+        let week: Option<i64> = store
+            .conn
+            .query_row("SELECT week FROM posts WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert!(week.is_some(), "the weeks were computed after all");
+        assert_eq!(store.meta(OWES_STORIES).unwrap(), None);
+        assert_eq!(store.meta(OWES_WEEKS).unwrap(), None);
+
+        // A file that knew its zone already, cut short on its way past schema 10: its
+        // late arrivals are still found.
+        let day = 86_400;
+        let (_dir, path) = file_at_schema(7, "");
+        {
+            let conn = Connection::open(&path).unwrap();
+            let mut store = Store::on(conn, &path).unwrap();
+            store
+                .conn
+                .create_scalar_function(PARTS_CONVERSION, 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+                    Ok(json_parts_to_encoded(&ctx.get::<String>(0)?))
+                })
+                .unwrap();
+            store.apply_migrations_to(7, 9).unwrap();
+        }
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(&format!(
+                "INSERT INTO feeds (name, config_url, url, first_success) VALUES ('a', 'u', 'u', 0);
+                 INSERT INTO posts (feed_id, url, title, first_seen, effective_at, content_hash)
+                 VALUES (1, 'https://a/late', 'Found a month late', {}, {}, 'x');
+                 INSERT INTO post_texts (post_id, summary, content) VALUES (1, '', '');
+                 INSERT INTO meta (key, value) VALUES ('week_zone', 'UTC');",
+                40 * day,
+                10 * day
+            ))
+            .unwrap();
+        {
+            let conn = Connection::open(&path).unwrap();
+            Store::on(conn, &path).unwrap().migrate_schema().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let late_week: Option<i64> = store
+            .conn
+            .query_row("SELECT late_week FROM posts", [], |r| r.get(0))
+            .unwrap();
+        assert!(late_week.is_some(), "the late arrival was found after all");
     }
 
     #[test]

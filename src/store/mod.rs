@@ -237,12 +237,11 @@ impl Store {
         store.schema_version()?;
         store.configure().map_err(|e| store.err(e))?;
         store.fit_page_cache().map_err(|e| store.err(e))?;
-        let migrated_from = store.migrate()?;
+        store.migrate()?;
         store.ensure_rank_index()?;
+        let owes_weeks = store.meta(migrations::OWES_WEEKS)?.is_some();
         match store.meta(WEEK_ZONE)?.and_then(|z| z.parse().ok()) {
-            Some(zone) if !(1..migrations::LATE_SCHEMA).contains(&migrated_from) => {
-                store.zone = zone
-            }
+            Some(zone) if !owes_weeks => store.zone = zone,
             Some(zone) => store.recompute_weeks(zone)?,
             None => store.recompute_weeks(chrono_tz::UTC)?,
         }
@@ -345,7 +344,9 @@ impl Store {
                     .map_err(|e| sql_err(&path, e))?;
             }
         }
-        put_meta(&tx, WEEK_ZONE, zone.name()).map_err(|e| sql_err(&path, e))?;
+        put_meta(&tx, WEEK_ZONE, zone.name())
+            .and_then(|_| tx.execute("DELETE FROM meta WHERE key = ?1", [migrations::OWES_WEEKS]))
+            .map_err(|e| sql_err(&path, e))?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
         self.zone = zone;
         Ok(())
