@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::config::Config;
 use crate::score::{Scorer, rule_matchers};
-use crate::store::{RescoreRow, RescoreText, Store, StoreError, decode_parts, encode_parts};
+use crate::store::{
+    NewScore, RescoreRow, RescoreText, Store, StoreError, decode_parts, encode_parts,
+};
 
 /// Meta key under which the fingerprint of the rules behind the stored scores is kept.
 pub const RULES_FINGERPRINT: &str = "rules_fingerprint";
@@ -127,6 +129,8 @@ fn rescore_in_batches(
             }
         });
         let (mut scanned, mut changed, mut after, mut in_flight) = (0, 0, 0, 0);
+        // Scores left unwritten because a poll rewrote their post meanwhile.
+        let mut overtaken = 0;
         loop {
             let rows = store.posts_for_rescore(after, batch, text)?;
             let Some(last) = rows.last() else { break };
@@ -139,20 +143,26 @@ fn rescore_in_batches(
             // One batch being scored while the next is read; the one before is written.
             if in_flight == 2 {
                 let (scores, out_of) = results.recv().expect("scored");
-                changed += store.update_scores(&scores, out_of)?;
+                let written = store.update_scores(&scores, out_of)?;
+                (changed, overtaken) = (changed + written, overtaken + scores.len() - written);
                 in_flight -= 1;
             }
         }
         drop(to_score);
         for (scores, out_of) in results {
-            changed += store.update_scores(&scores, out_of)?;
+            let written = store.update_scores(&scores, out_of)?;
+            (changed, overtaken) = (changed + written, overtaken + scores.len() - written);
         }
-        Ok((scanned, changed))
+        Ok((scanned, changed, overtaken))
     });
     // The connection's normal settings come back even when a batch failed.
     store.end_bulk_update(result.is_ok())?;
-    let (scanned, changed) = result?;
-    record_scored_with(store, config)?;
+    let (scanned, changed, overtaken) = result?;
+    // A post a poll rewrote meanwhile was scored by that poll's config, which may not
+    // be this one: the next read checks again rather than trust it.
+    if overtaken == 0 {
+        record_scored_with(store, config)?;
+    }
     Ok(Rescored {
         scanned,
         changed,
@@ -180,7 +190,7 @@ fn score_in_parallel(
     scorer: &Scorer,
     boosts: &HashMap<&str, f64>,
     source_points: f64,
-) -> Vec<(i64, f64, String)> {
+) -> Vec<NewScore> {
     use rayon::prelude::*;
     rows.par_iter()
         .with_min_len(256)
@@ -196,7 +206,12 @@ fn score_in_parallel(
                 .with_sources(row.sources, source_points);
             let parts = encode_parts(&score.reasons);
             let unchanged = score.total == row.stored.0 && parts == row.stored.1;
-            (!unchanged).then_some((row.id, score.total, parts))
+            (!unchanged).then(|| NewScore {
+                id: row.id,
+                total: score.total,
+                reasons: parts,
+                replaces: row.stored.clone(),
+            })
         })
         .collect()
 }

@@ -22,6 +22,19 @@ pub struct RescoreRow {
     pub stored: (f64, String),
 }
 
+/// A post's new score, with the stored one it replaces: written only if the post still
+/// has that one (a poll in another process may have rewritten the post between the
+/// rescore's read and its write; its score, from the new text, stands).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewScore {
+    pub id: i64,
+    pub total: f64,
+    /// Encoded parts (see [`super::encode_parts`]).
+    pub reasons: String,
+    /// The stored total and parts it was computed over ([`RescoreRow::stored`]).
+    pub replaces: (f64, String),
+}
+
 /// Which of a post's fields a rescore reads: only those the rules it matches again
 /// look at (see [`crate::score::Scorer::for_rescore`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -145,9 +158,10 @@ impl Store {
     }
 
     /// Replaces scores within a bulk update ([`Store::begin_bulk_update`]), computed
-    /// from `out_of` rows; returns how many it wrote. Callers pass only the scores that
-    /// changed (see [`RescoreRow::stored`]).
-    pub fn update_scores(&mut self, scores: &[(i64, f64, String)], out_of: usize) -> Result<usize> {
+    /// from `out_of` rows; returns how many it wrote: a score whose post no longer has
+    /// the score it [`replaces`](NewScore::replaces) is left alone. Callers pass only
+    /// the scores that changed (see [`RescoreRow::stored`]).
+    pub fn update_scores(&mut self, scores: &[NewScore], out_of: usize) -> Result<usize> {
         let Some(mut bulk) = self.bulk else {
             panic!("update_scores outside a bulk update");
         };
@@ -167,13 +181,19 @@ impl Store {
                 .map_err(|e| self.err(e))?;
             bulk.rank_index_dropped = true;
         }
+        let mut written = 0;
         {
             let mut stmt = self
                 .conn
-                .prepare_cached("UPDATE posts SET score = ?2, reasons = ?3 WHERE id = ?1")
+                .prepare_cached(
+                    "UPDATE posts SET score = ?2, reasons = ?3
+                     WHERE id = ?1 AND score = ?4 AND reasons = ?5",
+                )
                 .map_err(|e| sql_err(&self.path, e))?;
-            for (id, total, reasons) in scores {
-                stmt.execute(params![id, total, reasons])
+            for s in scores {
+                let (was_total, was_reasons) = &s.replaces;
+                written += stmt
+                    .execute(params![s.id, s.total, s.reasons, was_total, was_reasons])
                     .map_err(|e| sql_err(&self.path, e))?;
             }
         }
@@ -186,7 +206,7 @@ impl Store {
             self.ask_for_checkpoint();
         }
         self.bulk = Some(bulk);
-        Ok(scores.len())
+        Ok(written)
     }
 
     /// Makes bulk updates commit every `rows` rows, so tests see what happens
@@ -248,11 +268,45 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use rusqlite::Connection;
 
     use super::super::tests::*;
     use super::*;
+
+    /// Post `id`'s score as `total`, replacing the one it has now.
+    pub(in crate::store) fn rescored(s: &Store, id: i64, total: f64) -> NewScore {
+        let replaces = s
+            .conn
+            .query_row(
+                "SELECT score, reasons FROM posts WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        NewScore {
+            id,
+            total,
+            reasons: String::new(),
+            replaces,
+        }
+    }
+
+    /// A score computed before a poll rewrote its post is not written over the poll's.
+    #[test]
+    fn a_score_is_written_only_over_the_one_it_was_computed_from() {
+        let (dir, mut s) = store_with_posts(2);
+        let (fresh, stale) = (rescored(&s, 1, 9.0), rescored(&s, 2, 9.0));
+        // Another process's poll rewrites post 2 between the read and the write.
+        Connection::open(dir.path().join("sub/g.db"))
+            .unwrap()
+            .execute_batch("UPDATE posts SET score = 7, reasons = 'poll' WHERE id = 2")
+            .unwrap();
+        s.begin_bulk_update().unwrap();
+        assert_eq!(s.update_scores(&[fresh, stale], 2).unwrap(), 1);
+        s.end_bulk_update(true).unwrap();
+        assert_eq!(scores_in(&dir.path().join("sub/g.db")), [9.0, 7.0]);
+    }
 
     /// A bulk update commits as it goes, lets other writers in between, loses only
     /// what it wrote since its last commit on an error, and the shortlist's index is
@@ -263,39 +317,39 @@ mod tests {
         s.bulk_rows_per_commit = 2;
         let scores_seen_elsewhere = || scores_in(&dir.path().join("sub/g.db"));
         s.begin_bulk_update().unwrap();
-        let new = |ids: &[i64]| -> Vec<(i64, f64, String)> {
-            ids.iter().map(|&id| (id, 9.0, String::new())).collect()
+        let new = |s: &Store, ids: &[i64]| -> Vec<NewScore> {
+            ids.iter().map(|&id| rescored(s, id, 9.0)).collect()
         };
-        s.update_scores(&new(&[1]), 1).unwrap();
+        s.update_scores(&new(&s, &[1]), 1).unwrap();
         assert_eq!(scores_seen_elsewhere(), [5.0; 5], "nothing committed yet");
-        s.update_scores(&new(&[2, 3]), 2).unwrap();
+        s.update_scores(&new(&s, &[2, 3]), 2).unwrap();
         assert_eq!(scores_seen_elsewhere(), [9.0, 9.0, 9.0, 5.0, 5.0]);
         // Between its transactions another writer gets the lock at once.
         Connection::open(dir.path().join("sub/g.db"))
             .unwrap()
             .execute_batch("BEGIN IMMEDIATE; UPDATE posts SET score = 7 WHERE id = 5; COMMIT;")
             .unwrap();
-        s.update_scores(&new(&[4]), 1).unwrap();
+        s.update_scores(&new(&s, &[4]), 1).unwrap();
         s.end_bulk_update(false).unwrap();
         assert_eq!(scores_seen_elsewhere(), [9.0, 9.0, 9.0, 5.0, 7.0]);
 
         assert!(has_rank_index(&s), "built again after a rollback");
 
         s.begin_bulk_update().unwrap();
-        s.update_scores(&new(&[5]), 1).unwrap();
+        s.update_scores(&new(&s, &[5]), 1).unwrap();
         s.end_bulk_update(true).unwrap();
         assert_eq!(scores_seen_elsewhere(), [9.0, 9.0, 9.0, 5.0, 9.0]);
         assert!(has_rank_index(&s));
 
         // Few changed rows keep the index up to date rather than build it again.
         s.begin_bulk_update().unwrap();
-        s.update_scores(&new(&[1]), 10).unwrap();
+        s.update_scores(&new(&s, &[1]), 10).unwrap();
         assert!(has_rank_index(&s));
         s.end_bulk_update(true).unwrap();
 
         // Interrupted after a commit (the process killed): the next open builds it.
         s.begin_bulk_update().unwrap();
-        s.update_scores(&new(&[1, 2]), 2).unwrap();
+        s.update_scores(&new(&s, &[1, 2]), 2).unwrap();
         assert!(!has_rank_index(&s));
         drop(s);
         assert!(has_rank_index(
@@ -313,9 +367,9 @@ mod tests {
         s.bulk_rows_per_commit = 2;
         s.rows_per_checkpoint = 1;
         s.begin_bulk_update().unwrap();
-        let rows: Vec<(i64, f64, String)> = (1..=3).map(|id| (id, 9.0, String::new())).collect();
+        let rows: Vec<NewScore> = (1..=3).map(|id| rescored(&s, id, 9.0)).collect();
         s.update_scores(&rows, 3).unwrap();
-        s.update_scores(&[(4, 9.0, String::new())], 1).unwrap();
+        s.update_scores(&[rescored(&s, 4, 9.0)], 1).unwrap();
         // Waits for the checkpoints asked for so far; the update is still open.
         s.checkpointer
             .take()

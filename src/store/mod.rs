@@ -77,7 +77,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use archive::{ArchiveCounts, ArchivePick};
 pub use articles::{ArticleOutcome, DueArticle, MAX_ARTICLE_ATTEMPTS, ReadArticle};
-pub use bulk::{RescoreRow, RescoreText};
+pub use bulk::{NewScore, RescoreRow, RescoreText};
 pub use feeds::{FailureRecord, FeedState, FetchRecord};
 pub use ingest::{IngestCounts, ScoredEntry};
 pub use parts::{decode_parts, encode_parts};

@@ -549,7 +549,8 @@ fn a_lock_taken_over_after_a_panic_finds_nothing_half_done() {
     let panicked = std::thread::spawn(move || {
         let mut s = holder.lock().unwrap();
         s.begin_bulk_update().unwrap();
-        s.update_scores(&[(1, 9.0, String::new())], 1).unwrap();
+        let nine = super::bulk::tests::rescored(&s, 1, 9.0);
+        s.update_scores(&[nine], 1).unwrap();
         panic!("a scoring thread failed");
     })
     .join();
