@@ -379,20 +379,31 @@ mod tests {
         assert_eq!(health[0].moved_from, None);
     }
 
-    #[test]
-    fn a_schema_4_file_gets_its_stories_linked() {
-        let (_dir, path) = file_at_schema(
+    /// A schema 4 file (before stories) holding a post and its copy in another feed.
+    fn schema_4_file_with_a_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+        file_at_schema(
             4,
             "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
              INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
              VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
                     (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
-        );
-        let store = Store::open(&path).unwrap();
-        let story_of: Option<i64> = store
+        )
+    }
+
+    fn story_of(store: &Store, id: i64) -> Option<i64> {
+        store
             .conn
-            .query_row("SELECT story_of FROM posts WHERE id = 2", [], |r| r.get(0))
-            .unwrap();
+            .query_row("SELECT story_of FROM posts WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_schema_4_file_gets_its_stories_linked() {
+        let (_dir, path) = schema_4_file_with_a_copy();
+        let store = Store::open(&path).unwrap();
+        let story_of = story_of(&store, 2);
         assert_eq!(story_of, Some(1));
     }
 
@@ -400,13 +411,7 @@ mod tests {
     /// next open still does it.
     #[test]
     fn an_upgrade_cut_short_after_its_sql_finishes_its_work_at_the_next_open() {
-        let (_dir, path) = file_at_schema(
-            4,
-            "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
-             INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
-             VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
-                    (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
-        );
+        let (_dir, path) = schema_4_file_with_a_copy();
         {
             let conn = Connection::open(&path).unwrap();
             let mut cut_short = Store::on(conn, &path).unwrap();
@@ -415,10 +420,7 @@ mod tests {
             assert!(cut_short.meta(OWES_WEEKS).unwrap().is_some());
         }
         let store = Store::open(&path).unwrap();
-        let story_of: Option<i64> = store
-            .conn
-            .query_row("SELECT story_of FROM posts WHERE id = 2", [], |r| r.get(0))
-            .unwrap();
+        let story_of = story_of(&store, 2);
         assert_eq!(story_of, Some(1), "the stories were linked after all");
         let week: Option<i64> = store
             .conn
