@@ -97,7 +97,9 @@ impl PageClient {
 
 /// Whether connecting to `ip` would reach this machine or its network rather than
 /// the internet: loopback, private (RFC 1918, IPv6 unique local), link-local, shared
-/// (carrier-grade NAT), unspecified or broadcast, and IPv4 in IPv6 of those.
+/// (carrier-grade NAT), unspecified or broadcast, and those IPv4 addresses carried in
+/// IPv6: mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) and 6to4
+/// (`2002:aabb:ccdd::`), which a network that routes them delivers to the IPv4 one.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -116,10 +118,19 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || v6.is_unspecified()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+                || embedded_ipv4(v6).is_some_and(|v4| is_private(IpAddr::V4(v4)))
         }
+    }
+}
+
+/// The IPv4 address an IPv6 one carries, if it is of a kind that carries one.
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let from = |hi: u16, lo: u16| std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        [0x0064, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(from(hi, lo)),
+        _ => v6.to_ipv4_mapped(),
     }
 }
 
@@ -193,6 +204,12 @@ mod tests {
             ("fe80::1", true),
             ("::ffff:127.0.0.1", true),
             ("::ffff:93.184.215.14", false),
+            ("64:ff9b::127.0.0.1", true),
+            ("64:ff9b::169.254.169.254", true),
+            ("64:ff9b::93.184.215.14", false),
+            ("2002:7f00:1::", true),
+            ("2002:c0a8:101::1", true),
+            ("2002:5db8:d70e::", false),
             ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", false),
         ];
         for (ip, want) in cases {
