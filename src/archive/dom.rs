@@ -100,7 +100,7 @@ pub struct Dom {
 impl Dom {
     /// Builds the tree of an HTML fragment or document.
     pub fn parse(html: &str) -> Dom {
-        let html = &html[..floor_boundary(html, MAX_INPUT)];
+        let html = &html[..html.floor_char_boundary(MAX_INPUT)];
         let sink = Builder {
             state: RefCell::new(State {
                 nodes: vec![Node {
@@ -190,7 +190,7 @@ impl Dom {
         match &self.nodes[id].kind {
             Kind::Text(t) => {
                 let room = budget - out.len();
-                out.push_str(&t[..floor_boundary(t, room)]);
+                out.push_str(&t[..t.floor_char_boundary(room)]);
             }
             Kind::Element { name, .. } => {
                 let block = BLOCK.contains(&name.as_str());
@@ -247,18 +247,6 @@ pub fn clean(raw: &str, max_chars: usize) -> String {
         }
     }
     out
-}
-
-/// The largest char boundary of `s` at or below `max` bytes.
-pub fn floor_boundary(s: &str, max: usize) -> usize {
-    if max >= s.len() {
-        return s.len();
-    }
-    let mut i = max;
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 struct State {

@@ -10,7 +10,7 @@
 use super::attribution::{
     attribution_shaped, is_skipped_section, is_sponsor_text, looks_like_attribution,
 };
-use super::dom::{clean, floor_boundary};
+use super::dom::clean;
 use super::html_issue::RawItem;
 use super::{DRAFT_PLACEHOLDER, MAX_LINKS};
 use crate::ingest::normalize::{MAX_SUMMARY, MAX_TITLE};
@@ -39,7 +39,7 @@ impl Open {
 }
 
 pub fn items(md: &str) -> Vec<RawItem> {
-    let md = &md[..floor_boundary(md, MAX_INPUT)];
+    let md = &md[..md.floor_char_boundary(MAX_INPUT)];
     let mut out = Vec::new();
     let mut open: Option<Open> = None;
     let mut skip_section = false;
@@ -83,7 +83,7 @@ pub fn items(md: &str) -> Vec<RawItem> {
                 }
                 None => {
                     skip_section =
-                        is_skipped_section(&inline_text(&rest[..floor_boundary(rest, 256)]))
+                        is_skipped_section(&inline_text(&rest[..rest.floor_char_boundary(256)]))
                 }
             }
             continue;
@@ -101,7 +101,7 @@ pub fn items(md: &str) -> Vec<RawItem> {
             para_start = true;
             continue;
         }
-        if was_start && is_sponsor_text(&inline_text(&t[..floor_boundary(t, 256)])) {
+        if was_start && is_sponsor_text(&inline_text(&t[..t.floor_char_boundary(256)])) {
             close(&mut open, &mut out);
             in_sponsor = !t.contains("](");
             continue;
@@ -274,7 +274,7 @@ pub(super) fn parse_link(t: &str) -> Option<(String, String, &str)> {
     let after = body[close + 1..].strip_prefix('(')?;
     let after = after.trim_start();
     let (href, rest) = if let Some(angle) = after.strip_prefix('<') {
-        let end = angle[..floor_boundary(angle, MAX_LINK_URL)].find('>')?;
+        let end = angle[..angle.floor_char_boundary(MAX_LINK_URL)].find('>')?;
         (&angle[..end], &angle[end + 1..])
     } else {
         let mut depth = 0usize;
@@ -303,7 +303,7 @@ pub(super) fn parse_link(t: &str) -> Option<(String, String, &str)> {
     let rest = rest.trim_start();
     let rest = match rest.chars().next() {
         Some(q @ ('"' | '\'')) => {
-            let end = rest[1..floor_boundary(rest, MAX_LINK_TEXT)].find(q)?;
+            let end = rest[1..rest.floor_char_boundary(MAX_LINK_TEXT)].find(q)?;
             rest[1 + end + 1..].trim_start()
         }
         _ => rest,
@@ -342,7 +342,7 @@ fn inline_text(p: &str) -> String {
 }
 
 fn inline(p: &str, nesting: usize, failed: &mut usize) -> String {
-    let p = &p[..floor_boundary(p, MAX_INLINE)];
+    let p = &p[..p.floor_char_boundary(MAX_INLINE)];
     let mut out = String::with_capacity(p.len());
     let mut rest = p;
     while let Some(c) = rest.chars().next() {
@@ -400,7 +400,7 @@ fn inline(p: &str, nesting: usize, failed: &mut usize) -> String {
 
 /// A character reference (`&emsp;`, `&#8212;`, `&#x2014;`) at the start of `text`.
 fn entity_at(text: &str) -> Option<&str> {
-    let end = text.get(1..floor_boundary(text, 12))?.find(';')? + 1;
+    let end = text.get(1..text.floor_char_boundary(12))?.find(';')? + 1;
     let name = &text[1..end];
     let valid =
         name.strip_prefix('#')

@@ -229,10 +229,7 @@ fn cap_at_word(text: &mut String, max: usize) {
     if text.len() <= max {
         return;
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let mut end = text.floor_char_boundary(max);
     let at_boundary = text[end..].starts_with(char::is_whitespace);
     if !at_boundary
         && let Some(space) = text[..end].rfind(char::is_whitespace)
@@ -249,11 +246,7 @@ fn cut_at_char(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    &text[..text.floor_char_boundary(max)]
 }
 
 #[cfg(test)]

@@ -58,11 +58,7 @@ pub(super) fn anchors(html: &str) -> Vec<Anchor> {
     if !html.contains("<a") && !html.contains("<A") {
         return Vec::new();
     }
-    let mut end = html.len().min(MAX_HTML_BYTES);
-    while !html.is_char_boundary(end) {
-        end -= 1;
-    }
-    let doc = Document::from(&html[..end]);
+    let doc = Document::from(&html[..html.floor_char_boundary(MAX_HTML_BYTES)]);
     let found = doc.select("a[href]");
     found
         .iter()

@@ -57,6 +57,24 @@ pub struct RobotsCache {
 /// An origin's answer and until when it is believed.
 type Kept = (DateTime<Utc>, RobotsAnswer);
 
+/// A post's score with its article's `text` read too, as a feed's entries are scored
+/// (its feed's boost, the `sources` part); returns the entry holding the text.
+fn score_with_article(
+    due: DueArticle,
+    text: String,
+    scorer: &std::sync::OnceLock<crate::score::Scorer>,
+    config: &crate::config::Config,
+) -> (crate::score::Score, crate::model::Entry) {
+    let mut entry = due.entry;
+    entry.article = text;
+    let scorer = scorer.get_or_init(|| config.scorer());
+    let boost = config.feed(&due.feed).map_or(0.0, |f| f.boost);
+    let score = scorer
+        .score(&entry, boost)
+        .with_sources(due.sources, config.settings.source_points);
+    (score, entry)
+}
+
 /// Keeps the cache under [`ROBOTS_ORIGINS`]: expired answers go first, then (the
 /// origins are whatever an aggregator's submitters linked) the answer that expires
 /// soonest, so a day of strangers' links cannot grow it without bound.
@@ -250,13 +268,7 @@ impl Poller {
             let html = decode_page(&page.body, page.charset.as_deref());
             let base = Url::parse(&page.final_url).ok()?;
             let article = read_article(&html, &base);
-            let mut entry = due.entry;
-            entry.article = article.text;
-            let scorer = scorer.get_or_init(|| config.scorer());
-            let boost = config.feed(&due.feed).map_or(0.0, |f| f.boost);
-            let score = scorer
-                .score(&entry, boost)
-                .with_sources(due.sources, config.settings.source_points);
+            let (score, entry) = score_with_article(due, article.text, &scorer, &config);
             Some(ReadArticle {
                 words: article.words,
                 author: (!article.authors.is_empty()).then(|| article.authors.join(", ")),
@@ -273,16 +285,7 @@ impl Poller {
     /// A post with a read article scored again from its stored text.
     async fn score_on_cpu(&self, due: DueArticle, text: String) -> Option<crate::score::Score> {
         let (scorer, config) = (self.scorer.clone(), self.config.clone());
-        on_cpu_pool(move || {
-            let mut entry = due.entry;
-            entry.article = text;
-            let scorer = scorer.get_or_init(|| config.scorer());
-            let boost = config.feed(&due.feed).map_or(0.0, |f| f.boost);
-            scorer
-                .score(&entry, boost)
-                .with_sources(due.sources, config.settings.source_points)
-        })
-        .await
+        on_cpu_pool(move || score_with_article(due, text, &scorer, &config).0).await
     }
 
     /// A failed attempt (the `attempts` before it): tried again after the feeds'
