@@ -29,12 +29,15 @@ fn main() -> ExitCode {
 }
 
 /// The error and its causes, each said once: most of gleaner's messages already name
-/// their cause where it reads best ("cannot read config X: <cause>; pass --config …").
+/// their cause where it reads best ("cannot read config X: <cause>; pass --config …",
+/// "is damaged (<cause>)").
 fn describe(err: &anyhow::Error) -> String {
     let mut message = err.to_string();
     for cause in err.chain().skip(1) {
         let cause = cause.to_string();
-        if !message.contains(&cause) {
+        let named =
+            message.contains(&format!(": {cause}")) || message.contains(&format!("({cause})"));
+        if !named {
             message.push_str(": ");
             message.push_str(&cause);
         }

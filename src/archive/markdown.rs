@@ -402,15 +402,14 @@ fn inline(p: &str, nesting: usize, failed: &mut usize) -> String {
 fn entity_at(text: &str) -> Option<&str> {
     let end = text.get(1..text.floor_char_boundary(12))?.find(';')? + 1;
     let name = &text[1..end];
-    let valid =
-        name.strip_prefix('#')
-            .map_or(name.bytes().all(|b| b.is_ascii_alphanumeric()), |n| {
-                n.strip_prefix(['x', 'X'])
-                    .unwrap_or(n)
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit())
-            });
-    (!name.is_empty() && valid).then(|| &text[..=end])
+    let (digits, is_digit): (&str, fn(&u8) -> bool) = match name.strip_prefix('#') {
+        Some(n) => match n.strip_prefix(['x', 'X']) {
+            Some(hex) => (hex, u8::is_ascii_hexdigit),
+            None => (n, u8::is_ascii_digit),
+        },
+        None => (name, u8::is_ascii_alphanumeric),
+    };
+    (!digits.is_empty() && digits.bytes().all(|b| is_digit(&b))).then(|| &text[..=end])
 }
 
 /// An underscore is emphasis at a word's edge, not inside `u/snake_case`.
@@ -434,5 +433,7 @@ mod tests {
             inline_text("a&nbsp;b &amp; c&#8212;d &#x2014; &emsp;e &bogus; f&g"),
             "a b & c—d — e &bogus; f&g"
         );
+        // Malformed references stay as they are.
+        assert_eq!(inline_text("&#12ab; &#; &#x; &;"), "&#12ab; &#; &#x; &;");
     }
 }

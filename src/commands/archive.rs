@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::ingest::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::rank::shortlist::Ranker;
 
-/// Most files read from a folder of past issues.
+/// Most issue files read from a folder (the newest, whatever `--issues` says).
 const MAX_FILES: usize = 5_000;
 /// Largest issue file read.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -134,13 +134,6 @@ fn from_files(path: &Path, limit: usize) -> anyhow::Result<Vec<ArchiveIssue>> {
     } else {
         files.push(path.to_path_buf());
     }
-    if files.len() > MAX_FILES {
-        anyhow::bail!(
-            "{} holds {} issue files, more than the {MAX_FILES} gleaner reads; import them a folder at a time",
-            path.display(),
-            files.len()
-        );
-    }
     let name = |file: &Path| -> String {
         file.file_name()
             .and_then(|n| n.to_str())
@@ -152,7 +145,7 @@ fn from_files(path: &Path, limit: usize) -> anyhow::Result<Vec<ArchiveIssue>> {
         (std::cmp::Reverse(date_in_name(&name)), name)
     });
     let mut issues = Vec::new();
-    for file in files.into_iter().take(limit) {
+    for file in files.into_iter().take(limit.min(MAX_FILES)) {
         let Some(markdown) = issue_format(&file) else {
             continue;
         };

@@ -115,6 +115,7 @@ fn rescore_in_batches(
         .map(|f| (f.name.as_str(), f.boost))
         .collect();
     let source_points = config.settings.source_points;
+    let before = store.data_version()?;
     store.begin_bulk_update()?;
     let result = std::thread::scope(|scope| {
         let (to_score, batches) = std::sync::mpsc::sync_channel::<Vec<RescoreRow>>(1);
@@ -129,8 +130,6 @@ fn rescore_in_batches(
             }
         });
         let (mut scanned, mut changed, mut after, mut in_flight) = (0, 0, 0, 0);
-        // Scores left unwritten because a poll rewrote their post meanwhile.
-        let mut overtaken = 0;
         loop {
             let rows = store.posts_for_rescore(after, batch, text)?;
             let Some(last) = rows.last() else { break };
@@ -143,32 +142,43 @@ fn rescore_in_batches(
             // One batch being scored while the next is read; the one before is written.
             if in_flight == 2 {
                 let (scores, out_of) = results.recv().expect("scored");
-                let written = store.update_scores(&scores, out_of)?;
-                (changed, overtaken) = (changed + written, overtaken + scores.len() - written);
+                changed += store.update_scores(&scores, out_of)?;
                 in_flight -= 1;
             }
         }
         drop(to_score);
         for (scores, out_of) in results {
-            let written = store.update_scores(&scores, out_of)?;
-            (changed, overtaken) = (changed + written, overtaken + scores.len() - written);
+            changed += store.update_scores(&scores, out_of)?;
         }
-        Ok((scanned, changed, overtaken))
+        Ok((scanned, changed))
     });
     // The connection's normal settings come back even when a batch failed.
     store.end_bulk_update(result.is_ok())?;
-    let (scanned, changed, overtaken) = result?;
-    // A post a poll rewrote meanwhile was scored by that poll's config, which may not
-    // be this one: the next read checks again rather than trust it.
-    if overtaken == 0 {
-        record_scored_with(store, config)?;
-    }
+    let (scanned, changed) = result?;
+    record_scored_unless_disturbed(store, config, before)?;
     Ok(Rescored {
         scanned,
         changed,
         rules_matched: scorer.rules_matched(),
         rules: scorer.rule_count(),
     })
+}
+
+/// Notes that the stored scores are those of `config`'s rules, unless another
+/// connection committed since `before` (SQLite's `data_version`): a poll in another
+/// process may have stored posts scored by another config meanwhile, or rewritten one
+/// this rescore found current. Then the next read checks again. Returns whether it
+/// recorded.
+fn record_scored_unless_disturbed(
+    store: &Store,
+    config: &Config,
+    before: i64,
+) -> Result<bool, StoreError> {
+    if store.data_version()? != before {
+        return Ok(false);
+    }
+    record_scored_with(store, config)?;
+    Ok(true)
 }
 
 /// Notes that the stored scores are those of `config`'s rules.
@@ -299,6 +309,42 @@ fields = ["title", "content"]
             store,
             entries.into_iter().map(ScoredEntry::into_entry).collect(),
         )
+    }
+
+    /// Another process's commit during a rescore (a poll storing posts scored by its
+    /// own config) leaves the scores unrecorded as current, so the next read checks
+    /// again; without one they are recorded. The rescore itself, with its own bulk
+    /// commits and checkpoints, disturbs nothing.
+    #[test]
+    fn scores_are_recorded_as_current_only_when_nothing_else_wrote_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_str(&dir.path().join("feeds.toml"), OUTAGE_RULES).unwrap();
+        let (mut store, _) = store_with_posts(dir.path(), &config);
+        rescore_in_batches(&mut store, &config, 4).unwrap();
+        assert!(
+            !rescore_if_stale_needed(&store, &config),
+            "its own commits disturb nothing"
+        );
+
+        store.set_meta(RULES_FINGERPRINT, "other rules").unwrap();
+        let before = store.data_version().unwrap();
+        rusqlite::Connection::open(dir.path().join("g.db"))
+            .unwrap()
+            .execute("UPDATE posts SET score = 3 WHERE id = 1", [])
+            .unwrap();
+        assert!(!record_scored_unless_disturbed(&store, &config, before).unwrap());
+        assert!(
+            rescore_if_stale_needed(&store, &config),
+            "checked again at the next read"
+        );
+        let now = store.data_version().unwrap();
+        assert!(record_scored_unless_disturbed(&store, &config, now).unwrap());
+        assert!(!rescore_if_stale_needed(&store, &config));
+    }
+
+    fn rescore_if_stale_needed(store: &Store, config: &Config) -> bool {
+        store.meta(RULES_FINGERPRINT).unwrap().as_deref()
+            != Some(rules_fingerprint(config).as_str())
     }
 
     /// Many small batches, so reading, scoring and writing overlap as they do on a

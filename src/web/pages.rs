@@ -106,13 +106,14 @@ pub async fn queue(
     let csrf = state.secrets.csrf.clone();
     let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
-        let ranker = reader_ranker(&shared, reader, config)?;
-        let overview = cached_overview(&shared, reader, &ranker, config, week)?;
+        let fresh = freshness(&shared, config);
+        let ranker = reader_ranker(reader, fresh)?;
+        let overview = cached_overview(reader, &ranker, fresh, week)?;
         let (items, matched) = view_items(&reader.store, &ranker, &overview, &filter, since)?;
         let store = &reader.store;
-        let sources = reader.sources.get(store, freshness(&shared, config), || {
-            suggest(store, config, SUGGESTED_SOURCES)
-        })?;
+        let sources = reader
+            .sources
+            .get(store, fresh, || suggest(store, config, SUGGESTED_SOURCES))?;
         Ok(page::queue_page(&QueuePage {
             overview: &overview,
             items: &items,
@@ -137,7 +138,8 @@ pub async fn queue(
     }
 }
 
-/// What the reader's kept overview, suggestions and learned part must still match.
+/// What the reader's kept overview, suggestions and learned part must still match: read
+/// once per request, so that all three are kept against the same moment.
 fn freshness<'a>(state: &ServerState, config: &'a Arc<crate::config::Config>) -> Freshness<'a> {
     Freshness {
         config,
@@ -149,30 +151,24 @@ fn freshness<'a>(state: &ServerState, config: &'a Arc<crate::config::Config>) ->
 /// A ranker with the part the reader learned last, trained again only when a decision
 /// or the config changed it.
 fn reader_ranker<'a>(
-    state: &ServerState,
     reader: &mut Reader,
-    config: &'a Arc<crate::config::Config>,
+    fresh: Freshness<'a>,
 ) -> Result<Ranker<'a>, crate::store::StoreError> {
-    let learned = reader
-        .learned
-        .get(&reader.store, freshness(state, config))?;
-    Ok(Ranker::new(config, learned))
+    let learned = reader.learned.get(&reader.store, fresh)?;
+    Ok(Ranker::new(fresh.config, learned))
 }
 
 /// The week's overview, from the page's cache while nothing changed.
 fn cached_overview(
-    state: &ServerState,
     reader: &mut Reader,
     ranker: &Ranker<'_>,
-    config: &Arc<crate::config::Config>,
+    fresh: Freshness<'_>,
     week: IsoWeek,
 ) -> Result<Arc<crate::review::overview::Overview>, crate::store::StoreError> {
     let store = &reader.store;
     reader
         .overviews
-        .get(store, freshness(state, config), week, || {
-            overview(store, ranker, week)
-        })
+        .get(store, fresh, week, || overview(store, ranker, week))
 }
 
 #[derive(Deserialize)]
@@ -188,7 +184,7 @@ pub async fn draft(State(state): State<Arc<ServerState>>, Query(q): Query<WeekQu
     let csrf = state.secrets.csrf.clone();
     let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
-        let ranker = reader_ranker(&shared, reader, config)?;
+        let ranker = reader_ranker(reader, freshness(&shared, config))?;
         let items = draft_items(&reader.store, &ranker, week, DraftOrder::Picked)?;
         Ok(page::draft_page(week, &items, &PageAuth { csrf: &csrf }))
     })
@@ -430,8 +426,9 @@ pub async fn confirm_reject(
     let csrf = state.secrets.csrf.clone();
     let shared = state.clone();
     let page = with_reader(&state, move |reader, config| {
-        let ranker = reader_ranker(&shared, reader, config)?;
-        let overview = cached_overview(&shared, reader, &ranker, config, week)?;
+        let fresh = freshness(&shared, config);
+        let ranker = reader_ranker(reader, fresh)?;
+        let overview = cached_overview(reader, &ranker, fresh, week)?;
         let mut posts = Vec::new();
         for id in overview.rest_of_feed(&q.feed) {
             if let Some(post) = reader.store.post(id)? {
@@ -510,7 +507,7 @@ pub async fn atom(State(state): State<Arc<ServerState>>, headers: HeaderMap) -> 
     let xml = with_reader(&state, move |reader, config| {
         let now = crate::clock::now();
         let week = WeekSpec::This.resolve(now, config.settings.timezone);
-        let ranker = reader_ranker(&shared, reader, config)?;
+        let ranker = reader_ranker(reader, freshness(&shared, config))?;
         let candidates =
             shortlist::build(&reader.store, &ranker, week, config.settings.shortlist_size)?;
         Ok(crate::render::atom::shortlist_atom(

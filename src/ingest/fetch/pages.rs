@@ -113,9 +113,11 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || (a == 100 && (64..128).contains(&b))
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let [first, second, third, ..] = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
+                // NAT64's local-use prefix (RFC 8215): a network's own translator.
+                || (first, second, third) == (0x0064, 0xff9b, 0x0001)
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
                 || embedded_ipv4(v6).is_some_and(|v4| is_private(IpAddr::V4(v4)))
@@ -130,7 +132,8 @@ fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     match s {
         [0x0064, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
         [0x2002, hi, lo, ..] => Some(from(hi, lo)),
-        _ => v6.to_ipv4_mapped(),
+        // Mapped (`::ffff:a.b.c.d`) and the old IPv4-compatible (`::a.b.c.d`).
+        _ => v6.to_ipv4(),
     }
 }
 
@@ -210,6 +213,9 @@ mod tests {
             ("2002:7f00:1::", true),
             ("2002:c0a8:101::1", true),
             ("2002:5db8:d70e::", false),
+            ("64:ff9b:1::a00:1", true),
+            ("::10.0.0.1", true),
+            ("::93.184.215.14", false),
             ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", false),
         ];
         for (ip, want) in cases {
