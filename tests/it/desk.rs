@@ -81,10 +81,16 @@ fn loaded(browser: &Browser, what: &str, url_suffix: &str) {
     browser.wait_until(
         what,
         &format!(
-            "return location.href.endsWith({}) && document.readyState === 'complete' && !!document.querySelector('.selected, .empty');",
+            "return !window.gleanerLeaving && location.href.endsWith({}) && document.readyState === 'complete' && !!document.querySelector('.selected, .empty');",
             Value::from(url_suffix)
         ),
     );
+}
+
+/// Marks the page about to be left, so that [`loaded`] waits for the next one even
+/// when it comes back to the same URL (a rejection returns to the same card).
+fn leaving(browser: &Browser) {
+    browser.script("window.gleanerLeaving = true; return true;");
 }
 
 fn counts(browser: &Browser) -> Value {
@@ -144,6 +150,7 @@ fn the_editor_picks_with_a_blurb_from_the_keyboard_and_edits_it_afterwards() {
     );
     let blurb = "Resolvers failed over to a stale zone.\n\nA clear <timeline> & the fix.";
     browser.keys(blurb);
+    leaving(&browser);
     browser.chord(&[CTRL, ENTER]);
     loaded(&browser, "the queue after the pick", "#1");
     assert_eq!(
@@ -156,6 +163,7 @@ fn the_editor_picks_with_a_blurb_from_the_keyboard_and_edits_it_afterwards() {
     browser.keys("b");
     browser.keys("vendor pitch");
     browser.chord(&[ESCAPE]);
+    leaving(&browser);
     browser.keys("x");
     loaded(&browser, "the queue after the rejection", "#1");
     assert_eq!(
@@ -227,6 +235,7 @@ fn the_whole_week_is_counted_held_back_posts_are_shown_and_a_feed_is_rejected_at
     phone_and_dark(&browser, &addr);
 
     // The whole week: the held-back and below-threshold posts, each with its reason.
+    leaving(&browser);
     browser.click("#show-all");
     loaded(&browser, "the whole week", "all=1");
     assert_eq!(card_ids(&browser).len(), 7);
@@ -377,6 +386,7 @@ fn the_draft_is_reordered_and_copied_as_html() {
     assert_eq!(credit, "Ana Souza, Tom Kim, and Lee Park — Ops Weekly");
 
     // Shift+J moves the selected (first) pick down; the Up button moves the last up.
+    leaving(&browser);
     browser.keys("J");
     loaded(&browser, "the draft after the move", &format!("#d{a1}"));
     assert_eq!(card_ids(&browser), [b1, a1, a2]);
@@ -439,6 +449,7 @@ fn a_restart_between_page_load_and_submit_keeps_the_decision() {
     drop(daemon);
     let (_again, addr_again) = Daemon::start_polled(&ws);
     assert_eq!(addr_again, addr, "the same address");
+    leaving(&browser);
     browser.chord(&[CTRL, ENTER]);
     loaded(&browser, "the queue after the restart", "#0");
     assert_eq!(
