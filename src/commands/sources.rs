@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use futures_util::StreamExt;
 
 use super::{Outcome, emit};
 use crate::cli::{SourcesAction, TableFormat};
@@ -77,11 +78,21 @@ fn discover_feeds(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    for (site, home) in due {
-        let found = runtime
-            .block_on(discover(&fetcher, &home))
-            .ok()
-            .map(|d| d.url);
+    // Several sites at once, as a poll fetches feeds (the fetcher keeps the per-host
+    // limit): a sequential look at each of many sites took minutes.
+    let found: Vec<(String, Option<String>)> = runtime.block_on(
+        futures_util::stream::iter(due)
+            .map(|(site, home)| {
+                let fetcher = &fetcher;
+                async move {
+                    let found = discover(fetcher, &home).await.ok().map(|d| d.url);
+                    (site, found)
+                }
+            })
+            .buffer_unordered(config.settings.concurrency.max(1))
+            .collect(),
+    );
+    for (site, found) in found {
         store.set_site_feed(&site, found.as_deref(), now)?;
         let state = states.entry(site).or_default();
         state.feed_url = found;
