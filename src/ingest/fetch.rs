@@ -12,8 +12,8 @@
 //! - redirects are followed by hand, at most `max_redirects`, so a chain made only of
 //!   permanent hops (301/308) can move the stored URL and a temporary one (302/307)
 //!   cannot;
-//! - at most `per_host_concurrency` requests to one host at a time (the global limit is
-//!   the caller's `concurrency`);
+//! - at most `per_host_concurrency` requests to one host at a time, a redirect's
+//!   target host included (the global limit is the caller's `concurrency`);
 //! - `Retry-After` (seconds or HTTP date) is reported so the caller waits at least that.
 //!
 //! Article pages and robots.txt (`pages`) go through the same limits (the per-host
@@ -166,6 +166,9 @@ fn client_builder(settings: &Settings) -> reqwest::ClientBuilder {
         .pool_max_idle_per_host(settings.per_host_concurrency)
 }
 
+/// A host's name and one of its `per_host_concurrency` slots, held while it is asked.
+type HostSlot = (String, tokio::sync::OwnedSemaphorePermit);
+
 impl Fetcher {
     pub fn new(settings: &Settings) -> anyhow::Result<Fetcher> {
         install_crypto_provider();
@@ -190,12 +193,9 @@ impl Fetcher {
     }
 
     async fn fetch_as(&self, url: &str, validators: &Validators, want: Want) -> FetchOutcome {
-        let host = Url::parse(url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_default();
-        let slot = self.host_slot(&host);
-        let _permit = slot.acquire().await.expect("semaphores are never closed");
+        // Waiting for the first host's slot is not the request's time: the deadline
+        // starts once it is held.
+        let slot = self.slot_for(url, None).await;
         // reqwest's own timeout and this deadline race; both mean the same to the user.
         let timed_out = || {
             FetchError::new(
@@ -206,7 +206,7 @@ impl Fetcher {
                 ),
             )
         };
-        let fetch = self.fetch_following_redirects(url, validators, want);
+        let fetch = self.fetch_following_redirects(url, validators, want, slot);
         match tokio::time::timeout(self.deadline, fetch).await {
             Ok(FetchOutcome::Failed(err)) if err.kind == FailureKind::Timeout => {
                 FetchOutcome::Failed(timed_out())
@@ -214,6 +214,25 @@ impl Fetcher {
             Ok(outcome) => outcome,
             Err(_) => FetchOutcome::Failed(timed_out()),
         }
+    }
+
+    /// The slot of `url`'s host: `held` when it is that host's, else (given back
+    /// first: holding two could deadlock two chains redirecting across each other's
+    /// hosts) a new one.
+    async fn slot_for(&self, url: &str, held: Option<HostSlot>) -> HostSlot {
+        let host = Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        if let Some(held) = held.filter(|(h, _)| *h == host) {
+            return held;
+        }
+        let permit = self
+            .host_slot(&host)
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
+        (host, permit)
     }
 
     fn host_slot(&self, host: &str) -> Arc<Semaphore> {
@@ -229,13 +248,17 @@ impl Fetcher {
         start: &str,
         validators: &Validators,
         want: Want,
+        slot: HostSlot,
     ) -> FetchOutcome {
         let mut url = start.to_owned();
         let mut all_permanent = true;
+        // The slot of the host asked now: a hop to another host waits for that one's.
+        let mut slot = Some(slot);
         for _hop in 0..=self.max_redirects {
             if let Some(refused) = self.refuse(&url, want) {
                 return FetchOutcome::Failed(refused);
             }
+            slot = Some(self.slot_for(&url, slot.take()).await);
             let request = match self.request(&url, validators, want) {
                 Ok(request) => request,
                 Err(err) => return FetchOutcome::Failed(err),

@@ -133,6 +133,78 @@ fn a_poll_sends_one_host_at_most_per_host_concurrency_requests_at_once() {
     assert_eq!(server.traffic(|t| t.peak), LIMIT * HOSTS.len());
 }
 
+/// Feeds of two hosts that redirect to a third: the third host gets no more than its
+/// own per-host limit, whatever host each request started from, and a request waiting
+/// for the third host's slot holds none of its first host's.
+#[test]
+fn a_redirects_target_host_gets_its_own_per_host_limit() {
+    const FROM: [&str; 2] = ["127.0.0.1", "127.0.0.2"];
+    const TO: &str = "127.0.0.3";
+    const PER_HOST_FEEDS: usize = 3;
+    const LIMIT: usize = 1;
+    let server = FeedServer::start_on(&[FROM[0], FROM[1], TO]);
+    let gate = Gate::new();
+    let mut feeds = Vec::new();
+    for (h, host) in FROM.iter().enumerate() {
+        for n in 0..PER_HOST_FEEDS {
+            let target = format!("/moved/h{h}/f{n}");
+            server.route(&target, feed_body(h * 10 + n).held(&gate));
+            let path = format!("/h{h}/f{n}");
+            server.route(&path, Route::redirect(302, &server.url_on(TO, &target)));
+            feeds.push((format!("Host {h} feed {n}"), server.url_on(host, &path)));
+        }
+    }
+    let config: Vec<(&str, &str, Option<&str>)> = feeds
+        .iter()
+        .map(|(n, u)| (n.as_str(), u.as_str(), None))
+        .collect();
+    let ws = Workspace::new(
+        &format!("concurrency = 16\nper_host_concurrency = {LIMIT}"),
+        &config,
+        RULES,
+    );
+    let poll = Background::spawn(ws.std_cmd(&["poll"]));
+    let held_at_target = |t: &Traffic| {
+        let answered = t
+            .seen
+            .iter()
+            .filter(|s| s.path.starts_with("/moved/"))
+            .count();
+        let arrived = t
+            .arrived
+            .iter()
+            .filter(|p| p.starts_with("/moved/"))
+            .count();
+        (answered, arrived)
+    };
+    // Every feed's first hop is answered at once; a poll that gives its first host's
+    // slot back before it waits for the target's has sent them all while one request
+    // waits at the target. One that kept it cannot, without going over at the target.
+    release_one_at_a_time(
+        &server,
+        &gate,
+        feeds.len(),
+        |t| {
+            let (answered, arrived) = held_at_target(t);
+            let first_hops = t
+                .seen
+                .iter()
+                .filter(|s| !s.path.starts_with("/moved/"))
+                .count();
+            first_hops == feeds.len() && arrived == answered + LIMIT.min(feeds.len() - answered)
+        },
+        |t| t.peak_by_host.get(TO).is_some_and(|&peak| peak > LIMIT),
+    );
+    let (code, out) = poll.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("{} fetched", feeds.len())), "{out}");
+    assert_eq!(
+        server.traffic(|t| t.peak_by_host[TO]),
+        LIMIT,
+        "requests in flight at once at the redirects' target"
+    );
+}
+
 /// A feed that answers 410 Gone is marked `gone` and asked again a week later, not at
 /// every poll in between.
 #[test]
