@@ -3,8 +3,8 @@
 //! token kept out of the page's URLs (a cookie carries it after the first request).
 
 use crate::util::{
-    Daemon, FeedServer, Item, RULES, Route, Workspace, http_get, http_get_raw, http_post,
-    response_header, rss,
+    Daemon, FeedServer, Item, RULES, Route, Workspace, form_field, form_refs, http_get,
+    http_get_raw, http_post, response_header, rss,
 };
 
 fn daemon_with(server_section: &str) -> (FeedServer, Workspace, Daemon, String) {
@@ -30,30 +30,15 @@ fn daemon_with(server_section: &str) -> (FeedServer, Workspace, Daemon, String) 
     (server, ws, daemon, addr)
 }
 
-/// `name="field" value="…"` from a page.
-fn field(html: &str, name: &str) -> String {
-    html.split(&format!("name=\"{name}\" value=\""))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no {name} in\n{html}"))
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 fn pick_form(html: &str) -> Vec<(&'static str, String)> {
     vec![
-        ("id", field(html, "id")),
+        ("id", form_field(html, "id")),
         ("action", "pick".into()),
-        ("week", field(html, "week")),
+        ("week", form_field(html, "week")),
         ("pos", "0".into()),
         ("note", "Rebound.".into()),
-        ("csrf", field(html, "csrf")),
+        ("csrf", form_field(html, "csrf")),
     ]
-}
-
-fn refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 #[test]
@@ -88,10 +73,10 @@ fn a_rebinding_site_gets_nothing_and_changes_nothing() {
         &addr,
         "/decide",
         &[("Host", &evil), ("Origin", &evil_origin)],
-        &refs(&form),
+        &form_refs(&form),
     );
     assert_eq!(status, 403);
-    let (status, _) = http_post(&addr, "/decide", &[("Host", &evil)], &refs(&form));
+    let (status, _) = http_post(&addr, "/decide", &[("Host", &evil)], &form_refs(&form));
     assert_eq!(status, 403);
     assert_eq!(ws.sql_count("SELECT count(*) FROM decisions"), 0);
 
@@ -111,7 +96,7 @@ fn a_rebinding_site_gets_nothing_and_changes_nothing() {
         );
     }
     let origin = format!("http://{addr}");
-    let (status, raw) = http_post(&addr, "/decide", &[("Origin", &origin)], &refs(&form));
+    let (status, raw) = http_post(&addr, "/decide", &[("Origin", &origin)], &form_refs(&form));
     assert_eq!(status, 303, "{raw}");
     assert_eq!(ws.sql_count("SELECT count(*) FROM decisions"), 1);
 }
@@ -212,7 +197,7 @@ fn with_a_token_the_token_never_rides_in_the_pages_urls() {
     let mut headers = cookie.to_vec();
     headers.push(("Origin", &origin));
     let form = pick_form(&page);
-    let (status, raw) = http_post(&addr, "/decide", &headers, &refs(&form));
+    let (status, raw) = http_post(&addr, "/decide", &headers, &form_refs(&form));
     assert_eq!(status, 303, "{raw}");
     let location = response_header(&raw, "location").unwrap();
     assert!(!location.contains("token"), "{location}");

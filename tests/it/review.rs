@@ -287,7 +287,7 @@ fn the_draft_lists_picks_in_order_with_blurbs_and_attribution() {
 
 #[test]
 fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
-    use crate::util::{Daemon, http_get, http_post};
+    use crate::util::{Daemon, form_field, form_refs, http_get, http_post};
     let server = FeedServer::start();
     let mut hostile = Item::new(
         "h",
@@ -325,14 +325,7 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
         html.contains("Mallory — Org &amp; Co"),
         "attribution escaped"
     );
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = form_field(&html, "csrf");
     let id = html
         .split("data-id=\"")
         .nth(1)
@@ -341,14 +334,7 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
         .next()
         .unwrap()
         .to_owned();
-    let week = html
-        .split("name=\"week\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let week = form_field(&html, "week");
     let form = |token: &str| {
         vec![
             ("id", id.clone()),
@@ -362,14 +348,14 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
 
     // Refused: wrong token, foreign origin, cross-site fetch. Nothing changes.
     let wrong = form("not-the-token");
-    assert_eq!(http_post(&addr, "/decide", &[], &refs(&wrong)).0, 403);
+    assert_eq!(http_post(&addr, "/decide", &[], &form_refs(&wrong)).0, 403);
     let right = form(&csrf);
     assert_eq!(
         http_post(
             &addr,
             "/decide",
             &[("Origin", "https://evil.example")],
-            &refs(&right)
+            &form_refs(&right)
         )
         .0,
         403
@@ -379,7 +365,7 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
             &addr,
             "/decide",
             &[("Sec-Fetch-Site", "cross-site")],
-            &refs(&right)
+            &form_refs(&right)
         )
         .0,
         403
@@ -393,7 +379,8 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
 
     // Accepted from the page itself: a redirect back to the queue, and the pick stored.
     let origin = format!("http://{addr}");
-    let (status, response) = http_post(&addr, "/decide", &[("Origin", &origin)], &refs(&right));
+    let (status, response) =
+        http_post(&addr, "/decide", &[("Origin", &origin)], &form_refs(&right));
     assert_eq!(status, 303, "{response}");
     assert!(
         response.contains(&format!("location: /?week={week}#0")),
@@ -411,10 +398,6 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
     assert_eq!(status, 200);
     assert!(draft.contains("A clear write-up."), "{draft}");
     assert!(!draft.contains("<script>alert"), "{draft}");
-}
-
-fn refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 /// The finished week's shortlist goes to the webhook in the background: while the hook

@@ -1100,6 +1100,22 @@ impl Drop for Daemon {
     }
 }
 
+/// The value of the first `name="…" value="…"` field of a page.
+pub fn form_field(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {name} in\n{html}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A form's fields as [`http_post`] takes them.
+pub fn form_refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 /// A plain HTTP/1.1 POST of a urlencoded form; returns (status, headers and body).
 pub fn http_post(
     addr: &str,
