@@ -5,7 +5,7 @@
 //! by rules of this file's own (never gleaner's `to_text` or `canonical_url`, so a bug
 //! the two shared would not pass both sides).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gleaner::config::Config;
 use gleaner::ingest::normalize::Entry;
@@ -13,30 +13,6 @@ use gleaner::ingest::parse::ParseError;
 use gleaner::model::Candidate;
 use gleaner::score::Scorer;
 use gleaner::week::IsoWeek;
-
-fn corpus(sub: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpora")
-        .join(sub);
-    assert!(
-        dir.is_dir(),
-        "corpus {} is missing: CI must run with shared/ beside the checkout",
-        dir.display()
-    );
-    dir
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files(&path, out);
-        } else if !path.to_string_lossy().ends_with(".serde.json") && !path.ends_with("SOURCE.txt")
-        {
-            out.push(path);
-        }
-    }
-}
 
 /// The HTTP headers a feedparser case says to serve it with (`Header: Name: value`).
 fn case_header(text: &str, name: &str) -> Option<String> {
@@ -201,10 +177,7 @@ struct Tally {
 fn run_corpus(sub: &str, tally: &mut Tally) {
     let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
     let scorer = config.scorer();
-    let mut paths = Vec::new();
-    files(&corpus(sub), &mut paths);
-    paths.sort();
-    for path in &paths {
+    for path in &crate::util::corpus_files(sub) {
         tally.files += 1;
         let body = std::fs::read(path).unwrap();
         let text = String::from_utf8_lossy(&body).into_owned();

@@ -128,23 +128,7 @@ fn recovered_text_is_what_the_publisher_meant() {
 }
 
 fn illformed() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/feedparser/tests/illformed");
-    assert!(dir.is_dir(), "corpus {} is missing", dir.display());
-    let mut paths = Vec::new();
-    walk(&dir, &mut paths);
-    paths.sort();
-    paths
+    crate::util::corpus_files("feedparser/tests/illformed")
 }
 
 /// feedparser's ill-formed cases (its `bozo` means "not well-formed, recovered"): all

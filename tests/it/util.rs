@@ -1100,6 +1100,36 @@ impl Drop for Daemon {
     }
 }
 
+/// Every case file of a corpus in `../shared/corpora` (`feed-rs`,
+/// `feedparser/tests/illformed`…), in name order: its expected-output files
+/// (`*.serde.json`) and `SOURCE.txt` left out.
+pub fn corpus_files(sub: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if !path.to_string_lossy().ends_with(".serde.json")
+                && !path.ends_with("SOURCE.txt")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora")
+        .join(sub);
+    assert!(
+        dir.is_dir(),
+        "corpus {} is missing: CI must run with shared/ beside the checkout",
+        dir.display()
+    );
+    let mut paths = Vec::new();
+    walk(&dir, &mut paths);
+    paths.sort();
+    paths
+}
+
 /// The value of the first `name="…" value="…"` field of a page.
 pub fn form_field(html: &str, name: &str) -> String {
     html.split(&format!("name=\"{name}\" value=\""))
