@@ -47,11 +47,7 @@ fn workspace(
             (format!("Feed {f}"), server.url(&path))
         })
         .collect();
-    let feeds: Vec<(&str, &str, Option<&str>)> = feeds
-        .iter()
-        .map(|(n, u)| (n.as_str(), u.as_str(), None))
-        .collect();
-    Workspace::new(settings, &feeds, RULES)
+    Workspace::with_feeds(settings, &feeds, RULES)
 }
 
 /// Starts the daemon and returns once it has said it is listening.

@@ -121,15 +121,11 @@ fn sigterm_or_ctrl_c_mid_poll_commits_what_was_answered_and_exits_0() {
         let gate = Gate::new();
         server.route("/held", one_item_feed("h", "Outage held").held(&gate));
         feeds.push(("Held".into(), server.url("/held")));
-        let config: Vec<(&str, &str, Option<&str>)> = feeds
-            .iter()
-            .map(|(n, u)| (n.as_str(), u.as_str(), None))
-            .collect();
         // One request at a time, the held feed last; a long timeout, so only the
         // signal ends its fetch; no scheduled poll in the test's lifetime.
-        let ws = Workspace::new(
+        let ws = Workspace::with_feeds(
             "per_host_concurrency = 1\nrequest_timeout_secs = 120\npoll_schedule = \"0 0 0 1 1 *\"",
-            &config,
+            &feeds,
             RULES,
         );
         let (mut daemon, mut lines) = Daemon::start(&ws);

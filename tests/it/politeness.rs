@@ -51,14 +51,10 @@ fn a_poll_fetches_at_most_concurrency_feeds_at_once() {
             (format!("Feed {n}"), server.url(&path))
         })
         .collect();
-    let config: Vec<(&str, &str, Option<&str>)> = feeds
-        .iter()
-        .map(|(n, u)| (n.as_str(), u.as_str(), None))
-        .collect();
     // One host, allowed every feed at once: only `concurrency` limits.
-    let ws = Workspace::new(
+    let ws = Workspace::with_feeds(
         &format!("concurrency = {LIMIT}\nper_host_concurrency = {FEEDS}"),
-        &config,
+        &feeds,
         RULES,
     );
     let poll = Background::spawn(ws.std_cmd(&["poll"]));
@@ -94,13 +90,9 @@ fn a_poll_sends_one_host_at_most_per_host_concurrency_requests_at_once() {
             feeds.push((format!("Host {h} feed {n}"), server.url_on(host, &path)));
         }
     }
-    let config: Vec<(&str, &str, Option<&str>)> = feeds
-        .iter()
-        .map(|(n, u)| (n.as_str(), u.as_str(), None))
-        .collect();
-    let ws = Workspace::new(
+    let ws = Workspace::with_feeds(
         &format!("concurrency = 16\nper_host_concurrency = {LIMIT}"),
-        &config,
+        &feeds,
         RULES,
     );
     let poll = Background::spawn(ws.std_cmd(&["poll"]));
@@ -154,13 +146,9 @@ fn a_redirects_target_host_gets_its_own_per_host_limit() {
             feeds.push((format!("Host {h} feed {n}"), server.url_on(host, &path)));
         }
     }
-    let config: Vec<(&str, &str, Option<&str>)> = feeds
-        .iter()
-        .map(|(n, u)| (n.as_str(), u.as_str(), None))
-        .collect();
-    let ws = Workspace::new(
+    let ws = Workspace::with_feeds(
         &format!("concurrency = 16\nper_host_concurrency = {LIMIT}"),
-        &config,
+        &feeds,
         RULES,
     );
     let poll = Background::spawn(ws.std_cmd(&["poll"]));

@@ -154,12 +154,8 @@ fn serve(server: &FeedServer, posts: &[Post]) -> Vec<(String, String)> {
 
 fn workspace(server: &FeedServer, posts: &[Post], settings: &str) -> Workspace {
     let feeds = serve(server, posts);
-    let feeds: Vec<(&str, &str, Option<&str>)> = feeds
-        .iter()
-        .map(|(n, u)| (n.as_str(), u.as_str(), None))
-        .collect();
     let settings = format!("timezone = \"UTC\"\nmin_score = -100\nmax_per_feed = 0\n{settings}");
-    let ws = Workspace::new(&settings, &feeds, RULES);
+    let ws = Workspace::with_feeds(&settings, &feeds, RULES);
     ws.ok(&["poll"]);
     ws
 }

@@ -164,11 +164,7 @@ fn concurrent_adds_and_removes_all_survive() {
     let old: Vec<(String, String)> = (0..removes)
         .map(|i| (format!("old{i}"), server.url(&format!("/old{i}"))))
         .collect();
-    let feeds: Vec<(&str, &str, Option<&str>)> = old
-        .iter()
-        .map(|(n, u)| (n.as_str(), u.as_str(), None))
-        .collect();
-    let ws = Workspace::new("", &feeds, RULES);
+    let ws = Workspace::with_feeds("", &old, RULES);
     // The editor keeps feeds.toml elsewhere, private, and links it here.
     let real = ws.path().join("private/feeds.toml");
     std::fs::create_dir(ws.path().join("private")).unwrap();

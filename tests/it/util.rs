@@ -615,6 +615,15 @@ impl Workspace {
         ws
     }
 
+    /// [`Workspace::new`] for feeds built in a loop: (name, URL) pairs, no org.
+    pub fn with_feeds(settings: &str, feeds: &[(String, String)], rules: &str) -> Workspace {
+        let feeds: Vec<(&str, &str, Option<&str>)> = feeds
+            .iter()
+            .map(|(name, url)| (name.as_str(), url.as_str(), None))
+            .collect();
+        Workspace::new(settings, &feeds, rules)
+    }
+
     pub fn write_config(&self, settings: &str, feeds: &[(&str, &str, Option<&str>)], rules: &str) {
         // Short timeouts unless the test sets its own; no article pages unless the
         // test reads them (the feeds' links point at hosts that must not be looked up).
