@@ -18,9 +18,9 @@ time (user + sys) and peak RSS are printed, with gleaner's speed-up over the bas
   python3 benches/e2e.py --also OTHER/gleaner   # a second build, run alternately with this one
 Needs: nginx (Debian nginx-light), pip feedparser requests, a release build.
 """
-import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, os, shutil, statistics, subprocess, sys, time
 
-from farm import ROOT, SHARED, feedfarm, free_port, release_build, write_config
+from farm import HERE, SHARED, farm_arguments, feedfarm, parse, release_build, work_dir, write_config
 
 
 def run(cmd, env=None):
@@ -88,20 +88,15 @@ class Side:
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--feeds", type=int, default=1000)
-    p.add_argument("--entries", type=int, default=20)
+    farm_arguments(p)
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--port", type=int, default=None, help="the farm's port (default: a free one)")
     p.add_argument("--no-baseline", action="store_true")
     p.add_argument("--also", metavar="GLEANER", help="another gleaner build, run alternately with this one")
-    p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
     p.add_argument("--floor", action="store_true",
                    help="then replay gleaner's cold database with benches/sqlite_floor.py")
-    a = p.parse_args()
-    a.port = a.port or free_port()
+    a = parse(p)
     this = release_build(a.gleaner)
-    work = tempfile.mkdtemp(prefix="gleaner-bench-")
-    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    work = work_dir("bench")
     feedfarm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
     feedfarm("serve", work, "--port", str(a.port))
     try:

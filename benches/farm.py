@@ -1,7 +1,7 @@
 """What the Python benches share: this checkout's paths, the synthetic feed farm
 (../shared/bench/feedfarm.py), a free loopback port, a release build, and a gleaner
 config for a list of feed URLs with the shipped rules."""
-import os, socket, subprocess, sys
+import os, socket, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -41,3 +41,25 @@ def write_config(path, urls, settings, listen="127.0.0.1:0", boost_every=0, extr
             if boost_every and i % boost_every == 0:
                 f.write("boost = 1.5\n")
         f.write("\n# ── Rules" + rules + extra_rules)
+
+
+def farm_arguments(p):
+    """The options every farm bench takes: its size, the farm's port, the build."""
+    p.add_argument("--feeds", type=int, default=1000)
+    p.add_argument("--entries", type=int, default=20)
+    p.add_argument("--port", type=int, default=None, help="the farm's port (default: a free one)")
+    p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
+
+
+def parse(p):
+    """`p`'s arguments, the farm's port chosen when none was given."""
+    a = p.parse_args()
+    a.port = a.port or free_port()
+    return a
+
+
+def work_dir(name):
+    """A fresh folder for a bench's farm and databases."""
+    work = tempfile.mkdtemp(prefix=f"gleaner-{name}-")
+    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    return work

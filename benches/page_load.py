@@ -18,9 +18,9 @@ the farm's 20,000 posts are all that week's candidates (a real week has a few hu
   python3 benches/page_load.py --now ''   # the real clock: this week's queue is empty
 Needs: nginx (Debian nginx-light) and a release build.
 """
-import argparse, asyncio, json, os, shutil, statistics, subprocess, sys, tempfile, threading, time
+import argparse, asyncio, json, os, shutil, statistics, subprocess, sys, threading, time
 
-from farm import feedfarm, free_port, release_build, write_config
+from farm import farm_arguments, feedfarm, free_port, parse, release_build, work_dir, write_config
 
 
 def config(path, urls, db, port, every):
@@ -80,22 +80,18 @@ def pct(values, p):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--feeds", type=int, default=1000)
-    p.add_argument("--entries", type=int, default=20)
+    farm_arguments(p)
     p.add_argument("--polls", type=int, default=6, help="polls of each kind (idle, loaded)")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--every", type=int, default=10, help="seconds between scheduled polls")
     p.add_argument("--page", default="/", help="what the clients load")
     p.add_argument("--now", default="2024-07-03T12:00:00Z",
                    help="the daemon's clock at its start (GLEANER_NOW; the farm's week by default)")
-    p.add_argument("--port", type=int, default=None, help="the farm's port (default: a free one)")
-    p.add_argument("--listen", type=int, default=18311)
-    p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
-    a = p.parse_args()
-    a.port = a.port or free_port()
+    p.add_argument("--listen", type=int, default=None, help="the review page's port (default: a free one)")
+    a = parse(p)
+    a.listen = a.listen or free_port()
     binary = release_build(a.gleaner)
-    work = tempfile.mkdtemp(prefix="gleaner-pageload-")
-    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    work = work_dir("pageload")
     daemon, serving = None, False
     try:
         feedfarm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))

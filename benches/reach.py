@@ -22,12 +22,12 @@ and `auto` (checkpointed, VACUUMed copies), per 1,000 articles read.
   python3 benches/reach.py --feeds 300 --runs 3
 Needs: nginx (Debian nginx-light), a release build (built now unless --gleaner).
 """
-import argparse, json, os, random, shutil, sqlite3, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, random, shutil, sqlite3, statistics, subprocess, time
 from email.utils import formatdate
 from xml.sax.saxutils import escape
 
 from e2e import run  # (wall, cpu, peak RSS of one command)
-from farm import feedfarm, free_port, release_build, write_config
+from farm import farm_arguments, feedfarm, parse, release_build, work_dir, write_config
 
 WORDS = ("the a our we system service database cluster team request traffic query cache deploy "
          "region network storage queue worker metric alert page user customer during after before "
@@ -112,16 +112,11 @@ def db_bytes(db):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--feeds", type=int, default=1000)
-    p.add_argument("--entries", type=int, default=20)
+    farm_arguments(p)
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--port", type=int, default=None, help="the server's port (default: a free one)")
-    p.add_argument("--gleaner", metavar="GLEANER", help="the build to measure (default: this checkout's, built now)")
-    a = p.parse_args()
-    a.port = a.port or free_port()
+    a = parse(p)
     binary = release_build(a.gleaner)
-    work = tempfile.mkdtemp(prefix="gleaner-reach-")
-    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    work = work_dir("reach")
     feedfarm("gen", work, "--feeds", str(a.feeds), "--entries", str(a.entries))
     # The plain farm's feeds are kept for the `plain` cases, under another path.
     shutil.copytree(os.path.join(work, "feeds"), os.path.join(work, "plain"))

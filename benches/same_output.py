@@ -10,9 +10,9 @@ week's shortlist and queue as JSON (ids and first-seen times left out).
   python3 benches/same_output.py OLD/gleaner NEW/gleaner [--feeds 300]
 Needs nginx (Debian nginx-light).
 """
-import argparse, datetime, json, os, shutil, sqlite3, subprocess, sys, tempfile
+import argparse, datetime, json, os, shutil, sqlite3, subprocess, sys
 
-from farm import feedfarm, free_port, write_config
+from farm import feedfarm, free_port, work_dir, write_config
 
 PORT = free_port()
 
@@ -72,8 +72,7 @@ def main():
     p.add_argument("new")
     p.add_argument("--feeds", type=int, default=300)
     a = p.parse_args()
-    work = tempfile.mkdtemp(prefix="gleaner-same-")
-    os.chmod(work, 0o755)  # nginx workers run as an unprivileged user
+    work = work_dir("same")
     feedfarm("gen", os.path.join(work, "farm"), "--feeds", str(a.feeds), "--entries", "20")
     feedfarm("serve", os.path.join(work, "farm"), "--port", str(PORT))
     try:

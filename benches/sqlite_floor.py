@@ -50,15 +50,20 @@ def replay(data, skip, group, work):
         if name not in skip:
             db.execute(sql)
     db.executemany("INSERT INTO feeds (id, name, config_url, url) VALUES (?, ?, ?, ?)", feeds)
-    columns = ",".join("?" * len(posts[0]))
+    # As many values as the rows read have columns, whatever the schema added since.
+    values = lambda rows: ",".join("?" * len(next(iter(rows))))
+    insert = {
+        "posts": f"INSERT INTO posts VALUES ({values(posts)})",
+        "post_texts": f"INSERT INTO post_texts VALUES ({values(texts.values())})",
+        "sightings": f"INSERT INTO sightings VALUES ({values(next(iter(sightings.values())))})",
+    }
     start = time.perf_counter()
     for at in range(0, len(posts), group):
         chunk = posts[at:at + group]
         db.execute("BEGIN")
-        db.executemany(f"INSERT INTO posts VALUES ({columns})", chunk)
-        db.executemany("INSERT INTO post_texts VALUES (?, ?, ?)", [texts[p[0]] for p in chunk])
-        db.executemany("INSERT INTO sightings VALUES (?, ?, ?, ?)",
-                       [s for p in chunk for s in sightings.get(p[0], [])])
+        db.executemany(insert["posts"], chunk)
+        db.executemany(insert["post_texts"], [texts[p[0]] for p in chunk])
+        db.executemany(insert["sightings"], [s for p in chunk for s in sightings.get(p[0], [])])
         db.execute("COMMIT")
     seconds = time.perf_counter() - start
     db.close()
