@@ -22,27 +22,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Unfinished) => ExitCode::from(3),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("gleaner: {}", describe(&err));
+            eprintln!("gleaner: {err:#}");
             ExitCode::from(2)
         }
     }
-}
-
-/// The error and its causes, each said once: most of gleaner's messages already name
-/// their cause where it reads best ("cannot read config X: <cause>; pass --config …",
-/// "is damaged (<cause>)").
-fn describe(err: &anyhow::Error) -> String {
-    let mut message = err.to_string();
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        let named =
-            message.contains(&format!(": {cause}")) || message.contains(&format!("({cause})"));
-        if !named {
-            message.push_str(": ");
-            message.push_str(&cause);
-        }
-    }
-    message
 }
 
 /// Logs go to standard error. The daemon logs at `info`; one-shot commands only log

@@ -207,7 +207,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         Config::from_str(path, &text)
     }
@@ -265,12 +265,14 @@ pub struct Problem {
     pub hint: String,
 }
 
+/// Each message names its `cause` where it reads best ("…: <cause>; what to do"), so
+/// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {}: {source}; pass --config PATH or set GLEANER_CONFIG", path.display())]
+    #[error("cannot read config {}: {cause}; pass --config PATH or set GLEANER_CONFIG", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{}", InvalidDisplay { path, problems })]
     Invalid {

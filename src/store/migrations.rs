@@ -275,11 +275,11 @@ impl Store {
                 .and_then(|_| tx.commit())
                 .map_err(|e| match sql_err(&path, e) {
                     // A full disk or a damaged file says so; anything else is this step.
-                    StoreError::Sqlite { path, source } => StoreError::Migration {
+                    StoreError::Sqlite { path, cause } => StoreError::Migration {
                         path,
                         from: version - 1,
                         to: version,
-                        source,
+                        cause,
                     },
                     other => other,
                 })?;

@@ -95,6 +95,8 @@ use wal::{Checkpointer, ROWS_PER_CHECKPOINT, SQLITE_DEFAULT_CACHE_KIB, WAL_AUTOC
 /// Meta key naming the zone the stored `week` column was computed in.
 const WEEK_ZONE: &str = "week_zone";
 
+/// Each message names its `cause` where it reads best ("…: <cause>; what to do"), so
+/// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{} is not a SQLite database; refusing to touch it (move it away or pass --db PATH)", .0.display())]
@@ -109,14 +111,14 @@ pub enum StoreError {
         known: i64,
     },
     #[error(
-        "database {} cannot be upgraded from schema {from} to {to} ({source}); the upgrade was undone and the file left as it was: remove what the error names, restore a backup, or pass --db PATH",
+        "database {} cannot be upgraded from schema {from} to {to} ({cause}); the upgrade was undone and the file left as it was: remove what the error names, restore a backup, or pass --db PATH",
         path.display()
     )]
     Migration {
         path: PathBuf,
         from: i64,
         to: i64,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error(
         "database {} has schema version {found}, not {known}: a reader opens only a database its writer has migrated",
@@ -127,25 +129,25 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
-    #[error("cannot create {}: {source}", path.display())]
+    #[error("cannot create {}: {cause}", path.display())]
     CreateDir {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("database {}: {source}; it cannot be written: check the disk's free space and the file's permissions", path.display())]
+    #[error("database {}: {cause}; it cannot be written: check the disk's free space and the file's permissions", path.display())]
     Unwritable {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
-    #[error("database {} is damaged ({source}); gleaner will not read or write it: restore a backup, or recover what it holds with `sqlite3 {} .recover`", path.display(), path.display())]
+    #[error("database {} is damaged ({cause}); gleaner will not read or write it: restore a backup, or recover what it holds with `sqlite3 {} .recover`", path.display(), path.display())]
     Damaged {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
-    #[error("database {}: {source}", path.display())]
+    #[error("database {}: {cause}", path.display())]
     Sqlite {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error("database {}: committing a group of writes failed: {message}", path.display())]
     GroupCommit { path: PathBuf, message: String },
@@ -223,14 +225,14 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::files::create_private_dir(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.to_path_buf(),
-                source,
+                cause: source,
             })?;
         }
         // Created here, readable by its owner alone, so that SQLite gives its WAL and
         // shared-memory files the same mode (it copies the database's).
         crate::files::create_private_file(path).map_err(|source| StoreError::CreateDir {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
         let mut store = Store::on(conn, path)?;
@@ -430,7 +432,7 @@ impl Store {
         }
         Err(StoreError::Damaged {
             path: self.path.clone(),
-            source: rusqlite::Error::SqliteFailure(
+            cause: rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
                 Some(verdict),
             ),
@@ -499,10 +501,19 @@ fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
     match code {
         Some(ErrorCode::NotADatabase) => StoreError::NotADatabase(path),
         Some(ErrorCode::DiskFull | ErrorCode::ReadOnly | ErrorCode::SystemIoFailure) => {
-            StoreError::Unwritable { path, source }
+            StoreError::Unwritable {
+                path,
+                cause: source,
+            }
         }
-        Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, source },
-        _ => StoreError::Sqlite { path, source },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged {
+            path,
+            cause: source,
+        },
+        _ => StoreError::Sqlite {
+            path,
+            cause: source,
+        },
     }
 }
 

@@ -28,11 +28,11 @@ impl FeedsFile {
     pub fn open(path: &Path) -> Result<FeedsFile, SubscriptionError> {
         let lock = lock_beside(path).map_err(|source| SubscriptionError::Read {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         let text = std::fs::read_to_string(path).map_err(|source| SubscriptionError::Read {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         let doc: DocumentMut =
             text.parse()
@@ -167,7 +167,7 @@ impl FeedsFile {
         crate::files::write_atomically(&self.path, text.as_bytes()).map_err(|source| {
             SubscriptionError::Write {
                 path: self.path.clone(),
-                source,
+                cause: source,
             }
         })
     }

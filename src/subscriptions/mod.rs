@@ -20,17 +20,19 @@ pub use discover::{Discovered, discover};
 pub use feeds_file::FeedsFile;
 pub use opml::{OpmlFeed, export_opml, parse_opml};
 
+/// Each message names its `cause` where it reads best ("…: <cause>; what to do"), so
+/// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum SubscriptionError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {cause}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{} is not valid TOML: {message}; fix it (gleaner check) before editing it with gleaner", path.display())]
     Toml { path: PathBuf, message: String },
