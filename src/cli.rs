@@ -204,10 +204,10 @@ pub enum Command {
         /// The newsletter's own feed (WordPress-style: one issue per item, its pages
         /// followed with ?paged=2 and on), or a file or folder of past issues (HTML or
         /// markdown; a date in the file name, e.g. 2026-06-14-issue-412.md, says when
-        /// it went out)
+        /// it went out: a file without one gives no picks)
         #[arg(value_name = "URL|PATH")]
         source: String,
-        /// At most this many issues (from a feed: the newest)
+        /// At most this many issues, the newest
         #[arg(long, value_name = "N", default_value_t = 52, value_parser = clap::value_parser!(u16).range(1..=5000))]
         issues: u16,
         #[arg(long, value_enum, default_value_t = TableFormat::Table)]

@@ -13,8 +13,6 @@ use crate::config::Config;
 use crate::ingest::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::rank::shortlist::Ranker;
 
-/// Most issue files read from a folder (the newest, whatever `--issues` says).
-const MAX_FILES: usize = 5_000;
 /// Largest issue file read.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -145,7 +143,8 @@ fn from_files(path: &Path, limit: usize) -> anyhow::Result<Vec<ArchiveIssue>> {
         (std::cmp::Reverse(date_in_name(&name)), name)
     });
     let mut issues = Vec::new();
-    for file in files.into_iter().take(limit.min(MAX_FILES)) {
+    // `--issues` is at most 5,000 (cli.rs): so is what a folder gives.
+    for file in files.into_iter().take(limit) {
         let Some(markdown) = issue_format(&file) else {
             continue;
         };
