@@ -10,7 +10,7 @@ use super::{Outcome, emit};
 use crate::cli::{SourcesAction, TableFormat};
 use crate::config::Config;
 use crate::subscriptions::discover;
-use crate::subscriptions::sources::{Source, site_of, suggest};
+use crate::subscriptions::sources::{Source, set_feed, site_of, suggest};
 
 /// How long a site's discovered feed (or its lack of one) is trusted.
 const REDISCOVER_AFTER_DAYS: i64 = 30;
@@ -35,10 +35,14 @@ pub(super) fn sources(
         ))?;
         return Ok(Outcome::Done);
     }
-    let listed = suggest(&store, config, limit)?;
+    let mut ranked = suggest(&store, config, limit)?;
     let mut states = store.site_states()?;
-    discover_feeds(config, &store, &listed, &mut states)?;
-    let ranked = suggest(&store, config, limit)?;
+    discover_feeds(config, &store, &ranked, &mut states)?;
+    // What discovery found; the ranking does not depend on it.
+    for source in &mut ranked {
+        let found = states.get(&source.site).and_then(|s| s.feed_url.clone());
+        set_feed(source, found);
+    }
     match format {
         TableFormat::Json => emit(&(serde_json::to_string_pretty(&ranked)? + "\n"))?,
         TableFormat::Table => emit(&table(&ranked))?,

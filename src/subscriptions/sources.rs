@@ -108,17 +108,18 @@ pub fn rank(
         .into_iter()
         .map(|(site, t)| {
             let feed_url = states.get(&site).and_then(|s| s.feed_url.clone());
-            let subscribe = subscribe_command(feed_url.as_deref().unwrap_or(&t.home));
-            Source {
+            let mut source = Source {
                 site,
                 home: t.home,
-                feed_url,
+                feed_url: None,
                 linked: t.linked,
                 picked: t.picked,
                 candidates: t.candidates,
                 seen_via: t.via.into_iter().collect(),
-                subscribe,
-            }
+                subscribe: String::new(),
+            };
+            set_feed(&mut source, feed_url);
+            source
         })
         .collect();
     out.sort_by(|a, b| {
@@ -136,6 +137,12 @@ fn home_of(url: &str, site: &str) -> String {
         .map(|u| u.scheme().to_owned())
         .unwrap_or_else(|_| "https".into());
     format!("{scheme}://{site}/")
+}
+
+/// Gives `source` the feed found on its site (or none), and the command that adds it.
+pub fn set_feed(source: &mut Source, feed_url: Option<String>) {
+    source.subscribe = subscribe_command(feed_url.as_deref().unwrap_or(&source.home));
+    source.feed_url = feed_url;
 }
 
 /// The command that subscribes to `url`, safe to paste into a shell: the URL came from a
