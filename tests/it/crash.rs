@@ -159,12 +159,7 @@ fn sigkill_mid_poll_loses_nothing_and_the_next_poll_completes() {
         "--format",
         "json",
     ]);
-    let story = shared
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["url"] == "https://shared.example/story")
-        .unwrap();
+    let story = crate::util::by_url(&shared, "https://shared.example/story");
     assert_eq!(story["also_in"].as_array().unwrap().len(), FEEDS - 1);
 }
 

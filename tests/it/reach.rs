@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::util::{
-    Daemon, FeedServer, Item, Misbehaviour, RULES, RawServer, Route, Workspace, http_get, recently,
-    rss, xml_escape,
+    Daemon, FeedServer, Item, Misbehaviour, RULES, RawServer, Route, Workspace, by_url, http_get,
+    recently, rss, xml_escape,
 };
 
 /// Article pages are on loopback here: the tests lift the private-address guard.
@@ -94,14 +94,6 @@ fn reddit(entries: &[(&str, Option<&str>, &str, &str)]) -> String {
         ));
     }
     out + "</feed>"
-}
-
-fn by_url<'v>(list: &'v Value, url: &str) -> &'v Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["url"] == url)
-        .unwrap_or_else(|| panic!("no candidate {url} in {list:#}"))
 }
 
 fn article_parts(candidate: &Value) -> usize {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, recently, rss};
+use crate::util::{FeedServer, Item, RULES, Route, Workspace, by_url, recently, rss};
 
 /// `(rule, field, points)` of a candidate's reasons.
 fn reasons(candidate: &Value) -> Vec<(String, String, f64)> {
@@ -19,14 +19,6 @@ fn reasons(candidate: &Value) -> Vec<(String, String, f64)> {
             )
         })
         .collect()
-}
-
-fn find<'v>(list: &'v Value, url: &str) -> &'v Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["url"] == url)
-        .unwrap_or_else(|| panic!("{url} not in {list:#}"))
 }
 
 fn reason(rule: &str, field: &str, points: f64) -> (String, String, f64) {
@@ -77,11 +69,11 @@ fn a_summary_repeated_as_the_content_counts_once() {
     let list = ws.json(&["shortlist", "--format", "json"]);
     // incident: weight 3; summary × 1, content × 0.5.
     for url in ["https://blog.example/same", "https://blog.example/marked"] {
-        let c = find(&list, url);
+        let c = by_url(&list, url);
         assert_eq!(reasons(c), [reason("incident", "summary", 3.0)], "{url}");
         assert_eq!(c["score"], 3.0, "{url}");
     }
-    let more = find(&list, "https://blog.example/more");
+    let more = by_url(&list, "https://blog.example/more");
     assert_eq!(
         reasons(more),
         [
@@ -131,7 +123,7 @@ fn stored_entries_are_rescored_at_the_next_read_after_a_rule_change() {
     );
     ws.write_config("", &feeds, &rules);
     let list = ws.json(&["shortlist", "--format", "json"]);
-    let k = find(&list, "https://blog.example/k");
+    let k = by_url(&list, "https://blog.example/k");
     assert_eq!(
         reasons(k),
         [
@@ -140,7 +132,7 @@ fn stored_entries_are_rescored_at_the_next_read_after_a_rule_change() {
         ]
     );
     assert_eq!(k["score"], 11.0);
-    assert_eq!(find(&list, "https://blog.example/r")["score"], 1.0);
+    assert_eq!(by_url(&list, "https://blog.example/r")["score"], 1.0);
     // Stored, not only shown.
     assert_eq!(stored("https://blog.example/k"), 11.0);
     assert_eq!(stored("https://blog.example/r"), 1.0);

@@ -1139,6 +1139,16 @@ pub fn corpus_files(sub: &str) -> Vec<PathBuf> {
     paths
 }
 
+/// The candidate with this URL in a JSON list (`shortlist`, `queue`), or a panic that
+/// shows the list.
+pub fn by_url<'v>(list: &'v serde_json::Value, url: &str) -> &'v serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["url"] == url)
+        .unwrap_or_else(|| panic!("no candidate {url} in {list:#}"))
+}
+
 /// The value of the first `name="…" value="…"` field of a page.
 pub fn form_field(html: &str, name: &str) -> String {
     html.split(&format!("name=\"{name}\" value=\""))
