@@ -112,16 +112,9 @@ mod tests {
             title: "<script>x</script> & \u{0}".into(),
             feed: "F\"".into(),
             org: "O".into(),
-            author: None,
-            published: None,
-            first_seen: DateTime::<Utc>::UNIX_EPOCH,
-            effective_at: DateTime::<Utc>::UNIX_EPOCH,
             week: "2026-W48".into(),
             score: 1.0,
-            reasons: vec![],
-            also_in: vec![],
             sources: 1,
-            copies: vec![],
             excerpt: "<b>x</b>".into(),
             ..Candidate::default()
         };
