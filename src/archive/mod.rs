@@ -105,9 +105,9 @@ pub fn parse_issue_html(
     finish(html_issue::items(html), issue_url, own_hosts)
 }
 
-/// The picks of an issue kept as markdown: gleaner's draft (`## [Title](url)`, blurb,
-/// `Author — Org`), a link alone on its line, or a list item led by a link (the
-/// `markdown` module's doc says how).
+/// The picks of an issue kept as markdown (CommonMark): gleaner's draft (`## [Title](url)`,
+/// blurb, `Author — Org`), a link alone in its paragraph, or a list item led by a link
+/// (the `markdown` module's doc says how).
 pub fn parse_issue_markdown(md: &str, own_hosts: &[&str]) -> Vec<ArchiveLink> {
     finish(markdown::items(md), None, own_hosts)
 }

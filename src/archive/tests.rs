@@ -328,8 +328,21 @@ fn markdown_shapes() {
             &["https://a.example/1"],
         ),
         (
-            "[Own](https://www.weekly.example/x)\n[Sub](https://news.weekly.example/y)",
-            &[],
+            "[Own](https://www.weekly.example/x)\n\n[Sub](https://news.weekly.example/y)\n\n[Other](https://a.example/1)",
+            &["https://a.example/1"],
+        ),
+        // Reference links and setext headings are CommonMark too.
+        (
+            "[Referenced][1]\n\nBlurb.\n\n[Second][2]\n\n[1]: https://a.example/1\n[2]: https://a.example/2 \"t\"",
+            &["https://a.example/1", "https://a.example/2"],
+        ),
+        (
+            "[Collapsed][]\n\n[collapsed]: <https://a.example/3>",
+            &["https://a.example/3"],
+        ),
+        (
+            "Outages\n=======\n\n- [Bank](https://news.example/1)\n\nArticles\n--------\n\n[Real](https://a.example/1)",
+            &["https://a.example/1"],
         ),
     ];
     for &(md, want) in cases {
@@ -350,6 +363,25 @@ fn markdown_shapes() {
             item.org.as_deref()
         ),
         ("Listed", "with a blurb", Some("Acme"))
+    );
+    // Character references decode, and a space one still parts two words.
+    let item = &parse_issue_markdown(
+        "## [Ops &amp; people](https://a.example/1)\n\nBlurb&nbsp;text.\n\nAnn&emsp;Lee &#8212; Acme",
+        &[],
+    )[0];
+    assert_eq!(
+        (
+            item.title.as_str(),
+            item.blurb.as_str(),
+            item.authors.as_slice(),
+            item.org.as_deref()
+        ),
+        (
+            "Ops & people",
+            "Blurb text.",
+            &["Ann Lee".to_owned()][..],
+            Some("Acme")
+        )
     );
 }
 
