@@ -34,11 +34,12 @@ use dom_query::Document;
 use url::{Host, Url};
 
 use crate::ingest::html;
+use crate::ingest::normalize::is_invisible;
 
 mod meta;
 mod prefix;
 
-use meta::{MAX_NAME_CHARS, MAX_TITLE_CHARS, Meta, authors, clean, date, is_invisible};
+use meta::{MAX_NAME_CHARS, MAX_TITLE_CHARS, Meta, authors, clean, date};
 use prefix::{MAX_ELEMENTS, bounded_prefix};
 
 /// The most text kept from one article, in bytes.

@@ -108,6 +108,15 @@ pub fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A bidirectional override (above), a directional or zero-width mark or joiner
+/// (U+200B–U+200F, U+2060–U+2065) or the byte-order mark: characters that show nothing
+/// themselves. Names and titles read from article pages drop them all; feed titles
+/// drop only the overrides, because their stored hashes were taken with the rest.
+pub fn is_invisible(c: char) -> bool {
+    is_bidi_override(c)
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2065}' | '\u{feff}')
+}
+
 /// `text` without bidirectional overrides (see [`is_bidi_override`]).
 pub fn without_bidi_overrides(text: String) -> String {
     if text.contains(is_bidi_override) {

@@ -272,14 +272,7 @@ fn has_open(child: &std::process::Child, db: &std::path::Path) -> bool {
         .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == db))
 }
 
-/// Waits until `done` holds, checking as fast as it can; fails after a minute.
-fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "waited a minute for {what}"
-        );
-        std::thread::yield_now();
-    }
+/// Waits until `done` holds, checking as often as it can (the moment is brief).
+fn wait_for(done: impl FnMut() -> bool, what: &str) {
+    crate::util::poll_until(done, std::time::Duration::ZERO, || what.to_owned());
 }

@@ -1305,16 +1305,17 @@ impl Browser {
     /// Waits (a minute at most) until `done` holds of the browser, asking it again
     /// every 50 ms: WebDriver has no event to wait on.
     pub fn wait_for(&self, what: &str, done: impl Fn(&Browser) -> bool) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !done(self) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "waited in vain for {what} at {}: {}",
-                self.url(),
-                self.call("GET", "/source", None)["value"]
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        poll_until(
+            || done(self),
+            std::time::Duration::from_millis(50),
+            || {
+                format!(
+                    "{what} at {}: {}",
+                    self.url(),
+                    self.call("GET", "/source", None)["value"]
+                )
+            },
+        );
     }
 
     /// Presses a chord: every key down in order, then up in reverse (`CTRL`, `ENTER`).
@@ -1468,6 +1469,22 @@ fn base64_decode(text: &str) -> Vec<u8> {
 pub const CTRL: &str = "\u{E009}";
 pub const ENTER: &str = "\u{E007}";
 pub const ESCAPE: &str = "\u{E00C}";
+
+/// Asks `done` again every `pause` (a state with no event to wait on: a browser, a
+/// process table) until it holds; after a minute, fails saying what it waited for.
+pub fn poll_until(
+    mut done: impl FnMut() -> bool,
+    pause: std::time::Duration,
+    what: impl FnOnce() -> String,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        if std::time::Instant::now() >= deadline {
+            panic!("waited a minute in vain for {}", what());
+        }
+        std::thread::sleep(pause);
+    }
+}
 
 /// A free port on 127.0.0.1 for a daemon that must keep its address across a
 /// restart (the OS could hand it out again in between; nothing else in the suite

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::cut_at_char;
 use crate::ingest::html;
+use crate::ingest::normalize::is_invisible;
 use crate::ingest::parse::parse_date;
 
 const MAX_JSON_LD_BYTES: usize = 256 * 1024;
@@ -261,11 +262,6 @@ pub(super) fn clean(raw: &str, max_chars: usize) -> Option<String> {
     }
     let out = out.trim_end().to_owned();
     (!out.is_empty()).then_some(out)
-}
-
-/// Bidi embeddings, overrides and isolates, directional and zero-width marks, the BOM.
-pub(super) fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
