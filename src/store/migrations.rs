@@ -315,8 +315,19 @@ impl Store {
             })
             .map_err(|e| sql_err(&path, e))?;
         }
-        tx.execute("DELETE FROM meta WHERE key = ?1", [OWES_STORIES])
-            .map_err(|e| sql_err(&path, e))?;
+        // Schema 6 counted each story's feeds before these stories existed; the
+        // re-score that every file from before schema 6 gets (its rules fingerprint
+        // lacks `source_points`) adds the `sources` part from these counts.
+        tx.execute(
+            "UPDATE posts SET sources = (
+                 SELECT count(DISTINCT s.feed_id) FROM sightings s
+                 WHERE s.post_id = posts.id
+                    OR s.post_id IN (SELECT c.id FROM posts c WHERE c.story_of = posts.id))
+             WHERE id IN (SELECT story_of FROM posts WHERE story_of IS NOT NULL)",
+            [],
+        )
+        .and_then(|_| tx.execute("DELETE FROM meta WHERE key = ?1", [OWES_STORIES]))
+        .map_err(|e| sql_err(&path, e))?;
         tx.commit().map_err(|e| sql_err(&path, e))
     }
 }
@@ -386,7 +397,9 @@ mod tests {
             "INSERT INTO feeds (name, config_url, url) VALUES ('a', 'u', 'u'), ('b', 'v', 'v');
              INSERT INTO posts (feed_id, url, title, summary, content, first_seen, effective_at, content_hash)
              VALUES (1, 'https://a/1', 'Our big outage, explained', '', '', 0, 1000, 'x'),
-                    (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');",
+                    (2, 'https://b/1', 'Our Big Outage — Explained', '', '', 0, 2000, 'y');
+             INSERT INTO sightings (feed_id, item_key, post_id, first_seen)
+             VALUES (1, 'a1', 1, 0), (2, 'b1', 2, 0);",
         )
     }
 
@@ -405,6 +418,11 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let story_of = story_of(&store, 2);
         assert_eq!(story_of, Some(1));
+        let sources: i64 = store
+            .conn
+            .query_row("SELECT sources FROM posts WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sources, 2, "the story's head counts both feeds");
     }
 
     /// The migrations commit, then the process dies before their Rust-side work: the
