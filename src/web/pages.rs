@@ -86,7 +86,17 @@ fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Box<Resp
         .unwrap_or("this")
         .parse::<WeekSpec>()
         .map(|spec| spec.resolve(crate::clock::now(), tz))
-        .map_err(|e| Box::new((StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()))
+        .map_err(|e| Box::new(bad_request(e)))
+}
+
+/// The week a form names (`2026-W48`); forms always name one.
+fn form_week(text: &str) -> Result<IsoWeek, Box<Response>> {
+    text.parse::<IsoWeek>()
+        .map_err(|e| Box::new(bad_request(e)))
+}
+
+fn bad_request(why: impl std::fmt::Display) -> Response {
+    (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
 }
 
 /// Sites to subscribe to the queue page suggests.
@@ -282,11 +292,7 @@ pub async fn decide(
         ("undo", _) => Action::Undo,
         ("undo_batch", Some(batch)) => Action::UndoBatch(batch),
         (other, _) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("unknown action `{}`\n", html_escape(other)),
-            )
-                .into_response();
+            return bad_request(format_args!("unknown action `{}`", html_escape(other)));
         }
     };
     let note = form.note.as_deref().and_then(tidy_note);
@@ -385,15 +391,12 @@ pub async fn move_pick(
         "up" => -1,
         "down" => 1,
         other => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("unknown direction `{}`\n", html_escape(other)),
-            )
-                .into_response();
+            return bad_request(format_args!("unknown direction `{}`", html_escape(other)));
         }
     };
-    let Ok(week) = form.week.parse::<IsoWeek>() else {
-        return (StatusCode::BAD_REQUEST, "bad week\n").into_response();
+    let week = match form_week(&form.week) {
+        Ok(week) => week,
+        Err(response) => return *response,
     };
     let id = form.id;
     let moved = with_writer(&state, move |store, _| move_one(store, week, id, by)).await;
@@ -469,8 +472,9 @@ pub async fn reject_feed(
     if let Some(response) = refused(&state, &headers, &form.csrf, form.note.as_deref()) {
         return response;
     }
-    let Ok(week) = form.week.parse::<IsoWeek>() else {
-        return (StatusCode::BAD_REQUEST, "bad week\n").into_response();
+    let week = match form_week(&form.week) {
+        Ok(week) => week,
+        Err(response) => return *response,
     };
     let confirmed: Vec<i64> = form
         .ids
