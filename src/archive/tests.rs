@@ -474,6 +474,63 @@ fn deep_and_long_input_is_bounded() {
         "](b)".repeat(10_000)
     );
     assert_eq!(parse_issue_markdown(&nested, &[]).len(), 1);
+    // A megabyte of block quotes (a million levels), and quoted lists.
+    let quotes = format!("[x](https://a.example/1)\n\n{}", ">".repeat(4 << 20));
+    assert_eq!(parse_issue_markdown(&quotes, &[]).len(), 1);
+    let lists = format!("[x](https://a.example/1)\n\n{}", "> - ".repeat(1 << 20));
+    assert_eq!(parse_issue_markdown(&lists, &[]).len(), 1);
+}
+
+/// Markdown archives written by hand: links on consecutive lines, raw HTML in prose,
+/// front matter.
+#[test]
+fn hand_written_markdown_issues() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "[A](https://a.example/1)\n[B](https://a.example/2)\n**[C](https://a.example/3)**  \n",
+            &[
+                "https://a.example/1",
+                "https://a.example/2",
+                "https://a.example/3",
+            ],
+        ),
+        // A tag named in prose hides nothing, and no class switches the reader.
+        (
+            "[A](https://a.example/1)\n\nWe put a <style> tag and a <title> in the page.\n\n[B](https://a.example/2)",
+            &["https://a.example/1", "https://a.example/2"],
+        ),
+        (
+            "<span class=\"sreweekly-entry\">x</span>\n\n[A](https://a.example/1)",
+            &["https://a.example/1"],
+        ),
+        (
+            "<!-- a note\nto myself -->\n\n[A](https://a.example/1)",
+            &["https://a.example/1"],
+        ),
+        (
+            "---\ntitle: Issue 12\ndate: 2026-11-01\n---\n\n[A](https://a.example/1)",
+            &["https://a.example/1"],
+        ),
+    ];
+    for &(md, want) in cases {
+        assert_eq!(urls(&parse_issue_markdown(md, &[])), want, "{md}");
+    }
+    let links = parse_issue_markdown(
+        "[Retry storms](https://a.example/1)\nWhat happens when every client retries.\nAnn Lee — Acme\n\n[Second](https://a.example/2)\nBlurb two.",
+        &[],
+    );
+    assert_eq!(urls(&links), ["https://a.example/1", "https://a.example/2"]);
+    assert_eq!(links[0].blurb, "What happens when every client retries.");
+    assert_eq!(
+        (links[0].authors.as_slice(), links[0].org.as_deref()),
+        (&["Ann Lee".to_owned()][..], Some("Acme"))
+    );
+    let styled = parse_issue_markdown(
+        "[A](https://a.example/1)\n\nSet the <title> of the page.\n\n<small>Ann Lee — Acme</small>",
+        &[],
+    );
+    assert_eq!(styled[0].blurb, "Set the <title> of the page.");
+    assert_eq!(styled[0].org.as_deref(), Some("Acme"));
 }
 
 #[test]

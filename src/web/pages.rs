@@ -89,10 +89,20 @@ fn week_of(state: &ServerState, query: Option<&str>) -> Result<IsoWeek, Box<Resp
         .map_err(|e| Box::new(bad_request(e)))
 }
 
-/// The week a form names (`2026-W48`); forms always name one.
+/// The week a form names: the page writes an ISO week (`2026-W48`) into every form.
 fn form_week(text: &str) -> Result<IsoWeek, Box<Response>> {
-    text.parse::<IsoWeek>()
-        .map_err(|e| Box::new(bad_request(e)))
+    text.parse::<IsoWeek>().map_err(|_| {
+        Box::new(bad_request(format_args!(
+            "bad week `{}`: a form names an ISO week like 2026-W48; reload the page",
+            shown(text)
+        )))
+    })
+}
+
+/// A form value as an answer quotes it: at most 64 characters. Answers are plain
+/// text (`nosniff`), so nothing in it is markup.
+fn shown(value: &str) -> &str {
+    &value[..value.char_indices().nth(64).map_or(value.len(), |(i, _)| i)]
 }
 
 fn bad_request(why: impl std::fmt::Display) -> Response {
@@ -292,7 +302,7 @@ pub async fn decide(
         ("undo", _) => Action::Undo,
         ("undo_batch", Some(batch)) => Action::UndoBatch(batch),
         (other, _) => {
-            return bad_request(format_args!("unknown action `{}`", html_escape(other)));
+            return bad_request(format_args!("unknown action `{}`", shown(other)));
         }
     };
     let note = form.note.as_deref().and_then(tidy_note);
@@ -391,7 +401,7 @@ pub async fn move_pick(
         "up" => -1,
         "down" => 1,
         other => {
-            return bad_request(format_args!("unknown direction `{}`", html_escape(other)));
+            return bad_request(format_args!("unknown direction `{}`", shown(other)));
         }
     };
     let week = match form_week(&form.week) {

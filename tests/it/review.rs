@@ -383,7 +383,10 @@ fn the_review_page_decides_with_forms_and_refuses_cross_site_posts() {
     ];
     let (status, answer) = http_post(&addr, "/move", &[], &moved);
     assert_eq!(status, 400, "{answer}");
-    assert!(answer.contains("bad week `2026-W99`"), "{answer}");
+    assert!(
+        answer.contains("bad week `2026-W99`: a form names an ISO week like 2026-W48"),
+        "{answer}"
+    );
     assert_eq!(ws.sql_count("SELECT count(*) FROM decisions"), 0);
 
     // Accepted from the page itself: a redirect back to the queue, and the pick stored.

@@ -1482,7 +1482,11 @@ pub fn poll_until(
         if std::time::Instant::now() >= deadline {
             panic!("waited a minute in vain for {}", what());
         }
-        std::thread::sleep(pause);
+        if pause.is_zero() {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(pause);
+        }
     }
 }
 
