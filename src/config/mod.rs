@@ -265,7 +265,7 @@ pub struct Problem {
     pub hint: String,
 }
 
-/// Each message names its `cause` where it reads best ("…: <cause>; what to do"), so
+/// Each message names its `cause` where it reads best ("`…: <cause>; what to do`"), so
 /// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -189,7 +189,7 @@ fn other_item(raw: &feed_rs::model::Entry, entry: &Entry) -> AggregatorItem {
 }
 
 /// A self post's text without what the aggregator appends to every item: Hacker
-/// News's "Comments URL: … Points: …", Reddit's "submitted by /u/… [link] [comments]".
+/// News's "Comments URL: … Points: …", Reddit's "submitted by /u/… \[link\] \[comments\]".
 fn without_boilerplate(text: &str) -> String {
     let cut = ["Comments URL:", "submitted by"]
         .iter()

@@ -75,7 +75,7 @@ impl Robots {
     }
 }
 
-/// "gleaner/0.1 (+https://example.com)" → "gleaner"; robots.txt groups name crawlers
+/// `gleaner/0.1 (+https://example.com)` → `gleaner`; robots.txt groups name crawlers
 /// by this token, and RFC 9309 matches it exactly (ignoring case).
 fn product_token(user_agent: &str) -> &str {
     let token = user_agent

@@ -95,7 +95,7 @@ use wal::{Checkpointer, ROWS_PER_CHECKPOINT, SQLITE_DEFAULT_CACHE_KIB, WAL_AUTOC
 /// Meta key naming the zone the stored `week` column was computed in.
 const WEEK_ZONE: &str = "week_zone";
 
-/// Each message names its `cause` where it reads best ("…: <cause>; what to do"), so
+/// Each message names its `cause` where it reads best ("`…: <cause>; what to do`"), so
 /// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -192,7 +192,7 @@ pub struct Store {
     rows_per_checkpoint: u64,
     /// [`BULK_ROWS_PER_COMMIT`], except in tests.
     bulk_rows_per_commit: usize,
-    /// The page cache outside bulk updates, in KiB (see [`page_cache_kib`]).
+    /// The page cache outside bulk updates, in KiB (see [`wal::page_cache_kib`]).
     page_cache_kib: u64,
 }
 

@@ -20,7 +20,7 @@ pub use discover::{Discovered, discover};
 pub use feeds_file::FeedsFile;
 pub use opml::{OpmlFeed, export_opml, parse_opml};
 
-/// Each message names its `cause` where it reads best ("…: <cause>; what to do"), so
+/// Each message names its `cause` where it reads best ("`…: <cause>; what to do`"), so
 /// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum SubscriptionError {

@@ -110,7 +110,7 @@ pub(super) fn is_reddit(url: &Url) -> bool {
     host_is(url, "reddit.com") || host_is(url, "redd.it")
 }
 
-/// The id of a Reddit post from its comments page: /r/sre/comments/<id>/slug/.
+/// The id of a Reddit post from its comments page: `/r/sre/comments/<id>/slug/`.
 pub(super) fn post_id(url: &Url) -> Option<String> {
     if !is_reddit(url) {
         return None;
