@@ -299,18 +299,12 @@ fn shortlist_is_ranked_and_explained_in_every_format() {
 
 #[test]
 fn rescore_applies_changed_rules_without_refetching() {
-    let server = FeedServer::start();
-    server.route(
-        "/f",
-        Route::feed(rss(&[Item::new(
-            "1",
-            "https://blog.example/k",
-            "TCP keepalives",
-            "On idle connections.",
-        )])),
-    );
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
+    let (server, ws) = Workspace::polled(Route::feed(rss(&[Item::new(
+        "1",
+        "https://blog.example/k",
+        "TCP keepalives",
+        "On idle connections.",
+    )])));
     let (code, _, _) = ws.run(&["shortlist"]);
     assert_eq!(code, 1, "nothing matches the rules yet");
 
@@ -568,7 +562,6 @@ fn redirect_loops_stop_at_the_limit() {
 fn a_new_feeds_back_catalogue_lands_in_past_weeks() {
     // March 2026 is in the past whatever the machine's clock says.
     crate::util::set_now(crate::util::instant("2026-11-25T12:00:00Z"));
-    let server = FeedServer::start();
     let mut old = Item::new("old", "https://blog.example/old", "Old outage", "");
     old.published = Some("Mon, 02 Mar 2026 10:00:00 GMT".into());
     let mut undated = Item::new(
@@ -579,9 +572,7 @@ fn a_new_feeds_back_catalogue_lands_in_past_weeks() {
     );
     undated.published = None;
     let fresh = Item::new("fresh", "https://blog.example/fresh", "Fresh outage", "");
-    server.route("/f", Route::feed(rss(&[old, undated, fresh])));
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
+    let (server, ws) = Workspace::polled(Route::feed(rss(&[old, undated, fresh])));
     assert_eq!(
         titles(&ws.json(&["shortlist", "--format", "json"])),
         ["Fresh outage"]
@@ -604,7 +595,6 @@ fn a_new_feeds_back_catalogue_lands_in_past_weeks() {
 
 #[test]
 fn hostile_feed_text_is_plain_and_escaped() {
-    let server = FeedServer::start();
     let mut item = Item::new(
         "1",
         "javascript:alert(document.cookie)",
@@ -612,9 +602,7 @@ fn hostile_feed_text_is_plain_and_escaped() {
         "<p onclick=\"steal()\">An <b>incident</b></p><style>.x{}</style>",
     );
     item.author = Some("<a href=\"javascript:x\">Mallory</a>");
-    server.route("/f", Route::feed(rss(&[item])));
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
+    let (_server, ws) = Workspace::polled(Route::feed(rss(&[item])));
     let list = ws.json(&["shortlist", "--format", "json"]);
     assert_eq!(list[0]["title"], "Outage");
     assert_eq!(list[0]["excerpt"], "An incident");
@@ -676,18 +664,12 @@ fn db_flag_and_env_config_are_honoured() {
 /// as it was, though the candidate names other feeds and another zone.
 #[test]
 fn a_backtest_of_a_candidate_config_writes_nothing() {
-    let server = FeedServer::start();
-    server.route(
-        "/f",
-        Route::feed(rss(&[Item::new(
-            "1",
-            "https://blog.example/1",
-            "Outage postmortem",
-            "",
-        )])),
-    );
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
+    let (server, ws) = Workspace::polled(Route::feed(rss(&[Item::new(
+        "1",
+        "https://blog.example/1",
+        "Outage postmortem",
+        "",
+    )])));
     let id = ws.json(&["queue", "--format", "json"])[0]["id"].to_string();
     ws.ok(&["pick", &id]);
     let dump = || -> Vec<String> {

@@ -4,26 +4,19 @@
 
 use std::path::Path;
 
-use crate::util::{FeedServer, Item, RULES, Route, Workspace, rss};
+use crate::util::{FeedServer, Item, Route, Workspace, rss};
 
 /// A workspace whose database a poll filled (a few posts, a feed row), and its server.
 fn polled() -> (FeedServer, Workspace) {
-    let server = FeedServer::start();
-    server.route(
-        "/f",
-        Route::feed(rss(&[
-            Item::new(
-                "1",
-                "https://blog.example/1",
-                "Outage at scale",
-                "An incident.",
-            ),
-            Item::new("2", "https://blog.example/2", "Retry storms", ""),
-        ])),
-    );
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
-    (server, ws)
+    Workspace::polled(Route::feed(rss(&[
+        Item::new(
+            "1",
+            "https://blog.example/1",
+            "Outage at scale",
+            "An incident.",
+        ),
+        Item::new("2", "https://blog.example/2", "Retry storms", ""),
+    ])))
 }
 
 /// Runs SQL on the file as another program would (closing it folds the write-ahead log

@@ -395,7 +395,6 @@ fn a_tls_error_is_recorded_and_retried_with_backoff() {
 #[test]
 fn a_deflate_encoded_feed_is_read() {
     use std::io::Write;
-    let server = FeedServer::start();
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     z.write_all(
         rss(&[Item::new(
@@ -407,12 +406,8 @@ fn a_deflate_encoded_feed_is_read() {
         .as_bytes(),
     )
     .unwrap();
-    server.route(
-        "/f",
-        Route::feed(z.finish().unwrap()).header("content-encoding", "deflate"),
-    );
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
+    let (_server, ws) =
+        Workspace::polled(Route::feed(z.finish().unwrap()).header("content-encoding", "deflate"));
     let list = ws.json(&["shortlist", "--format", "json"]);
     assert_eq!(list[0]["title"], "Deflated outage", "{list:#}");
 }

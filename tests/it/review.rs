@@ -131,7 +131,6 @@ fn a_deferred_post_is_carried_over_to_next_weeks_queue() {
 #[test]
 fn a_late_arrival_reaches_this_weeks_queue_once() {
     at_instants(|_| {
-        let server = FeedServer::start();
         // Published on the Friday of last week (UTC, the workspace's zone): last week on
         // any day and at any hour of this one. "Eight days ago" was two weeks back on Mondays.
         let mut late = Item::new(
@@ -143,9 +142,7 @@ fn a_late_arrival_reaches_this_weeks_queue_once() {
         late.published = Some(last_weeks_friday_noon().to_rfc2822());
         let on_time = Item::new("now", "https://blog.example/now", "Incident this week", "");
         // The feed's first poll only carries the on-time post; the late one appears after.
-        server.route("/f", Route::feed(rss(&[on_time])));
-        let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-        ws.ok(&["poll"]);
+        let (server, ws) = Workspace::polled(Route::feed(rss(&[on_time])));
         let mut late_again = Item::new(
             "late",
             "https://blog.example/late",
@@ -197,15 +194,12 @@ fn a_late_arrival_reaches_this_weeks_queue_once() {
 #[test]
 fn a_post_first_seen_weeks_late_reaches_a_queue_but_a_first_polls_catalogue_does_not() {
     at_instants(|_| {
-        let server = FeedServer::start();
         let weeks_ago = |weeks: i64| {
             Some((crate::util::recently() - chrono::Duration::weeks(weeks)).to_rfc2822())
         };
         let mut catalogue = Item::new("old", "https://blog.example/old", "Old outage", "");
         catalogue.published = weeks_ago(3);
-        server.route("/f", Route::feed(rss(&[catalogue])));
-        let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-        ws.ok(&["poll"]);
+        let (server, ws) = Workspace::polled(Route::feed(rss(&[catalogue])));
         let mut catalogue = Item::new("old", "https://blog.example/old", "Old outage", "");
         catalogue.published = weeks_ago(3);
         let mut resurfaced = Item::new("lost", "https://blog.example/lost", "Outage we missed", "");

@@ -38,7 +38,6 @@ fn item_with_content(guid: &str, title: &str, description: &str, content: &str) 
 
 #[test]
 fn a_summary_repeated_as_the_content_counts_once() {
-    let server = FeedServer::start();
     let body = format!(
         "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>T</title>{}{}{}</channel></rss>",
         // The same words, in the same markup.
@@ -63,9 +62,7 @@ fn a_summary_repeated_as_the_content_counts_once() {
             "<p>The whole incident, with its timeline.</p>"
         ),
     );
-    server.route("/f", Route::feed(body));
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
+    let (_server, ws) = Workspace::polled(Route::feed(body));
     let list = ws.json(&["shortlist", "--format", "json"]);
     // incident: weight 3; summary × 1, content × 0.5.
     for url in ["https://blog.example/same", "https://blog.example/marked"] {

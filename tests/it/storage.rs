@@ -47,11 +47,8 @@ fn big_feed() -> String {
 }
 
 fn workspace() -> (FeedServer, Workspace) {
-    let server = FeedServer::start();
     let first = Item::new("first", "https://blog.example/first", "First outage", "");
-    server.route("/f", Route::feed(rss(&[first])));
-    let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
-    ws.ok(&["poll"]);
+    let (server, ws) = Workspace::polled(Route::feed(rss(&[first])));
     server.route("/f", Route::feed(big_feed()));
     (server, ws)
 }

@@ -615,6 +615,16 @@ impl Workspace {
         ws
     }
 
+    /// The most common set-up: a server answering `/f` with `body`, a workspace
+    /// subscribed to it as `F` with [`RULES`], polled once.
+    pub fn polled(body: Route) -> (FeedServer, Workspace) {
+        let server = FeedServer::start();
+        server.route("/f", body);
+        let ws = Workspace::new("", &[("F", &server.url("/f"), None)], RULES);
+        ws.ok(&["poll"]);
+        (server, ws)
+    }
+
     /// [`Workspace::new`] for feeds built in a loop: (name, URL) pairs, no org.
     pub fn with_feeds(settings: &str, feeds: &[(String, String)], rules: &str) -> Workspace {
         let feeds: Vec<(&str, &str, Option<&str>)> = feeds
