@@ -198,13 +198,19 @@ mod tests {
 
     use super::*;
 
+    /// An empty config, and a writer and a reader on one new database in `dir`.
+    fn writer_and_reader(dir: &std::path::Path) -> (Arc<Config>, Store, Store) {
+        let config = Arc::new(Config::from_str(&dir.join("feeds.toml"), "").unwrap());
+        let path = dir.join("gleaner.db");
+        let writer = crate::app::open_store(&config, &path).unwrap();
+        let reader = Store::open_reader(&path).unwrap();
+        (config, writer, reader)
+    }
+
     #[test]
     fn the_overview_is_computed_again_only_when_something_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Arc::new(Config::from_str(&dir.path().join("feeds.toml"), "").unwrap());
-        let path = dir.path().join("gleaner.db");
-        let writer = crate::app::open_store(&config, &path).unwrap();
-        let reader = Store::open_reader(&path).unwrap();
+        let (config, writer, reader) = writer_and_reader(dir.path());
         let ranker = crate::rank::shortlist::Ranker::load(&reader, &config).unwrap();
         let week: IsoWeek = "2026-W48".parse().unwrap();
         let mut cache = OverviewCache::default();
@@ -249,10 +255,7 @@ mod tests {
     #[test]
     fn the_learned_part_is_trained_again_after_any_commit_even_during_a_poll() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Arc::new(Config::from_str(&dir.path().join("feeds.toml"), "").unwrap());
-        let path = dir.path().join("gleaner.db");
-        let writer = crate::app::open_store(&config, &path).unwrap();
-        let reader = Store::open_reader(&path).unwrap();
+        let (config, writer, reader) = writer_and_reader(dir.path());
         let mut cache = LearnedCache::default();
         let mut get = |config: &Arc<Config>, own_writes: u64, polling: bool| {
             let fresh = Freshness {
