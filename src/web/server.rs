@@ -24,8 +24,8 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 
 use super::guard::{self, Secrets};
-use super::pages;
 use super::readers::{Reader, Readers};
+use super::{forms, pages};
 use crate::config::Config;
 use crate::model::rfc3339;
 use crate::store::{Store, StoreError, off_async};
@@ -154,12 +154,12 @@ pub fn router(state: Arc<ServerState>) -> Router {
     Router::new()
         .route("/", get(pages::queue))
         .route("/draft", get(pages::draft))
-        .route("/decide", post(pages::decide))
-        .route("/note", post(pages::note))
-        .route("/move", post(pages::move_pick))
+        .route("/decide", post(forms::decide))
+        .route("/note", post(forms::note))
+        .route("/move", post(forms::move_pick))
         .route(
             "/reject-feed",
-            get(pages::confirm_reject).post(pages::reject_feed),
+            get(pages::confirm_reject).post(forms::reject_feed),
         )
         .route("/shortlist.atom", get(pages::atom))
         .route("/static/page.js", get(pages::script))
