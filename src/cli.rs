@@ -157,6 +157,13 @@ pub enum Command {
         /// The "Org" in "Author — Org"
         #[arg(long)]
         org: Option<String>,
+        /// The site has no feed: watch this page (its article list) for new articles
+        #[arg(long)]
+        page: bool,
+        /// With --page: a regex over the paths of the links that are articles
+        /// [default: those below the page's own path]
+        #[arg(long, value_name = "REGEX")]
+        links: Option<String>,
     },
 
     /// Subscribe to every feed of an OPML file (nested outlines become tags); feeds

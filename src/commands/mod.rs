@@ -43,7 +43,22 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         .clone()
         .unwrap_or_else(|| config.settings.database.clone());
     match cli.command {
-        Command::Add { url, name, org } => subscriptions::add(&config, &url, name, org),
+        Command::Add {
+            url,
+            name,
+            org,
+            page,
+            links,
+        } => subscriptions::add(
+            &config,
+            subscriptions::AddRequest {
+                url,
+                name,
+                org,
+                page,
+                links,
+            },
+        ),
         Command::Import { file } => subscriptions::import(&config, &file),
         Command::Export {
             format: ExportFormat::Opml,

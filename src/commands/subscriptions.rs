@@ -9,41 +9,86 @@ use super::{Outcome, emit};
 use crate::config::Config;
 use crate::subscriptions::{self, FeedsFile, NewFeed, Refusal};
 
-pub(super) fn add(
-    config: &Config,
-    url: &str,
-    name: Option<String>,
-    org: Option<String>,
-) -> anyhow::Result<Outcome> {
+/// What `gleaner add` subscribes to: the feed behind a URL, or (`--page`) the page itself.
+pub(super) struct AddRequest {
+    pub url: String,
+    pub name: Option<String>,
+    pub org: Option<String>,
+    pub page: bool,
+    pub links: Option<String>,
+}
+
+pub(super) fn add(config: &Config, request: AddRequest) -> anyhow::Result<Outcome> {
+    let url = request.url.as_str();
     let mut file = FeedsFile::open(&config.path)?;
     if let Some(by) = file.subscribed_as(url) {
         anyhow::bail!("{url} is already subscribed as `{by}`");
     }
+    if request.links.is_some() && !request.page {
+        anyhow::bail!("--links is for --page: it says which links of the page are articles");
+    }
+    let at_root = url::Url::parse(url).is_ok_and(|u| u.path().trim_matches('/').is_empty());
+    if request.page && request.links.is_none() && at_root {
+        anyhow::bail!(
+            "every link of {url} is below it: pass --links, a regex of its articles' paths (e.g. --links '^/blog/[^/]+/?$')"
+        );
+    }
+    let links = request
+        .links
+        .as_deref()
+        .map(|links| {
+            regex::RegexBuilder::new(links)
+                .size_limit(1 << 20)
+                .build()
+                .with_context(|| format!("--links `{links}` is not a valid regex"))
+        })
+        .transpose()?;
     let fetcher = crate::ingest::fetch::Fetcher::new(&config.settings)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let found = runtime
-        .block_on(subscriptions::discover(&fetcher, url))
-        .map_err(anyhow::Error::msg)?;
-    let name = match name {
+    let (found_url, title, page, report) = if request.page {
+        let watched = runtime
+            .block_on(subscriptions::watch_page(&fetcher, url, links.as_ref()))
+            .map_err(anyhow::Error::msg)?;
+        let report = articles_found(&watched.articles);
+        let page = subscriptions::PageWatch {
+            links: request.links.clone(),
+        };
+        (watched.url, watched.title, Some(page), report)
+    } else {
+        let found = runtime
+            .block_on(subscriptions::discover(&fetcher, url))
+            .map_err(anyhow::Error::msg)?;
+        (found.url, found.title, None, String::new())
+    };
+    let name = match request.name {
         Some(name) => name,
-        None => file.free_name(
-            found
-                .title
-                .as_deref()
-                .unwrap_or_else(|| host_of(&found.url)),
-        ),
+        None => file.free_name(title.as_deref().unwrap_or_else(|| host_of(&found_url))),
     };
     let feed = NewFeed {
         name: name.clone(),
-        url: found.url.clone(),
-        org,
+        url: found_url.clone(),
+        org: request.org,
         tags: Vec::new(),
+        page,
     };
     file.add(&feed)
         .map_err(|refusal| anyhow::anyhow!("{refusal}"))?;
     file.save()?;
-    emit(&format!("added `{name}`: {}\n", found.url))?;
+    emit(&format!("added `{name}`: {found_url}\n{report}"))?;
     Ok(Outcome::Done)
+}
+
+/// What a watched page links now: how many articles, and the first few titles.
+fn articles_found(titles: &[String]) -> String {
+    let mut out = format!(
+        "it links {} article{} now, which its first poll stores without queueing them; the newest:\n",
+        titles.len(),
+        if titles.len() == 1 { "" } else { "s" }
+    );
+    for title in titles.iter().take(5) {
+        out.push_str(&format!("  {title}\n"));
+    }
+    out
 }
 
 fn host_of(url: &str) -> &str {
@@ -69,6 +114,7 @@ pub(super) fn import(config: &Config, opml: &Path) -> anyhow::Result<Outcome> {
             url: feed.xml_url.clone(),
             org: None,
             tags: feed.tags,
+            page: None,
         };
         match file.add(&new) {
             Ok(()) => added += 1,

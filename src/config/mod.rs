@@ -174,6 +174,9 @@ pub enum FeedKind {
     Aggregator,
     /// Each entry is a post of the feed's own site; no detection.
     Blog,
+    /// The URL is an HTML page listing the site's articles (a site with no feed): each
+    /// article it links is an entry (see `ingest::listing`).
+    Page,
 }
 
 /// One `[[feed]]`.
@@ -191,6 +194,9 @@ pub struct FeedConfig {
     pub kind: Option<FeedKind>,
     /// Overrides `[settings] fetch_articles` for this feed.
     pub fetch_articles: Option<FetchArticles>,
+    /// For `kind = "page"`: which link paths on the page are articles (default: those
+    /// below the page's own path).
+    pub links: Option<regex::Regex>,
     /// Line of the `[[feed]]` header, for messages.
     pub line: usize,
 }

@@ -44,6 +44,7 @@ const FEED_KEYS: &[&str] = &[
     "tags",
     "kind",
     "fetch_articles",
+    "links",
 ];
 const RULE_KEYS: &[&str] = &["name", "pattern", "weight", "fields"];
 const TOP_KEYS: &[&str] = &["settings", "server", "notify", "learning", "feed", "rule"];
@@ -325,6 +326,7 @@ impl Reader {
             let tags = self.string_list(table, "tags").unwrap_or_default();
             let kind = self.feed_kind(table);
             let fetch_articles = self.fetch_mode(table);
+            let links = self.article_links(table, kind, url.as_ref());
             if let Some(name) = &name {
                 if name == crate::model::ARCHIVE_FEED {
                     self.problem_at(
@@ -365,6 +367,7 @@ impl Reader {
                 tags,
                 kind,
                 fetch_articles,
+                links,
                 line,
             });
         }
@@ -390,11 +393,12 @@ impl Reader {
         match text.as_str() {
             "aggregator" => Some(FeedKind::Aggregator),
             "blog" => Some(FeedKind::Blog),
+            "page" => Some(FeedKind::Page),
             _ => {
                 self.problem(
                     t.get("kind").and_then(Item::span),
                     &format!("unknown feed kind `{text}`"),
-                    "use \"aggregator\" (entries link other sites' articles) or \"blog\"; unset, Hacker News, Lobsters and Reddit feeds are detected",
+                    "use \"aggregator\" (entries link other sites' articles), \"blog\" or \"page\" (an HTML page listing a site's articles); unset, Hacker News, Lobsters and Reddit feeds are detected",
                 );
                 None
             }

@@ -144,6 +144,37 @@ fn article_settings_and_feed_kinds() {
 }
 
 #[test]
+fn a_watched_page_may_say_which_links_are_articles() {
+    let c = load("[[feed]]\nname='p'\nurl='https://x.example/articles'\nkind='page'\n").unwrap();
+    assert_eq!(c.feeds[0].kind, Some(FeedKind::Page));
+    assert!(c.feeds[0].links.is_none(), "below /articles/ by default");
+    let c = load(
+        "[[feed]]\nname='p'\nurl='https://x.example/'\nkind='page'\nlinks='^/20[0-9]{2}/[^/]+/$'\n",
+    )
+    .unwrap();
+    let links = c.feeds[0].links.as_ref().expect("links read");
+    assert!(links.is_match("/2025/drills/") && !links.is_match("/about/"));
+    let bad = load(
+        "[[feed]]\nname='a'\nurl='https://a.example/'\nkind='page'\n\
+         [[feed]]\nname='b'\nurl='https://b.example/blog'\nkind='page'\nlinks='^/blog/(['\n\
+         [[feed]]\nname='c'\nurl='https://c.example/feed'\nlinks='^/p/'\n",
+    )
+    .unwrap_err();
+    let found: Vec<(usize, &str)> = bad.iter().map(|p| (p.line, p.message.as_str())).collect();
+    assert_eq!(found.len(), 3, "{bad:#?}");
+    assert_eq!(found[0].0, 3);
+    assert!(found[0].1.contains("at its site's root needs `links`"));
+    assert_eq!(found[1].0, 9);
+    assert!(
+        found[1].1.starts_with("bad regex `^/blog/([`"),
+        "{}",
+        found[1].1
+    );
+    assert_eq!(found[2].0, 13);
+    assert!(found[2].1.contains("only read for kind = \"page\""));
+}
+
+#[test]
 fn a_public_listener_needs_a_token() {
     // The README's default: loopback only.
     assert_eq!(

@@ -26,6 +26,52 @@ impl Reader {
         }
     }
 
+    /// A `[[feed]]`'s `links`: a regex over the paths of the articles its listing page
+    /// links, read only for `kind = "page"`, and needed when the page is its site's
+    /// root (every link on the site is below it).
+    pub(super) fn article_links(
+        &mut self,
+        t: &Table,
+        kind: Option<FeedKind>,
+        url: Option<&Url>,
+    ) -> Option<regex::Regex> {
+        let at = t.get("links").and_then(Item::span);
+        let text = self.string(t, "links");
+        if kind != Some(FeedKind::Page) {
+            if text.is_some() {
+                self.problem(
+                    at,
+                    "`links` is only read for kind = \"page\"",
+                    "remove it, or set kind = \"page\" if the url is a page listing the site's articles",
+                );
+            }
+            return None;
+        }
+        let Some(text) = text else {
+            if url.is_some_and(|url| url.path().trim_matches('/').is_empty()) {
+                self.problem(
+                    t.get("url").and_then(Item::span),
+                    "a kind = \"page\" feed at its site's root needs `links`",
+                    "set links to a regex of its articles' paths, e.g. links = '^/blog/[^/]+/?$'",
+                );
+            }
+            return None;
+        };
+        match regex::RegexBuilder::new(&text).size_limit(1 << 20).build() {
+            Ok(links) => Some(links),
+            Err(err) => {
+                let detail = err.to_string();
+                let detail = detail.lines().last().unwrap_or("").trim();
+                self.problem(
+                    at,
+                    &format!("bad regex `{text}`: {detail}"),
+                    "links is matched against each link's path, e.g. links = '^/articles/[^/]+/?$'; use single quotes so backslashes stay literal",
+                );
+                None
+            }
+        }
+    }
+
     pub(super) fn fields(&mut self, t: &Table) -> Vec<Field> {
         let Some(names) = self.string_list(t, "fields") else {
             return Field::SCORED_BY_DEFAULT.to_vec();

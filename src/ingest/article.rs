@@ -40,7 +40,8 @@ mod meta;
 mod prefix;
 
 use meta::{MAX_NAME_CHARS, MAX_TITLE_CHARS, Meta, authors, clean, date};
-use prefix::{MAX_ELEMENTS, bounded_prefix};
+use prefix::MAX_ELEMENTS;
+pub(crate) use prefix::bounded_prefix;
 
 /// The most text kept from one article, in bytes.
 pub const MAX_ARTICLE_BYTES: usize = 64 * 1024;

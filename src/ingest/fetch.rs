@@ -118,10 +118,14 @@ impl FetchError {
     }
 }
 
+const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
+
 /// What a request is for: each has its own `Accept` and body policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
     Feed,
+    /// A `kind = "page"` feed's listing page: the editor's own URL, as a feed's is.
+    Listing,
     Page,
     Robots,
 }
@@ -132,7 +136,7 @@ impl Want {
     fn cut_at(self) -> Option<usize> {
         match self {
             Want::Feed => None,
-            Want::Page => Some(crate::ingest::article::MAX_PAGE_BYTES),
+            Want::Listing | Want::Page => Some(crate::ingest::article::MAX_PAGE_BYTES),
             Want::Robots => Some(crate::ingest::robots::MAX_ROBOTS_BYTES),
         }
     }
@@ -190,6 +194,12 @@ impl Fetcher {
     /// Fetches `url`, never returning an `Err`: every failure is a `Failed` outcome.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome {
         self.fetch_as(url, validators, Want::Feed).await
+    }
+
+    /// Fetches a `kind = "page"` feed's listing page: as a feed (its client, conditional
+    /// GET), but asking for HTML and cutting the body as an article page's.
+    pub async fn fetch_listing(&self, url: &str, validators: &Validators) -> FetchOutcome {
+        self.fetch_as(url, validators, Want::Listing).await
     }
 
     async fn fetch_as(&self, url: &str, validators: &Validators, want: Want) -> FetchOutcome {
@@ -307,10 +317,8 @@ impl Fetcher {
                 &self.client,
                 "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
             ),
-            Want::Page => (
-                self.pages.get()?,
-                "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
-            ),
+            Want::Listing => (&self.client, PAGE_ACCEPT),
+            Want::Page => (self.pages.get()?, PAGE_ACCEPT),
             Want::Robots => (self.pages.get()?, "text/plain, */*;q=0.5"),
         };
         let mut req = client.get(url).header(header::ACCEPT, accept);

@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
-use crate::config::{Config, FeedConfig};
+use crate::config::{Config, FeedConfig, FeedKind};
 use crate::ingest::fetch::{FailureKind, FetchError, FetchOutcome, Fetched, Fetcher, Validators};
+use crate::ingest::listing;
 use crate::ingest::normalize::{self, Entry};
 use crate::ingest::parse::{self, ParseError};
 use crate::ingest::reach::{self, ReachPolicy, Source};
@@ -252,12 +253,19 @@ impl Poller {
             last_modified: state.last_modified.clone(),
         };
         let started = std::time::Instant::now();
+        let fetch = async {
+            if feed.kind == Some(FeedKind::Page) {
+                self.fetcher.fetch_listing(&state.url, &validators).await
+            } else {
+                self.fetcher.fetch(&state.url, &validators).await
+            }
+        };
         let outcome = match shutdown {
             Some(mut stop) => tokio::select! {
-                outcome = self.fetcher.fetch(&state.url, &validators) => outcome,
+                outcome = fetch => outcome,
                 _ = stop.wait_for(|stop| *stop) => return report,
             },
-            None => self.fetcher.fetch(&state.url, &validators).await,
+            None => fetch.await,
         };
         report.fetch_seconds = Some(started.elapsed().as_secs_f64());
 
@@ -455,21 +463,33 @@ pub fn score_document(
     boost: f64,
     policy: &ReachPolicy,
 ) -> Result<ScoredDocument, ParseError> {
+    if policy.kind == Some(FeedKind::Page) {
+        let entries = listing::read_listing(body, charset, base, policy.links.as_ref())?;
+        return Ok(ScoredDocument {
+            entries: scored(reach::listed(policy, entries), scorer, boost),
+            aggregator: None,
+            notes: Vec::new(),
+        });
+    }
     let parsed = parse::parse_feed(body, charset, base)?;
     let aggregator = reach::source(policy, base, &parsed.feed);
     let entries = normalize::normalize_feed(&parsed.feed);
-    let entries = reach::reach(policy, aggregator, &parsed.feed, entries)
+    let entries = reach::reach(policy, aggregator, &parsed.feed, entries);
+    Ok(ScoredDocument {
+        entries: scored(entries, scorer, boost),
+        aggregator,
+        notes: parsed.notes,
+    })
+}
+
+fn scored(entries: Vec<(Entry, Reach)>, scorer: &Scorer, boost: f64) -> Vec<(Entry, Score, Reach)> {
+    entries
         .into_iter()
         .map(|(entry, reach)| {
             let score = scorer.score(&entry, boost);
             (entry, score, reach)
         })
-        .collect();
-    Ok(ScoredDocument {
-        entries,
-        aggregator,
-        notes: parsed.notes,
-    })
+        .collect()
 }
 
 /// `wait` after `now`, or the end of time: a server may ask for any `Retry-After`.

@@ -24,12 +24,14 @@ use crate::ingest::normalize::canonical_url;
 use crate::model::{Entry, Reach};
 
 /// What decides a document's reach: the feed's own settings, resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ReachPolicy {
     /// The `[[feed]]`'s `kind`, if set.
     pub kind: Option<FeedKind>,
     pub fetch_articles: FetchArticles,
     pub article_min_words: usize,
+    /// A `kind = "page"` feed's `links` pattern.
+    pub links: Option<regex::Regex>,
 }
 
 impl ReachPolicy {
@@ -38,6 +40,7 @@ impl ReachPolicy {
             kind: feed.kind,
             fetch_articles: feed.fetch_articles(settings),
             article_min_words: settings.article_min_words,
+            links: feed.links.clone(),
         }
     }
 }
@@ -49,6 +52,7 @@ impl Default for ReachPolicy {
             kind: None,
             fetch_articles: FetchArticles::Auto,
             article_min_words: 150,
+            links: None,
         }
     }
 }
@@ -79,7 +83,7 @@ pub fn source(policy: &ReachPolicy, base: &str, feed: &Feed) -> Option<Source> {
         aggregator::detect(&url, feed)
     };
     match policy.kind {
-        Some(FeedKind::Blog) => None,
+        Some(FeedKind::Blog | FeedKind::Page) => None,
         Some(FeedKind::Aggregator) => Some(detected().map_or(Source::Other, Source::Known)),
         None => detected().map(Source::Known),
     }
@@ -106,6 +110,15 @@ pub fn reach(
                 aggregator_entry(policy, source, item, entry)
             }
         })
+        .collect()
+}
+
+/// A listing page's articles (see `ingest::listing`): the site's own posts, known by
+/// their titles alone until their pages are read.
+pub fn listed(policy: &ReachPolicy, entries: Vec<Entry>) -> Vec<(Entry, Reach)> {
+    entries
+        .into_iter()
+        .map(|entry| blog_entry(policy, entry))
         .collect()
 }
 

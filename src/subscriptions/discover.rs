@@ -1,8 +1,9 @@
 //! Finding the feed behind a URL the editor gives: the URL itself, a feed its page links,
-//! or a feed at a common path on its host.
+//! or a feed at a common path on its host; or, for a site with none, what its listing
+//! page would give as a `kind = "page"` feed.
 
 use crate::ingest::fetch::{FetchOutcome, Fetcher, Validators};
-use crate::ingest::{html, parse};
+use crate::ingest::{html, listing, parse};
 
 /// Paths tried, in order, when a page links no feed.
 pub const COMMON_FEED_PATHS: &[&str] = &[
@@ -56,9 +57,48 @@ pub async fn discover(fetcher: &Fetcher, url: &str) -> Result<Discovered, String
         }
     }
     Err(format!(
-        "no feed found for {url}: it is not a feed, its page links none, and none of {} is one; pass the feed's own URL",
+        "no feed found for {url}: it is not a feed, its page links none, and none of {} is one; pass the feed's own URL, or --page to watch the articles the page links",
         COMMON_FEED_PATHS.join(", ")
     ))
+}
+
+/// A listing page as a `kind = "page"` feed would read it now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watched {
+    /// Where the page was found (after a permanent redirect).
+    pub url: String,
+    /// The page's `<title>`, as plain text.
+    pub title: Option<String>,
+    /// The articles it links, titled, in the page's order.
+    pub articles: Vec<String>,
+}
+
+/// Reads `url` as a listing page, with `links` as its feed would have it: an error when
+/// it cannot be fetched or links no article.
+pub async fn watch_page(
+    fetcher: &Fetcher,
+    url: &str,
+    links: Option<&regex::Regex>,
+) -> Result<Watched, String> {
+    let fetched = match fetcher.fetch_listing(url, &Validators::default()).await {
+        FetchOutcome::Fetched(fetched) => fetched,
+        FetchOutcome::NotModified { .. } => {
+            return Err(format!("{url} answered 304 to a plain GET"));
+        }
+        FetchOutcome::Failed(err) => return Err(format!("cannot fetch {url}: {}", err.message)),
+    };
+    let entries = listing::read_listing(
+        &fetched.body,
+        fetched.charset.as_deref(),
+        &fetched.final_url,
+        links,
+    )
+    .map_err(|err| format!("{url}: {err}"))?;
+    Ok(Watched {
+        title: listing::page_title(&fetched.body, fetched.charset.as_deref()),
+        url: fetched.moved_to.unwrap_or_else(|| url.to_owned()),
+        articles: entries.into_iter().map(|e| e.title).collect(),
+    })
 }
 
 async fn attempt(fetcher: &Fetcher, url: &str) -> Attempt {

@@ -123,6 +123,12 @@ impl FeedsFile {
         if !feed.tags.is_empty() {
             table["tags"] = value(feed.tags.iter().map(String::as_str).collect::<Array>());
         }
+        if let Some(page) = &feed.page {
+            table["kind"] = value("page");
+            if let Some(links) = &page.links {
+                table["links"] = value(links.as_str());
+            }
+        }
         // Right after the last [[feed]], so new feeds stay with the others, above the rules.
         let last = self.feeds().iter().filter_map(Table::position).max();
         if let Some(position) = last {
@@ -207,6 +213,7 @@ mod tests {
             url: "https://b.example/feed".into(),
             org: Some("B Inc".into()),
             tags: vec!["x".into()],
+            page: None,
         };
         file.add(&b).unwrap();
         assert_eq!(
@@ -226,6 +233,7 @@ mod tests {
             url: "https://A.example/feed?utm_source=x".into(),
             org: None,
             tags: vec![],
+            page: None,
         };
         assert!(matches!(file.add(&tracking), Err(Refusal::UrlTaken { .. })));
         assert_eq!(file.free_name("A"), "A (2)");

@@ -16,7 +16,7 @@ pub mod sources;
 
 use std::path::PathBuf;
 
-pub use discover::{Discovered, discover};
+pub use discover::{Discovered, Watched, discover, watch_page};
 pub use feeds_file::FeedsFile;
 pub use opml::{OpmlFeed, export_opml, parse_opml};
 
@@ -43,12 +43,20 @@ pub enum SubscriptionError {
 }
 
 /// A new `[[feed]]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewFeed {
     pub name: String,
     pub url: String,
     pub org: Option<String>,
     pub tags: Vec<String>,
+    /// A page watched for the articles it links (`kind = "page"`), with its `links`.
+    pub page: Option<PageWatch>,
+}
+
+/// What a `kind = "page"` feed adds to its table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageWatch {
+    pub links: Option<String>,
 }
 
 /// Why a feed was not added.

@@ -87,7 +87,9 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, SubscriptionError> {
     Ok(feeds)
 }
 
-/// The subscriptions as OPML 2.0, each feed's tags as its `category`.
+/// The subscriptions as OPML 2.0, each feed's tags as its `category`. A `kind = "page"`
+/// feed is no feed another reader could poll: it is an outline of OPML's `link` type,
+/// its page as the `url` (readers, gleaner's import too, skip those).
 pub fn export_opml(config: &Config) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    <title>gleaner subscriptions</title>\n",
@@ -98,8 +100,12 @@ pub fn export_opml(config: &Config) -> String {
     ));
     for feed in &config.feeds {
         let name = xml_attr(&feed.name);
+        let (kind, url_attribute) = match feed.kind {
+            Some(crate::config::FeedKind::Page) => ("link", "url"),
+            _ => ("rss", "xmlUrl"),
+        };
         out.push_str(&format!(
-            "    <outline type=\"rss\" text=\"{name}\" title=\"{name}\" xmlUrl=\"{}\"",
+            "    <outline type=\"{kind}\" text=\"{name}\" title=\"{name}\" {url_attribute}=\"{}\"",
             xml_attr(feed.url.as_str())
         ));
         if !feed.tags.is_empty() {
@@ -139,6 +145,31 @@ tags = ["sre", "db's"]
         assert_eq!(feeds[0].title, "Ops & <Reliability> \"Weekly\" it's");
         assert_eq!(feeds[0].xml_url, "https://ops.example/feed?a=1&b=2");
         assert_eq!(feeds[0].tags, ["sre", "db's"]);
+    }
+
+    #[test]
+    fn a_watched_page_is_exported_as_a_link_not_a_feed() {
+        let toml = r#"
+[[feed]]
+name = "Blog"
+url = "https://blog.example/feed"
+
+[[feed]]
+name = "Drills"
+url = "https://drills.example/articles"
+kind = "page"
+"#;
+        let config = Config::from_str(Path::new("feeds.toml"), toml).unwrap();
+        let exported = export_opml(&config);
+        assert!(
+            exported.contains(
+                r#"type="link" text="Drills" title="Drills" url="https://drills.example/articles""#
+            ),
+            "{exported}"
+        );
+        let feeds = parse_opml(&exported).unwrap();
+        let urls: Vec<&str> = feeds.iter().map(|f| f.xml_url.as_str()).collect();
+        assert_eq!(urls, ["https://blog.example/feed"]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod desk;
 mod desk_cli;
 mod guard;
 mod hostile;
+mod pages;
 mod politeness;
 mod ranking;
 mod reach;

@@ -11,7 +11,7 @@ const MAX_DEPTH: usize = 256;
 /// Void elements and those whose end tag is optional (`p`, `li`, `td`…) do not nest here,
 /// nor do self-closing tags inside SVG or MathML (elsewhere HTML ignores the slash); the
 /// text of `script`, `style` and the like is skipped, and so are comments.
-pub(super) fn bounded_prefix(html: &str) -> &str {
+pub(crate) fn bounded_prefix(html: &str) -> &str {
     const VOID_OR_OPTIONAL_END: &[&str] = &[
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
         "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",

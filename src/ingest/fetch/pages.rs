@@ -39,7 +39,7 @@ impl Fetcher {
     /// Why `url` must not be requested for `want`, if it must not: a page or robots.txt
     /// whose host is a private IP literal.
     pub(super) fn refuse(&self, url: &str, want: Want) -> Option<FetchError> {
-        if want == Want::Feed || self.allow_private {
+        if matches!(want, Want::Feed | Want::Listing) || self.allow_private {
             return None;
         }
         let ip = match Url::parse(url).ok()?.host()? {

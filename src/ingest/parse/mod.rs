@@ -61,12 +61,15 @@ pub enum ParseError {
         "the document holds {count} entries, more than the {limit} gleaner reads from one feed; subscribe to a shorter feed of the blog (recent posts, one category or tag) instead"
     )]
     TooManyEntries { count: usize, limit: usize },
+    /// A `kind = "page"` listing that links no article (see `ingest::listing`).
+    #[error("{0}")]
+    NoArticles(String),
 }
 
 fn html_hint(feeds: &[String]) -> String {
     match feeds {
         [] => {
-            "the page links no feed: find the blog's RSS/Atom URL and set it as the feed url".into()
+            "the page links no feed: find the blog's RSS/Atom URL and set it as the feed url, or, if the site has none, set kind = \"page\" to watch the articles this page links".into()
         }
         _ => format!("the page links these feeds: {}", feeds.join(", ")),
     }
