@@ -19,6 +19,7 @@
 //! overrides, cut to [`MAX_TITLE`] characters.
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use dom_query::{Document, Selection};
 use regex::Regex;
@@ -87,7 +88,26 @@ pub fn read_listing(
     };
     let html = decode_page(&body[..body.len().min(MAX_PAGE_BYTES)], charset);
     let rule = ArticleRule::new(&page, links);
-    let doc = Document::from(bounded_prefix(&html));
+    // The DOM under it has panicked on odd pages before (see `ingest::article`).
+    let articles = catch_unwind(AssertUnwindSafe(|| articles(&html, &page, &rule)))
+        .map_err(|_| ParseError::Crashed)?;
+    if articles.is_empty() {
+        return Err(ParseError::NoArticles(rule.nothing_found()));
+    }
+    Ok(articles
+        .into_iter()
+        .map(|(url, titles)| Entry {
+            item_key: format!("u:{url}"),
+            title: titles.best(&url),
+            url: Some(url),
+            ..Entry::default()
+        })
+        .collect())
+}
+
+/// Each article `html` links, once, in the page's order, with what its links call it.
+fn articles(html: &str, page: &Url, rule: &ArticleRule) -> Vec<(String, Titles)> {
+    let doc = Document::from(bounded_prefix(html));
     let mut articles: Vec<(String, Titles)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for anchor in doc.select("a[href]").iter() {
@@ -111,25 +131,17 @@ pub fn read_listing(
             None => {}
         }
     }
-    if articles.is_empty() {
-        return Err(ParseError::NoArticles(rule.nothing_found()));
-    }
-    Ok(articles
-        .into_iter()
-        .map(|(url, titles)| Entry {
-            item_key: format!("u:{url}"),
-            title: titles.best(&url),
-            url: Some(url),
-            ..Entry::default()
-        })
-        .collect())
+    articles
 }
 
 /// The page's `<title>`, as plain text: a name for the feed watching it.
 pub fn page_title(body: &[u8], charset: Option<&str>) -> Option<String> {
     let html = decode_page(&body[..body.len().min(MAX_PAGE_BYTES)], charset);
-    let doc = Document::from(bounded_prefix(&html));
-    let title = tidy(&doc.select("title").first().text());
+    let title = catch_unwind(AssertUnwindSafe(|| {
+        let doc = Document::from(bounded_prefix(&html));
+        tidy(&doc.select("title").first().text())
+    }))
+    .ok()?;
     (!title.is_empty()).then_some(title)
 }
 

@@ -7,9 +7,10 @@
 
 use std::path::Path;
 
-use gleaner::config::Config;
+use gleaner::config::{Config, FeedKind};
 use gleaner::ingest::normalize::Entry;
 use gleaner::ingest::parse::ParseError;
+use gleaner::ingest::reach::ReachPolicy;
 use gleaner::model::Candidate;
 use gleaner::score::Scorer;
 use gleaner::week::IsoWeek;
@@ -559,6 +560,12 @@ fn fuzzer_crashes_stay_fixed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/regressions");
     let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
     let scorer = config.scorer();
+    // Each input is read as a feed and as a watched page (`kind = "page"`).
+    let feed = ReachPolicy::default();
+    let page = ReachPolicy {
+        kind: Some(FeedKind::Page),
+        ..ReachPolicy::default()
+    };
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let body = std::fs::read(entry.unwrap().path()).unwrap();
@@ -571,18 +578,24 @@ fn fuzzer_crashes_stay_fixed() {
             Some("shift_jis"),
         ] {
             for input in [&body[..], &body[1..]] {
-                let result = gleaner::ingest::pipeline::score_document(
-                    input,
-                    charset,
-                    "https://fuzz.example/feed",
-                    &scorer,
-                    0.0,
-                    &Default::default(),
-                );
-                assert!(
-                    !matches!(result, Err(ParseError::ParserPanicked)),
-                    "the parser panicked on {charset:?}"
-                );
+                for policy in [&feed, &page] {
+                    let result = gleaner::ingest::pipeline::score_document(
+                        input,
+                        charset,
+                        "https://fuzz.example/feed",
+                        &scorer,
+                        0.0,
+                        policy,
+                    );
+                    assert!(
+                        !matches!(
+                            result,
+                            Err(ParseError::ParserPanicked | ParseError::Crashed)
+                        ),
+                        "a reader panicked on {charset:?} as {:?}",
+                        policy.kind
+                    );
+                }
             }
         }
         n += 1;

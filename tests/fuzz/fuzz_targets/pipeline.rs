@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
         Some((b, rest)) => ([None, Some("utf-8"), Some("iso-8859-1"), Some("utf-16"), Some("shift_jis")][*b as usize % 5], rest),
         None => (None, data),
     };
-    if let Ok(doc) = gleaner::ingest::pipeline::score_document(body, charset, "https://fuzz.example/feed", &SCORER, 0.0, &Default::default()) {
+    // Each input is read as a feed and as a watched page (`kind = "page"`).
+    let page = gleaner::ingest::reach::ReachPolicy { kind: Some(gleaner::config::FeedKind::Page), ..Default::default() };
+    for policy in [Default::default(), page] {
+    if let Ok(doc) = gleaner::ingest::pipeline::score_document(body, charset, "https://fuzz.example/feed", &SCORER, 0.0, &policy) {
         for (entry, score, _) in &doc.entries {
             // Text may *mention* a tag; rendered output must never carry one raw.
             let rendered = gleaner::render::md_link(&entry.title, entry.url.as_deref())
@@ -33,5 +36,6 @@ fuzz_target!(|data: &[u8]| {
             let sum: f64 = score.reasons.iter().map(|r| r.points).sum();
             assert!((gleaner::score::round2(sum) - score.total).abs() < 1e-9, "score is not the sum of its parts");
         }
+    }
     }
 });
