@@ -2,18 +2,7 @@
 //! (`kind = "page"`, `gleaner add --page`): a loopback site with a listing page, article
 //! pages, and a page that links no article.
 
-use crate::util::{FeedServer, RULES, Route, Workspace, by_url};
-
-/// Article pages are on loopback here: the tests lift the private-address guard.
-const READ: &str = "fetch_articles = \"auto\"\nallow_private_articles = true";
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/it/fixtures/reach/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use crate::util::{FeedServer, READ_ARTICLES, RULES, Route, Workspace, by_url, reach_fixture};
 
 /// A listing page as site builders write it: navigation, cards around a heading, a
 /// tag link and pagination; `articles` are (slug, title), newest first.
@@ -69,13 +58,13 @@ fn a_site_without_a_feed_is_watched_through_its_article_list() {
     );
     site.route("/news", Route::page("<a href='/about'>About us</a>"));
     for path in ["/articles/drills-that-stick", "/articles/pagers"] {
-        site.route(path, Route::page(fixture("article-bare.html")));
+        site.route(path, Route::page(reach_fixture("article-bare.html")));
     }
     site.route(
         "/articles/retry-storm",
-        Route::page(fixture("article-jsonld-object.html")),
+        Route::page(reach_fixture("article-jsonld-object.html")),
     );
-    let ws = watching(&site, READ);
+    let ws = watching(&site, READ_ARTICLES);
     ws.ok(&["check"]);
 
     // The first poll: what the page lists already is back catalogue, stored but not

@@ -6,20 +6,9 @@
 use serde_json::{Value, json};
 
 use crate::util::{
-    Daemon, FeedServer, Item, Misbehaviour, RULES, RawServer, Route, Workspace, by_url, http_get,
-    recently, rss, xml_escape,
+    Daemon, FeedServer, Item, Misbehaviour, READ_ARTICLES, RULES, RawServer, Route, Workspace,
+    by_url, http_get, reach_fixture, recently, rss, xml_escape,
 };
-
-/// Article pages are on loopback here: the tests lift the private-address guard.
-const READ: &str = "fetch_articles = \"auto\"\nallow_private_articles = true";
-
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/it/fixtures/reach/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// An hnrss-style feed: (title, article URL, item id, submitter).
 fn hnrss(items: &[(&str, &str, u32, &str)]) -> String {
@@ -110,12 +99,18 @@ fn aggregator_items_are_their_articles_credited_from_their_pages() {
     let pages = FeedServer::start();
     pages.route(
         "/jsonld",
-        Route::page(fixture("article-jsonld-object.html")),
+        Route::page(reach_fixture("article-jsonld-object.html")),
     );
-    pages.route("/og", Route::page(fixture("article-opengraph.html")));
-    pages.route("/meta", Route::page(fixture("article-meta-author.html")));
-    pages.route("/bare", Route::page(fixture("article-bare.html")));
-    pages.route("/private/draft", Route::page(fixture("article-bare.html")));
+    pages.route("/og", Route::page(reach_fixture("article-opengraph.html")));
+    pages.route(
+        "/meta",
+        Route::page(reach_fixture("article-meta-author.html")),
+    );
+    pages.route("/bare", Route::page(reach_fixture("article-bare.html")));
+    pages.route(
+        "/private/draft",
+        Route::page(reach_fixture("article-bare.html")),
+    );
     pages.route(
         "/robots.txt",
         Route::page("User-agent: *\nDisallow: /private/\n").header("content-type", "text/plain"),
@@ -161,7 +156,7 @@ fn aggregator_items_are_their_articles_credited_from_their_pages() {
         )])),
     );
     let ws = Workspace::new(
-        READ,
+        READ_ARTICLES,
         &[
             ("HN", &feeds.url("/hn"), None),
             ("Lobsters", &feeds.url("/lobsters"), None),
@@ -280,7 +275,10 @@ fn aggregator_items_are_their_articles_credited_from_their_pages() {
 #[test]
 fn one_article_from_a_blog_and_two_aggregators_is_the_blogs_candidate() {
     let pages = FeedServer::start();
-    pages.route("/post", Route::page(fixture("article-jsonld-object.html")));
+    pages.route(
+        "/post",
+        Route::page(reach_fixture("article-jsonld-object.html")),
+    );
     let article = pages.url("/post");
     let long_text: String =
         "Retries amplified the incident when every client retried at once. ".repeat(30);
@@ -332,7 +330,7 @@ fn one_article_from_a_blog_and_two_aggregators_is_the_blogs_candidate() {
         &["Acme Blog", "Lobsters", "HN"],
     ];
     for order in orders {
-        let ws = Workspace::new(READ, &feeds_of(&[0, 1, 2]), RULES);
+        let ws = Workspace::new(READ_ARTICLES, &feeds_of(&[0, 1, 2]), RULES);
         if order.is_empty() {
             ws.ok(&["poll"]);
         } else {
@@ -401,7 +399,7 @@ fn one_article_from_a_blog_and_two_aggregators_is_the_blogs_candidate() {
 #[test]
 fn a_loopback_article_is_skipped_without_allow_private_articles() {
     let pages = FeedServer::start();
-    pages.route("/post", Route::page(fixture("article-bare.html")));
+    pages.route("/post", Route::page(reach_fixture("article-bare.html")));
     let by_ip = pages.url("/post");
     let by_name = format!("http://localhost:{}/post?by=name", pages.addr.port());
     let feeds = FeedServer::start();
@@ -471,7 +469,7 @@ fn hostile_article_pages_are_bounded_and_fail_alone() {
         ])),
     );
     let ws = Workspace::new(
-        &format!("{READ}\nrequest_timeout_secs = 2\nmax_per_feed = 0"),
+        &format!("{READ_ARTICLES}\nrequest_timeout_secs = 2\nmax_per_feed = 0"),
         &[("Blog", &feeds.url("/blog"), None)],
         RULES,
     );
@@ -521,7 +519,7 @@ fn hostile_article_pages_are_bounded_and_fail_alone() {
 fn short_entries_are_read_within_the_budget() {
     let pages = FeedServer::start();
     for path in ["/a", "/b", "/c", "/long", "/quiet"] {
-        pages.route(path, Route::page(fixture("article-bare.html")));
+        pages.route(path, Route::page(reach_fixture("article-bare.html")));
     }
     let long_text = "words ".repeat(200);
     let feeds = FeedServer::start();
@@ -555,7 +553,7 @@ fn short_entries_are_read_within_the_budget() {
         )])),
     );
     let ws = Workspace::new(
-        &format!("{READ}\narticle_budget = 2"),
+        &format!("{READ_ARTICLES}\narticle_budget = 2"),
         &[
             ("Blog", &feeds.url("/blog"), None),
             ("Quiet", &feeds.url("/quiet"), None),
@@ -612,13 +610,16 @@ fn short_entries_are_read_within_the_budget() {
 #[test]
 fn the_daemon_reads_articles_and_counts_them() {
     let pages = FeedServer::start();
-    pages.route("/post", Route::page(fixture("article-opengraph.html")));
+    pages.route(
+        "/post",
+        Route::page(reach_fixture("article-opengraph.html")),
+    );
     let feeds = FeedServer::start();
     feeds.route(
         "/hn",
         Route::feed(hnrss(&[("Storms", &pages.url("/post"), 5, "zdw")])),
     );
-    let ws = Workspace::new(READ, &[("HN", &feeds.url("/hn"), None)], RULES);
+    let ws = Workspace::new(READ_ARTICLES, &[("HN", &feeds.url("/hn"), None)], RULES);
     let (_daemon, addr) = Daemon::start_polled(&ws);
     let (status, metrics) = http_get(&addr, "/metrics", &[]);
     assert_eq!(status, 200);

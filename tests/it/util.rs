@@ -1510,3 +1510,16 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Settings that read article pages, which are on loopback in tests: the private-address
+/// guard lifted.
+pub const READ_ARTICLES: &str = "fetch_articles = \"auto\"\nallow_private_articles = true";
+
+/// A file of `tests/it/fixtures/reach`: article pages and aggregator feeds.
+pub fn reach_fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/it/fixtures/reach/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
