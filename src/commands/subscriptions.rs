@@ -27,7 +27,7 @@ pub(super) fn add(config: &Config, request: AddRequest) -> anyhow::Result<Outcom
     if request.links.is_some() && !request.page {
         anyhow::bail!("--links is for --page: it says which links of the page are articles");
     }
-    let at_root = url::Url::parse(url).is_ok_and(|u| u.path().trim_matches('/').is_empty());
+    let at_root = url::Url::parse(url).is_ok_and(|u| crate::config::listing_folder(&u) == "/");
     if request.page && request.links.is_none() && at_root {
         anyhow::bail!(
             "every link of {url} is below it: pass --links, a regex of its articles' paths (e.g. --links '^/blog/[^/]+/?$')"

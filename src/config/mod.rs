@@ -208,6 +208,18 @@ impl FeedConfig {
     }
 }
 
+/// What a watched page's articles' paths start with when its feed sets no `links`: the
+/// page's own path as a folder (`/articles` → `/articles/`; `/blog.html` → `/`). `/`
+/// would take every link of the site, so such a page needs `links`.
+pub fn listing_folder(page: &Url) -> String {
+    let path = page.path().trim_end_matches('/');
+    let folder = match path.rsplit_once('/') {
+        Some((parent, last)) if last.contains('.') => parent,
+        _ => path,
+    };
+    format!("{folder}/")
+}
+
 impl Config {
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {

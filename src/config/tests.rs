@@ -148,6 +148,15 @@ fn a_watched_page_may_say_which_links_are_articles() {
     let c = load("[[feed]]\nname='p'\nurl='https://x.example/articles'\nkind='page'\n").unwrap();
     assert_eq!(c.feeds[0].kind, Some(FeedKind::Page));
     assert!(c.feeds[0].links.is_none(), "below /articles/ by default");
+    let folders = [
+        ("https://x.example/articles", "/articles/"),
+        ("https://x.example/news/index.html", "/news/"),
+        ("https://x.example/blog.html", "/"),
+        ("https://x.example/", "/"),
+    ];
+    for (page, folder) in folders {
+        assert_eq!(listing_folder(&Url::parse(page).unwrap()), folder, "{page}");
+    }
     let c = load(
         "[[feed]]\nname='p'\nurl='https://x.example/'\nkind='page'\nlinks='^/20[0-9]{2}/[^/]+/$'\n",
     )
@@ -163,7 +172,7 @@ fn a_watched_page_may_say_which_links_are_articles() {
     let found: Vec<(usize, &str)> = bad.iter().map(|p| (p.line, p.message.as_str())).collect();
     assert_eq!(found.len(), 3, "{bad:#?}");
     assert_eq!(found[0].0, 3);
-    assert!(found[0].1.contains("at its site's root needs `links`"));
+    assert!(found[0].1.contains("at its site's top level needs `links`"));
     assert_eq!(found[1].0, 9);
     assert!(
         found[1].1.starts_with("bad regex `^/blog/([`"),

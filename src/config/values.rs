@@ -48,10 +48,10 @@ impl Reader {
             return None;
         }
         let Some(text) = text else {
-            if url.is_some_and(|url| url.path().trim_matches('/').is_empty()) {
+            if url.is_some_and(|url| listing_folder(url) == "/") {
                 self.problem(
                     t.get("url").and_then(Item::span),
-                    "a kind = \"page\" feed at its site's root needs `links`",
+                    "a kind = \"page\" feed at its site's top level needs `links`: every link of the site is below it",
                     "set links to a regex of its articles' paths, e.g. links = '^/blog/[^/]+/?$'",
                 );
             }

@@ -5,8 +5,8 @@
 //!
 //! Which links are articles: with the feed's `links` pattern, those on the page's own
 //! site whose path matches it; without, those on the page's own site whose path is
-//! below the page's own (`/articles` lists `/articles/<slug>`), except tag, category,
-//! author and pagination pages. The site is the host without `www.`, so a listing at
+//! below the page's own (`/articles` lists `/articles/<slug>`; `/news/index.html`,
+//! `/news/<slug>`), except tag, category, author and pagination pages. The site is the host without `www.`, so a listing at
 //! `www.` may link its articles without it and the other way round.
 //!
 //! An article's title is, in order: the heading the link is in or holds (cards wrap
@@ -25,6 +25,7 @@ use dom_query::{Document, Selection};
 use regex::Regex;
 use url::Url;
 
+use crate::config::listing_folder;
 use crate::ingest::article::{MAX_PAGE_BYTES, bounded_prefix};
 use crate::ingest::html::decode_page;
 use crate::ingest::normalize::{MAX_TITLE, canonical_url, without_bidi_overrides};
@@ -155,10 +156,9 @@ struct ArticleRule<'a> {
 
 impl<'a> ArticleRule<'a> {
     fn new(page: &Url, links: Option<&'a Regex>) -> ArticleRule<'a> {
-        let path = page.path().trim_end_matches('/');
         ArticleRule {
             site: site_of(page),
-            below: format!("{path}/"),
+            below: listing_folder(page),
             links,
         }
     }
