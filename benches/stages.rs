@@ -71,6 +71,49 @@ fn parse(bencher: Bencher) {
         });
 }
 
+/// A site's article list as `kind = "page"` reads it: `ENTRIES` cards (a heading, an
+/// excerpt, a "Read more"), between a navigation bar and a footer of 200 links each.
+fn listing_page() -> String {
+    let mut html =
+        String::from("<!doctype html><html><head><title>Articles</title></head><body><nav>");
+    for i in 0..200 {
+        html.push_str(&format!("<a href=\"/section-{i}\">Section {i}</a> "));
+    }
+    html.push_str("</nav><main>");
+    for j in 0..ENTRIES {
+        html.push_str(&format!(
+            "<div class=\"card\"><a href=\"/articles/post-{j}\"><img src=\"/i/{j}.png\"></a>\
+             <h3><a href=\"/articles/post-{j}\">Incident {j}: what retries did to us</a></h3>\
+             <p>{}</p><a href=\"/articles/post-{j}\">Read more</a></div>",
+            "An excerpt of the article about the outage and its retries. ".repeat(4)
+        ));
+    }
+    html.push_str("</main><footer>");
+    for i in 0..200 {
+        html.push_str(&format!(
+            "<a href=\"https://elsewhere.example/{i}\">Link {i}</a> "
+        ));
+    }
+    html.push_str("</footer></body></html>");
+    html
+}
+
+/// The same number of entries as `parse`, from a watched page instead of a feed.
+#[divan::bench]
+fn read_listing(bencher: Bencher) {
+    let body = listing_page();
+    bencher
+        .counter(divan::counter::ItemsCount::new(ENTRIES))
+        .bench(|| {
+            gleaner::ingest::listing::read_listing(
+                divan::black_box(body.as_bytes()),
+                None,
+                "https://blog1.example.com/articles",
+                None,
+            )
+        });
+}
+
 #[divan::bench]
 fn normalize(bencher: Bencher) {
     let feed = gleaner::ingest::parse::parse_feed(
