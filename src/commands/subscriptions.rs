@@ -81,7 +81,7 @@ pub(super) fn add(config: &Config, request: AddRequest) -> anyhow::Result<Outcom
 /// What a watched page links now: how many articles, and the first few titles.
 fn articles_found(titles: &[String]) -> String {
     let mut out = format!(
-        "it links {} article{} now, which its first poll stores without queueing them; the newest:\n",
+        "it links {} article{} now, which its first poll stores without queueing them; first in page order:\n",
         titles.len(),
         if titles.len() == 1 { "" } else { "s" }
     );

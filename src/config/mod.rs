@@ -209,10 +209,14 @@ impl FeedConfig {
 }
 
 /// What a watched page's articles' paths start with when its feed sets no `links`: the
-/// page's own path as a folder (`/articles` → `/articles/`; `/blog.html` → `/`). `/`
-/// would take every link of the site, so such a page needs `links`.
+/// page's own path as a folder (`/articles` → `/articles/`; `/blog.html` → `/`; a path
+/// ending in `/` is a folder whatever it holds, `/docs/v1.2/`). `/` would take every
+/// link of the site, so such a page needs `links`.
 pub fn listing_folder(page: &Url) -> String {
-    let path = page.path().trim_end_matches('/');
+    let path = page.path();
+    if path.ends_with('/') {
+        return path.to_owned();
+    }
     let folder = match path.rsplit_once('/') {
         Some((parent, last)) if last.contains('.') => parent,
         _ => path,

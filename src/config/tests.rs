@@ -152,6 +152,8 @@ fn a_watched_page_may_say_which_links_are_articles() {
         ("https://x.example/articles", "/articles/"),
         ("https://x.example/news/index.html", "/news/"),
         ("https://x.example/blog.html", "/"),
+        ("https://x.example/docs/v1.2/", "/docs/v1.2/"),
+        ("https://x.example/people/j.smith", "/people/"),
         ("https://x.example/", "/"),
     ];
     for (page, folder) in folders {

@@ -4,24 +4,34 @@
 //! short blog entry's are (see `ingest::reach`).
 //!
 //! Which links are articles: with the feed's `links` pattern, those on the page's own
-//! site whose path matches it; without, those on the page's own site whose path is
-//! below the page's own (`/articles` lists `/articles/<slug>`; `/news/index.html`,
-//! `/news/<slug>`), except tag, category, author and pagination pages. The site is the host without `www.`, so a listing at
-//! `www.` may link its articles without it and the other way round.
+//! site whose path, percent-decoded, matches it; without, those on the page's own site
+//! whose path is below the page's own (`/articles` lists `/articles/<slug>`;
+//! `/news/index.html`, `/news/<slug>`), except other listings (tag, category, author,
+//! archive and pagination pages, `2` and `2024` right below it, `index.*`, the page
+//! itself) and files that are not
+//! pages (feeds, images, scripts, PDFs). Links resolve against the page's `<base href>`
+//! when it has one. The site is the host and port, without `www.`.
 //!
-//! An article's title is, in order: the heading the link is in or holds (cards wrap
-//! their whole text in one link), the link's text when it is not a "Read more", its
-//! `title` or `aria-label`, and last its path's final segment with the dashes as spaces.
-//! Links are kept in the page's order, once each, at most [`MAX_ARTICLES`].
+//! One article is one [`article_key`]: its URL with or without `www.`, `http` or `https`,
+//! a trailing slash. It keys the entry too, so a site that starts writing its links
+//! with trailing slashes (or drops `www.`) does not list its articles anew.
+//!
+//! An article's title is, in order: the heading inside its link (cards wrap their
+//! whole text in one link; the highest-ranked heading when there are several) or the
+//! heading its link is in when that heading links nothing else, the link's text when it
+//! is not a "Read more", its `title` or `aria-label`, and last its path's final segment
+//! with the dashes as spaces. Links are kept in the page's order, once each, at most
+//! [`MAX_ARTICLES`].
 //!
 //! The page is hostile: it is read up to [`MAX_PAGE_BYTES`] and only as far as
 //! [`bounded_prefix`] lets a DOM be built; titles are plain text without bidi
 //! overrides, cut to [`MAX_TITLE`] characters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use dom_query::{Document, Selection};
+use dom_query::{Document, NodeId, NodeRef, Selection};
+use percent_encoding::percent_decode_str;
 use regex::Regex;
 use url::Url;
 
@@ -50,7 +60,18 @@ const NOT_ARTICLES: &[&str] = &[
     "feed",
     "rss",
     "search",
+    "archive",
+    "archives",
 ];
+
+/// What links to a file that is not an article page ends in.
+const NOT_PAGES: &[&str] = &[
+    "xml", "rss", "atom", "json", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "css",
+    "js", "pdf", "zip", "gz", "mp3", "mp4", "webm", "woff", "woff2", "txt",
+];
+
+/// The headings a title may come from, highest rank first.
+const HEADINGS: [&str; 6] = ["h1", "h2", "h3", "h4", "h5", "h6"];
 
 /// What a page's file name may end in, dropped from a title made of it.
 const PAGE_EXTENSIONS: &[&str] = &["html", "htm", "php", "asp", "aspx"];
@@ -98,7 +119,7 @@ pub fn read_listing(
     Ok(articles
         .into_iter()
         .map(|(url, titles)| Entry {
-            item_key: format!("u:{url}"),
+            item_key: format!("u:{}", article_key(&url)),
             title: titles.best(&url),
             url: Some(url),
             ..Entry::default()
@@ -106,33 +127,126 @@ pub fn read_listing(
         .collect())
 }
 
+/// One article's identity on a listing: its canonical URL as `https`, without `www.`
+/// and without a trailing slash, so the forms a site links one article by are one.
+pub fn article_key(url: &str) -> String {
+    let Ok(mut url) = Url::parse(url) else {
+        return url.to_owned();
+    };
+    if let Some(host) = url.host_str().and_then(|h| h.strip_prefix("www.")) {
+        let host = host.to_owned();
+        // A host without `www.` is as valid as the host with it.
+        let _ = url.set_host(Some(&host));
+    }
+    if url.scheme() == "http" && url.port().is_none() {
+        let _ = url.set_scheme("https");
+    }
+    let path = url.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let path = path.trim_end_matches('/').to_owned();
+        url.set_path(&path);
+    }
+    url.into()
+}
+
 /// Each article `html` links, once, in the page's order, with what its links call it.
 fn articles(html: &str, page: &Url, rule: &ArticleRule) -> Vec<(String, Titles)> {
     let doc = Document::from(bounded_prefix(html));
+    let base = base_of(&doc, page);
+    let links: Vec<Link> = doc
+        .select("a[href]")
+        .nodes()
+        .iter()
+        .filter_map(|anchor| Link::of(*anchor, &base, rule))
+        .collect();
+    let lone = lone_headings(&links);
+    // A heading's text is read once, however many links it holds.
+    let mut heading_texts: HashMap<NodeId, Option<String>> = HashMap::new();
+    let mut heading_of = |link: &Link| {
+        let heading = link.heading.filter(|h| lone.contains(&h.id))?;
+        heading_texts
+            .entry(heading.id)
+            .or_insert_with(|| Some(tidy(&heading.text())).filter(|t| !t.is_empty()))
+            .clone()
+    };
     let mut articles: Vec<(String, Titles)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for anchor in doc.select("a[href]").iter() {
-        let Some(url) = anchor
-            .attr("href")
-            .and_then(|href| page.join(href.trim()).ok())
-            .filter(|url| rule.is_article(url))
-            .and_then(|url| canonical_url(url.as_str()))
-        else {
-            continue;
-        };
-        let titles = Titles::of(&anchor);
-        // `www.` or not, it is one article: the first link to it names it.
-        let same = url.replacen("://www.", "://", 1);
-        match index.get(&same) {
-            Some(&at) => articles[at].1.add(titles),
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for link in &links {
+        match index.get(link.key.as_str()) {
+            // Only another link's heading could name it better.
+            Some(&at) if articles[at].1.heading.is_none() => {
+                let titles = Titles::of(&link.anchor, || heading_of(link));
+                articles[at].1.add(titles);
+            }
+            Some(_) => {}
             None if articles.len() < MAX_ARTICLES => {
-                index.insert(same, articles.len());
-                articles.push((url, titles));
+                index.insert(&link.key, articles.len());
+                let titles = Titles::of(&link.anchor, || heading_of(link));
+                articles.push((link.url.clone(), titles));
             }
             None => {}
         }
     }
     articles
+}
+
+/// A link to an article, with the heading it is in, if any.
+struct Link<'a> {
+    anchor: NodeRef<'a>,
+    url: String,
+    key: String,
+    heading: Option<NodeRef<'a>>,
+}
+
+impl<'a> Link<'a> {
+    fn of(anchor: NodeRef<'a>, base: &Url, rule: &ArticleRule) -> Option<Link<'a>> {
+        let url = anchor
+            .attr("href")
+            .and_then(|href| base.join(href.trim()).ok())
+            .filter(|url| rule.is_article(url))
+            .and_then(|url| canonical_url(url.as_str()))?;
+        Some(Link {
+            key: article_key(&url),
+            url,
+            heading: anchor
+                .ancestors_it(Some(8))
+                .find(|node| HEADINGS.iter().any(|h| node.has_name(h))),
+            anchor,
+        })
+    }
+}
+
+/// The headings that hold links to one article only: a heading around several (a
+/// "Part one and Part two") names none of them.
+fn lone_headings(links: &[Link]) -> HashSet<NodeId> {
+    let mut holds: HashMap<NodeId, Option<&str>> = HashMap::new();
+    for link in links {
+        let Some(heading) = link.heading else {
+            continue;
+        };
+        holds
+            .entry(heading.id)
+            .and_modify(|key| {
+                if *key != Some(link.key.as_str()) {
+                    *key = None;
+                }
+            })
+            .or_insert(Some(&link.key));
+    }
+    holds
+        .into_iter()
+        .filter_map(|(id, key)| key.map(|_| id))
+        .collect()
+}
+
+/// What the page's relative links resolve against: its `<base href>`, else its URL.
+fn base_of(doc: &Document, page: &Url) -> Url {
+    doc.select("base[href]")
+        .first()
+        .attr("href")
+        .and_then(|href| page.join(href.trim()).ok())
+        .filter(|base| matches!(base.scheme(), "http" | "https"))
+        .unwrap_or_else(|| page.clone())
 }
 
 /// The page's `<title>`, as plain text: a name for the feed watching it.
@@ -151,6 +265,8 @@ struct ArticleRule<'a> {
     site: String,
     /// The page's path with a trailing slash: what an article's path starts with.
     below: String,
+    /// The page itself, as an [`article_key`]: a link to it is not an article.
+    itself: String,
     links: Option<&'a Regex>,
 }
 
@@ -159,6 +275,7 @@ impl<'a> ArticleRule<'a> {
         ArticleRule {
             site: site_of(page),
             below: listing_folder(page),
+            itself: article_key(page.as_str()),
             links,
         }
     }
@@ -169,34 +286,61 @@ impl<'a> ArticleRule<'a> {
         }
         let path = url.path();
         if let Some(links) = self.links {
-            return links.is_match(path);
+            return links.is_match(&percent_decode_str(path).decode_utf8_lossy());
         }
         let Some(rest) = path.strip_prefix(&self.below) else {
             return false;
         };
-        let first = rest.split('/').next().unwrap_or_default();
-        !first.is_empty() && !NOT_ARTICLES.contains(&first.to_ascii_lowercase().as_str())
+        let first = rest
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let last = rest
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let extension = last
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase());
+        !first.is_empty()
+            && !NOT_ARTICLES.contains(&first.as_str())
+            && !first.starts_with("index.")
+            && !is_page_number(rest.trim_end_matches('/'))
+            && !extension.is_some_and(|ext| NOT_PAGES.contains(&ext.as_str()))
+            && article_key(url.as_str()) != self.itself
     }
 
     fn nothing_found(&self) -> String {
         match self.links {
             Some(links) => format!(
-                "the page links no article on {} whose path matches links = '{}'; check the pattern against the paths of the site's articles",
+                "the page links no article on {} whose path matches links = '{}'; check the pattern against the paths (percent-decoded) of the site's articles",
                 self.site,
                 links.as_str()
             ),
             None => format!(
-                "the page links no article on {} below {}; set links to a pattern of its articles' paths (e.g. links = '^/blog/[^/]+/?$')",
-                self.site, self.below
+                "the page links no article on {} below {}; set the feed's links (gleaner add: --links) to a pattern of its articles' paths (e.g. '^{}[^/]+/?$')",
+                self.site, self.below, self.below
             ),
         }
     }
 }
 
-/// A URL's host without `www.`, lower case.
+/// `2` or `2024`: a listing's next page or a year's archive (an article numbered so
+/// low is rarer than either).
+fn is_page_number(segment: &str) -> bool {
+    (1..=4).contains(&segment.len()) && segment.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A URL's host without `www.`, lower case, with its port when it is not the default.
 fn site_of(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    host.strip_prefix("www.").unwrap_or(&host).to_owned()
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
 }
 
 /// What the links to one article say it is called, best first.
@@ -208,22 +352,21 @@ struct Titles {
 }
 
 impl Titles {
-    fn of(anchor: &Selection) -> Titles {
-        let heading = if is_heading(anchor) {
-            Some(anchor.clone())
-        } else {
-            let inner = anchor.select("h1, h2, h3, h4, h5, h6");
-            let outer = anchor.ancestors(Some(8)).filter("h1, h2, h3, h4, h5, h6");
-            [inner, outer].into_iter().find(|s| s.exists())
-        };
+    /// What one link calls its article; `outer`, the text of the heading it is in, if
+    /// that heading links nothing else.
+    fn of(anchor: &NodeRef, outer: impl FnOnce() -> Option<String>) -> Titles {
+        let inner = Selection::from(*anchor);
+        let heading = HEADINGS
+            .iter()
+            .find_map(|h| inner.select(h).nodes().first().map(|h| tidy(&h.text())))
+            .filter(|t| !t.is_empty())
+            .or_else(outer);
         let label = ["title", "aria-label"]
             .iter()
             .find_map(|name| anchor.attr(name).map(|v| tidy(&v)))
             .filter(|label| !is_vague(label));
         Titles {
-            heading: heading
-                .map(|h| tidy(&h.first().text()))
-                .filter(|t| !t.is_empty()),
+            heading,
             text: Some(tidy(&anchor.text())).filter(|t| !is_vague(t)),
             label,
         }
@@ -242,10 +385,6 @@ impl Titles {
             .or(self.label)
             .unwrap_or_else(|| slug_title(url))
     }
-}
-
-fn is_heading(node: &Selection) -> bool {
-    node.is("h1, h2, h3, h4, h5, h6")
 }
 
 /// Plain text on one line, without bidi overrides, at most [`MAX_TITLE`] characters.
@@ -278,7 +417,7 @@ fn slug_title(url: &str) -> String {
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    let segment = percent_encoding::percent_decode_str(&segment).decode_utf8_lossy();
+    let segment = percent_decode_str(&segment).decode_utf8_lossy();
     let stem = segment
         .rsplit_once('.')
         .filter(|(_, ext)| PAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))

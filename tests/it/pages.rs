@@ -89,7 +89,7 @@ fn a_site_without_a_feed_is_watched_through_its_article_list() {
         .unwrap();
     let error = empty["error"].as_str().unwrap_or_default();
     assert!(
-        error.contains("links no article on 127.0.0.1") && error.contains("set links to a pattern"),
+        error.contains("links no article on 127.0.0.1") && error.contains("set the feed's links"),
         "{empty:#}"
     );
 
@@ -131,6 +131,24 @@ fn a_site_without_a_feed_is_watched_through_its_article_list() {
     );
     assert_eq!(site.seen("/articles/retry-storm").len(), 1);
     assert!(site.seen("/articles/pagers").is_empty());
+
+    // The site's builder starts writing its links with trailing slashes: the same
+    // articles, nothing new, nothing read again.
+    let posts = ws.sql_count("SELECT count(*) FROM posts");
+    let mut slashed = listing(&now_listed);
+    for (slug, _) in &now_listed {
+        slashed = slashed.replace(
+            &format!("/articles/{slug}\""),
+            &format!("/articles/{slug}/\""),
+        );
+    }
+    assert!(slashed.contains("/articles/pagers/\""), "{slashed}");
+    site.route("/articles", Route::page(slashed));
+    ws.ok(&["poll", "--force"]);
+    assert_eq!(ws.sql_count("SELECT count(*) FROM posts"), posts);
+    let list = ws.json(&["shortlist", "--format", "json", "--limit", "50"]);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
+    assert!(site.seen("/articles/retry-storm/").is_empty());
 }
 
 #[test]

@@ -65,7 +65,7 @@ fn a_listing_gives_its_articles_in_page_order_once_each_with_their_titles() {
     let first = &entries[0];
     assert_eq!(
         first.item_key,
-        format!("u:{}", first.url.as_deref().unwrap())
+        "u:https://uptime.example/articles/incident-response-skills-live"
     );
     assert!(first.summary.is_empty() && first.content.is_empty() && first.published.is_none());
 }
@@ -94,7 +94,7 @@ fn a_page_without_article_links_says_what_to_set() {
     let err = listing(CARDS, "https://uptime.example/blog", None).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the page links no article on uptime.example below /blog/; set links to a pattern of its articles' paths (e.g. links = '^/blog/[^/]+/?$')"
+        "the page links no article on uptime.example below /blog/; set the feed's links (gleaner add: --links) to a pattern of its articles' paths (e.g. '^/blog/[^/]+/?$')"
     );
     let err = listing(CARDS, "https://uptime.example/articles", Some("^/posts/")).unwrap_err();
     assert!(
@@ -112,7 +112,7 @@ fn hostile_listings_are_bounded() {
     html.push_str(&"word ".repeat(400));
     html.push_str("</a></h2>");
     for i in 0..(MAX_ARTICLES + 50) {
-        html.push_str(&format!("<a href='/a/{i}'>Post {i}</a>"));
+        html.push_str(&format!("<a href='/a/post-{i}'>Post {i}</a>"));
     }
     let entries = listing(&html, "https://x.example/a/", None).unwrap();
     assert_eq!(entries.len(), MAX_ARTICLES);
@@ -149,5 +149,110 @@ fn a_slug_becomes_a_title_when_nothing_else_names_the_article() {
     assert_eq!(
         entries.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(),
         ["Über on call", "V1.2 notes"]
+    );
+}
+
+#[test]
+fn the_forms_a_site_links_one_article_by_are_one_article_with_one_key() {
+    let html = "<a href='/blog/a'>A</a> <a href='/blog/a/'>A again</a>
+        <a href='http://x.example/blog/a'>A over http</a> <a href='https://www.x.example/blog/a'>A at www</a>
+        <a href='https://X.EXAMPLE:443/blog/a#comments'>A, comments</a>
+        <a href='https://x.example:8443/blog/b'>Another site, on another port</a>";
+    let entries = listing(html, "https://x.example/blog", None).unwrap();
+    assert_eq!(titled(&entries), [("https://x.example/blog/a", "A")]);
+    // A site that starts writing trailing slashes, or `www.`, keeps its keys.
+    let before = &entries[0].item_key;
+    for form in ["https://www.x.example/blog/a/", "http://x.example/blog/a"] {
+        let html = format!("<a href='{form}'>A</a>");
+        let after = listing(&html, "https://x.example/blog", None).unwrap();
+        assert_eq!(&after[0].item_key, before, "{form}");
+    }
+}
+
+#[test]
+fn links_that_are_listings_files_or_the_page_itself_are_not_articles() {
+    let html = "<a href='index.html'>Blog</a> <a href='/blog/'>Blog</a> <a href='/blog/rss.xml'>RSS</a>
+        <a href='/blog/images/cover.PNG'>Cover</a> <a href='/blog/Tag/sre'>SRE</a> <a href='/blog/2'>2</a>
+        <a href='/blog/archive/'>Archive</a> <a href='/blog/2024/05/retries/'>Retries</a>
+        <a href='/blog/postmortem.pdf'>PDF</a> <a href='/blog/on-call.html'>On-call</a>
+        <a href='/blog/2024/'>2024</a> <a href='/blog/20240517'>Numbered</a>";
+    for page in [
+        "https://x.example/blog/",
+        "https://x.example/blog/index.html",
+    ] {
+        let entries = listing(html, page, None).unwrap();
+        assert_eq!(
+            titled(&entries),
+            [
+                ("https://x.example/blog/2024/05/retries/", "Retries"),
+                ("https://x.example/blog/on-call.html", "On-call"),
+                ("https://x.example/blog/20240517", "Numbered"),
+            ],
+            "{page}"
+        );
+    }
+}
+
+#[test]
+fn a_heading_names_the_one_article_it_links_only() {
+    let html = "<h2><a href='/blog/a'>Part one</a> and <a href='/blog/b'>Part two</a></h2>
+        <h2>Retries <em>considered</em> <a href='/blog/c'>harmful</a> <a href='/blog/c#top'>#</a></h2>
+        <a href='/blog/d'><h4>Case study</h4><h3>The real title</h3></a>";
+    let entries = listing(html, "https://x.example/blog", None).unwrap();
+    assert_eq!(
+        titled(&entries),
+        [
+            ("https://x.example/blog/a", "Part one"),
+            ("https://x.example/blog/b", "Part two"),
+            ("https://x.example/blog/c", "Retries considered harmful #"),
+            ("https://x.example/blog/d", "The real title"),
+        ]
+    );
+}
+
+#[test]
+fn a_heading_of_thousands_of_links_is_read_once_not_once_per_link() {
+    // Each link's title used to be the whole heading's text, read anew per link.
+    let mut html = String::from("<h2>");
+    for i in 0..8_000 {
+        html.push_str(&format!(
+            "<a href='/a/post-{}'>Post {} {}</a>",
+            i % 300,
+            i % 300,
+            "word ".repeat(20)
+        ));
+    }
+    html.push_str("</h2>");
+    let entries = listing(&html, "https://x.example/a", None).unwrap();
+    assert_eq!(entries.len(), MAX_ARTICLES);
+    assert!(
+        entries[7].title.starts_with("Post 7 word"),
+        "{}",
+        entries[7].title
+    );
+    assert!(
+        entries[7].title.chars().count() < 120,
+        "{}",
+        entries[7].title
+    );
+}
+
+#[test]
+fn relative_links_resolve_against_the_pages_base() {
+    let html = "<base href='/blog/'><a href='retries'>Retries</a> <a href='/elsewhere/x'>X</a>";
+    let entries = listing(html, "https://x.example/blog", None).unwrap();
+    assert_eq!(
+        titled(&entries),
+        [("https://x.example/blog/retries", "Retries")]
+    );
+}
+
+#[test]
+fn a_links_pattern_reads_paths_percent_decoded() {
+    let html = "<a href='/blog/%C3%BCber-uptime'>Über</a> <a href='/blog/with%20space'>Space</a> <a href='/blog/other'>Other</a>";
+    let entries = listing(html, "https://x.example/", Some("^/blog/(über|with space)")).unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(),
+        ["Über", "Space"]
     );
 }
