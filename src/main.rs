@@ -32,7 +32,12 @@ fn main() -> ExitCode {
 /// errors, since their printed summary already names every failed feed.
 /// `GLEANER_LOG` (tracing's env-filter syntax, e.g. `debug`) overrides both.
 fn init_logging(format: LogFormat, daemon: bool) {
-    let default = if daemon { "info" } else { "error" };
+    // The scheduler's own info lines (its start-up states) say nothing to an operator.
+    let default = if daemon {
+        "info,tokio_cron_scheduler=warn"
+    } else {
+        "error"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GLEANER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()

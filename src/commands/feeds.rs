@@ -35,9 +35,9 @@ pub(super) fn feeds(config: &Config, db: &Path, format: TableFormat) -> anyhow::
         TableFormat::Table => feeds_table(&views, config.settings.timezone),
         TableFormat::Json => feeds_json(&views),
     })?;
-    Ok(if views.is_empty() {
-        Outcome::NothingFound
-    } else {
-        Outcome::Done
-    })
+    if views.is_empty() {
+        eprintln!("no feed is configured: add one with `gleaner add URL`");
+        return Ok(Outcome::NothingFound);
+    }
+    Ok(Outcome::Done)
 }

@@ -47,11 +47,13 @@ pub(super) fn sources(
         TableFormat::Json => emit(&(serde_json::to_string_pretty(&ranked)? + "\n"))?,
         TableFormat::Table => emit(&table(&ranked))?,
     }
-    Ok(if ranked.is_empty() {
-        Outcome::NothingFound
-    } else {
-        Outcome::Done
-    })
+    if ranked.is_empty() {
+        eprintln!(
+            "no site to suggest yet: sites come from what aggregators link, your picks and `gleaner archive`"
+        );
+        return Ok(Outcome::NothingFound);
+    }
+    Ok(Outcome::Done)
 }
 
 /// Finds the feed of each listed site not checked lately, as `gleaner add` would, and

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use super::{Outcome, emit};
 use crate::config::Config;
+use crate::ingest::normalize::canonical_url;
 use crate::subscriptions::{self, FeedsFile, NewFeed, Refusal};
 
 /// What `gleaner add` subscribes to: the feed behind a URL, or (`--page`) the page itself.
@@ -30,7 +31,7 @@ pub(super) fn add(config: &Config, request: AddRequest) -> anyhow::Result<Outcom
     let at_root = url::Url::parse(url).is_ok_and(|u| crate::config::listing_folder(&u) == "/");
     if request.page && request.links.is_none() && at_root {
         anyhow::bail!(
-            "every link of {url} is below it: pass --links, a regex of its articles' paths (e.g. --links '^/blog/[^/]+/?$')"
+            "{url} is at its site's top level, so every link of the site is below it: pass --links, a regex of its articles' paths (e.g. --links '^/blog/[^/]+/?$')"
         );
     }
     let links = request
@@ -71,8 +72,15 @@ pub(super) fn add(config: &Config, request: AddRequest) -> anyhow::Result<Outcom
         tags: Vec::new(),
         page,
     };
-    file.add(&feed)
-        .map_err(|refusal| anyhow::anyhow!("{refusal}"))?;
+    file.add(&feed).map_err(|refusal| match refusal {
+        // Found through the page: say so, or it reads as a mix-up.
+        Refusal::UrlTaken { by, .. } if canonical_url(&found_url) != canonical_url(url) => {
+            anyhow::anyhow!(
+                "{url} leads to the feed {found_url}, which is already subscribed as `{by}`"
+            )
+        }
+        refusal => anyhow::anyhow!("{refusal}"),
+    })?;
     file.save()?;
     emit(&format!("added `{name}`: {found_url}\n{report}"))?;
     Ok(Outcome::Done)
@@ -101,10 +109,10 @@ fn host_of(url: &str) -> &str {
 pub(super) fn import(config: &Config, opml: &Path) -> anyhow::Result<Outcome> {
     let text =
         std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
-    let feeds = subscriptions::parse_opml(&text).with_context(|| format!("{}", opml.display()))?;
+    let listed = subscriptions::read_opml(&text).with_context(|| format!("{}", opml.display()))?;
     let mut file = FeedsFile::open(&config.path)?;
     let (mut added, mut present, mut invalid) = (0, 0, Vec::new());
-    for feed in feeds {
+    for feed in listed.feeds {
         if file.subscribed_as(&feed.xml_url).is_some() {
             present += 1;
             continue;
@@ -129,6 +137,21 @@ pub(super) fn import(config: &Config, opml: &Path) -> anyhow::Result<Outcome> {
     ))?;
     for url in invalid {
         emit(&format!("  skipped: {url}\n"))?;
+    }
+    // A link outline is a page, perhaps a bookmark: watching it is the editor's call.
+    let pages: Vec<&String> = listed
+        .links
+        .iter()
+        .filter(|url| file.subscribed_as(url).is_none())
+        .collect();
+    if !pages.is_empty() {
+        emit(&format!(
+            "{} link outline(s) not imported: pages, not feeds; to watch one as a site's article list: gleaner add URL --page\n",
+            pages.len()
+        ))?;
+        for url in pages {
+            emit(&format!("  page: {url}\n"))?;
+        }
     }
     Ok(Outcome::Done)
 }

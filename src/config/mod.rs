@@ -291,7 +291,7 @@ pub struct Problem {
 /// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {}: {cause}; pass --config PATH or set GLEANER_CONFIG", path.display())]
+    #[error("cannot read config {}: {cause}; pass --config PATH or set GLEANER_CONFIG to your feeds.toml, or create it (an empty file will do)", path.display())]
     Read {
         path: PathBuf,
         cause: std::io::Error,

@@ -143,11 +143,11 @@ async fn run_async(config: Config, db: PathBuf) -> anyhow::Result<()> {
     let mut scheduler = JobScheduler::new()
         .await
         .context("cannot start the scheduler")?;
-    let polls = Recurring::new("poll", poll_cron, tz, &daemon, |d| {
+    let polls = Recurring::new("poll", poll_cron, tz, &daemon, |d, _| {
         Box::pin(async move { d.poll_cycle().await })
     });
-    let shortlists = Recurring::new("shortlist", shortlist_cron, tz, &daemon, |d| {
-        Box::pin(async move { d.write_shortlists().await })
+    let shortlists = Recurring::new("shortlist", shortlist_cron, tz, &daemon, |d, slot| {
+        Box::pin(async move { d.write_shortlists(slot).await })
     });
     polls.arm(scheduler.clone()).await?;
     shortlists.arm(scheduler.clone()).await?;
@@ -274,8 +274,11 @@ impl Daemon {
 
     /// Writes this week's and last week's shortlists (markdown) into `shortlist_dir`,
     /// then posts last week's (the finished one) to `[notify] webhook`, if set, in the
-    /// background: a slow or failing webhook never holds up polling.
-    async fn write_shortlists(&self) {
+    /// background: a slow or failing webhook never holds up polling. The weeks are those
+    /// of the `slot` the firing was armed for, or of now if it fires late: the timer
+    /// may wake a second early, and a slot at Monday 00:00 is for the week it starts.
+    async fn write_shortlists(&self, slot: chrono::DateTime<chrono::Utc>) {
+        let at = slot.max(crate::clock::now());
         let config = self.config.lock().expect("config lock").clone();
         let c = config.clone();
         let result = off_async(
@@ -285,7 +288,7 @@ impl Daemon {
                 let mut finished = None;
                 let ranker = shortlist::Ranker::load(store, &c)?;
                 for spec in [WeekSpec::Last, WeekSpec::This] {
-                    let week = spec.resolve(crate::clock::now(), c.settings.timezone);
+                    let week = spec.resolve(at, c.settings.timezone);
                     let candidates =
                         shortlist::build(store, &ranker, week, c.settings.shortlist_size)?;
                     let text = shortlist_markdown(week, c.settings.timezone, &candidates);

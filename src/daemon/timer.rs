@@ -24,8 +24,8 @@ pub type Armed = Pin<Box<dyn Future<Output = anyhow::Result<Option<DateTime<Utc>
 /// One firing's work, under way.
 pub type Firing = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// What a firing runs.
-pub type Work = Arc<dyn Fn() -> Firing + Send + Sync>;
+/// What a firing runs, given the slot it was armed for.
+pub type Work = Arc<dyn Fn(DateTime<Utc>) -> Firing + Send + Sync>;
 
 /// A cron expression in a zone, with what to run at each firing.
 #[derive(Clone)]
@@ -44,14 +44,14 @@ impl Recurring {
         cron: String,
         zone: chrono_tz::Tz,
         target: &Arc<T>,
-        run: fn(Arc<T>) -> Firing,
+        run: fn(Arc<T>, DateTime<Utc>) -> Firing,
     ) -> Recurring {
         let target = target.clone();
         Recurring {
             name,
             cron,
             zone,
-            work: Arc::new(move || run(target.clone())),
+            work: Arc::new(move |slot| run(target.clone(), slot)),
         }
     }
 
@@ -88,7 +88,7 @@ impl Recurring {
                 if let Err(err) = next.arm_after(scheduler, at).await {
                     tracing::error!(error = %format!("{err:#}"), "cannot arm the next firing");
                 }
-                work().await;
+                work(at).await;
             })
         })?;
         scheduler.add(job).await?;

@@ -3,18 +3,21 @@
 //! it links, titled from the listing; the article pages themselves are read later, as a
 //! short blog entry's are (see `ingest::reach`).
 //!
-//! Which links are articles: with the feed's `links` pattern, those on the page's own
-//! site whose path, percent-decoded, matches it; without, those on the page's own site
-//! whose path is below the page's own (`/articles` lists `/articles/<slug>`;
-//! `/news/index.html`, `/news/<slug>`), except other listings (tag, category, author,
-//! archive and pagination pages, `2` and `2024` right below it, `index.*`, the page
-//! itself) and files that are not
-//! pages (feeds, images, scripts, PDFs). Links resolve against the page's `<base href>`
-//! when it has one. The site is the host and port, without `www.`.
+//! Which links are articles: never the page itself (its next page, a "skip to
+//! content"). With the feed's `links` pattern, those on the page's own site whose path,
+//! percent-decoded, matches it; without, those on the page's own site whose path is
+//! below the page's own (`/articles` lists `/articles/<slug>`; `/news/index.html`,
+//! `/news/<slug>`), except other listings (tag, category, author, archive and
+//! pagination pages, `2` or `2024/05` right below it, `index.*`), a post's own feed,
+//! comments or AMP copy, a site's own pages (about, sign-up, WordPress' `wp-`), and
+//! files that are not pages (feeds, images, stylesheets, PDFs). Links resolve against
+//! the page's `<base href>` when it has one. The site is the host and port, without
+//! `www.`.
 //!
-//! One article is one [`article_key`]: its URL with or without `www.`, `http` or `https`,
-//! a trailing slash. It keys the entry too, so a site that starts writing its links
-//! with trailing slashes (or drops `www.`) does not list its articles anew.
+//! One article is one [`article_key`]: its URL with or without `www.`, `http` or
+//! `https`, a trailing slash or `index.html`. It keys the entry too, so a site that
+//! starts writing its links with trailing slashes (or drops `www.`) does not list its
+//! articles anew.
 //!
 //! An article's title is, in order: the heading inside its link (cards wrap their
 //! whole text in one link; the highest-ranked heading when there are several) or the
@@ -46,7 +49,8 @@ use crate::model::Entry;
 /// dozen; a page with thousands of matching links is not a listing).
 pub const MAX_ARTICLES: usize = 200;
 
-/// Path segments right below a listing that are other listings, not articles.
+/// Path segments that, first or last below a listing, make a link another listing or a
+/// site's own page, not an article (`/blog/tag/sre`, `/blog/<slug>/feed/`, `/@bob/about`).
 const NOT_ARTICLES: &[&str] = &[
     "tag",
     "tags",
@@ -59,15 +63,27 @@ const NOT_ARTICLES: &[&str] = &[
     "page",
     "feed",
     "rss",
+    "amp",
+    "comments",
     "search",
     "archive",
     "archives",
+    "about",
+    "followers",
+    "following",
+    "lists",
+    "signup",
+    "signin",
+    "login",
+    "subscribe",
+    "membership",
+    "xmlrpc.php",
 ];
 
 /// What links to a file that is not an article page ends in.
 const NOT_PAGES: &[&str] = &[
     "xml", "rss", "atom", "json", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "css",
-    "js", "pdf", "zip", "gz", "mp3", "mp4", "webm", "woff", "woff2", "txt",
+    "pdf", "zip", "gz", "mp3", "mp4", "webm", "woff", "woff2", "txt",
 ];
 
 /// The headings a title may come from, highest rank first.
@@ -141,12 +157,21 @@ pub fn article_key(url: &str) -> String {
     if url.scheme() == "http" && url.port().is_none() {
         let _ = url.set_scheme("https");
     }
-    let path = url.path();
-    if path.len() > 1 && path.ends_with('/') {
-        let path = path.trim_end_matches('/').to_owned();
-        url.set_path(&path);
-    }
+    let path = same_path(url.path()).to_owned();
+    url.set_path(&path);
     url.into()
+}
+
+/// A path without its trailing slash or `index.html`: `/blog/a/index.html` is `/blog/a`.
+fn same_path(path: &str) -> &str {
+    let folder = ["index.html", "index.htm"]
+        .iter()
+        .find_map(|index| path.strip_suffix(index).filter(|p| p.ends_with('/')))
+        .unwrap_or(path);
+    match folder.trim_end_matches('/') {
+        "" => "/",
+        path => path,
+    }
 }
 
 /// Each article `html` links, once, in the page's order, with what its links call it.
@@ -265,7 +290,8 @@ struct ArticleRule<'a> {
     site: String,
     /// The page's path with a trailing slash: what an article's path starts with.
     below: String,
-    /// The page itself, as an [`article_key`]: a link to it is not an article.
+    /// The page's own path, as [`same_path`] has it: a link to it (its next page, a
+    /// "skip to content") is not an article.
     itself: String,
     links: Option<&'a Regex>,
 }
@@ -275,7 +301,7 @@ impl<'a> ArticleRule<'a> {
         ArticleRule {
             site: site_of(page),
             below: listing_folder(page),
-            itself: article_key(page.as_str()),
+            itself: same_path(page.path()).to_owned(),
             links,
         }
     }
@@ -285,31 +311,26 @@ impl<'a> ArticleRule<'a> {
             return false;
         }
         let path = url.path();
+        if same_path(path) == self.itself {
+            return false;
+        }
         if let Some(links) = self.links {
             return links.is_match(&percent_decode_str(path).decode_utf8_lossy());
         }
         let Some(rest) = path.strip_prefix(&self.below) else {
             return false;
         };
-        let first = rest
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let last = rest
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or_default();
-        let extension = last
-            .rsplit_once('.')
-            .map(|(_, ext)| ext.to_ascii_lowercase());
+        let rest = rest.trim_end_matches('/').to_ascii_lowercase();
+        let segments: Vec<&str> = rest.split('/').collect();
+        let (first, last) = (segments[0], segments[segments.len() - 1]);
+        let extension = last.rsplit_once('.').map(|(_, ext)| ext);
         !first.is_empty()
-            && !NOT_ARTICLES.contains(&first.as_str())
+            && !NOT_ARTICLES.contains(&first)
+            && !NOT_ARTICLES.contains(&last)
             && !first.starts_with("index.")
-            && !is_page_number(rest.trim_end_matches('/'))
-            && !extension.is_some_and(|ext| NOT_PAGES.contains(&ext.as_str()))
-            && article_key(url.as_str()) != self.itself
+            && !first.starts_with("wp-")
+            && !segments.iter().all(|s| is_page_number(s))
+            && !extension.is_some_and(|ext| NOT_PAGES.contains(&ext))
     }
 
     fn nothing_found(&self) -> String {
@@ -327,8 +348,8 @@ impl<'a> ArticleRule<'a> {
     }
 }
 
-/// `2` or `2024`: a listing's next page or a year's archive (an article numbered so
-/// low is rarer than either).
+/// `2`, `2024` or `05`: a listing's next page or a date's archive (`/2024/05/`), when
+/// every segment below the listing is one (an article numbered so low is rarer).
 fn is_page_number(segment: &str) -> bool {
     (1..=4).contains(&segment.len()) && segment.bytes().all(|b| b.is_ascii_digit())
 }

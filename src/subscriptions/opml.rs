@@ -15,11 +15,26 @@ pub struct OpmlFeed {
     pub tags: Vec<String>,
 }
 
+/// What an OPML document lists.
+#[derive(Debug, Default)]
+pub struct Opml {
+    pub feeds: Vec<OpmlFeed>,
+    /// The `url` of each `type="link"` outline: a page, not a feed (gleaner exports its
+    /// watched pages so).
+    pub links: Vec<String>,
+}
+
 /// The feeds of an OPML 1.0 or 2.0 document: every outline with an `xmlUrl`, tagged
 /// with the names of the outlines it is nested in and its `category` attribute.
 pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, SubscriptionError> {
+    read_opml(text).map(|opml| opml.feeds)
+}
+
+/// The feeds of an OPML document, as [`parse_opml`] has them, and its link outlines.
+pub fn read_opml(text: &str) -> Result<Opml, SubscriptionError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut feeds = Vec::new();
+    let mut links = Vec::new();
     // Names of the open category outlines (None for an open feed outline).
     let mut open: Vec<Option<String>> = Vec::new();
     let mut saw_opml = false;
@@ -64,6 +79,12 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, SubscriptionError> {
                             open.push(None);
                         }
                     }
+                    None if attr("type").is_some_and(|t| t.eq_ignore_ascii_case("link")) => {
+                        links.extend(attr("url"));
+                        if is_start {
+                            open.push(None);
+                        }
+                    }
                     None if is_start => open.push(title),
                     None => {}
                 }
@@ -84,7 +105,7 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, SubscriptionError> {
     if !saw_opml {
         return Err(SubscriptionError::Opml("no <opml> element".into()));
     }
-    Ok(feeds)
+    Ok(Opml { feeds, links })
 }
 
 /// The subscriptions as OPML 2.0, each feed's tags as its `category`. A `kind = "page"`
@@ -167,9 +188,10 @@ kind = "page"
             ),
             "{exported}"
         );
-        let feeds = parse_opml(&exported).unwrap();
-        let urls: Vec<&str> = feeds.iter().map(|f| f.xml_url.as_str()).collect();
+        let opml = read_opml(&exported).unwrap();
+        let urls: Vec<&str> = opml.feeds.iter().map(|f| f.xml_url.as_str()).collect();
         assert_eq!(urls, ["https://blog.example/feed"]);
+        assert_eq!(opml.links, ["https://drills.example/articles"]);
     }
 
     #[test]

@@ -927,3 +927,42 @@ fn the_daemon_keeps_its_schedule_in_the_zone_across_a_dst_change() {
         ["2026-11-02T13:00:00Z", "2026-11-09T13:00:00Z"]
     );
 }
+
+#[test]
+fn shortlists_due_at_monday_midnight_are_for_the_week_that_starts_then() {
+    use crate::util::{Daemon, instant, set_now};
+    let settings = "shortlist_schedule = \"0 0 0 * * Mon\"\npoll_schedule = \"0 0 8 * * Mon\"";
+    let ws = Workspace::new(settings, &[], RULES);
+    // Seconds before the slot, so the daemon arms it first. The scheduler may wake a
+    // moment early, still on Sunday by the clock: the slot, not the clock, names the
+    // weeks.
+    set_now(instant("2026-11-29T23:59:54Z"));
+    let (_daemon, lines) = Daemon::start(&ws);
+    let mut written = Vec::new();
+    for line in lines.map_while(Result::ok) {
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["message"] == "shortlist written" {
+            let path = std::path::PathBuf::from(event["path"].as_str().unwrap());
+            written.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            if written.len() == 2 {
+                break;
+            }
+        }
+    }
+    assert_eq!(written, ["2026-W48.md", "2026-W49.md"]);
+}
+
+#[test]
+fn commands_that_find_nothing_say_why_and_exit_1() {
+    let ws = Workspace::new("", &[], RULES);
+    let (code, _, err) = ws.run(&["feeds"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no feed is configured: add one with `gleaner add URL`"),
+        "{err}"
+    );
+    let (code, out, err) = ws.run(&["sources"]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("no site to suggest yet"), "{err}");
+}

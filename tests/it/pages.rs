@@ -211,4 +211,18 @@ fn add_page_subscribes_to_a_site_without_a_feed_and_shows_what_it_lists() {
     // a and b from the list, c from the root; a, on both, is one post.
     let out = ws.ok(&["poll"]);
     assert!(out.contains("3 new"), "{out}");
+
+    // Exported, the watched pages are link outlines; an import names them, not adds them.
+    let opml = ws.path().join("out.opml");
+    ws.ok(&["export", "--output", opml.to_str().unwrap()]);
+    let other = Workspace::new("", &[], RULES);
+    let out = other.ok(&["import", opml.to_str().unwrap()]);
+    assert!(
+        out.contains("2 link outline(s) not imported") && out.contains("gleaner add URL --page"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("  page: {}\n", site.url("/articles"))),
+        "{out}"
+    );
 }

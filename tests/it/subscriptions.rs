@@ -77,6 +77,15 @@ fn add_finds_the_feed_a_page_links_and_keeps_the_files_comments() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(ws.config()).unwrap(), text);
+    // Through the page: the error says which feed the page led to.
+    let (code, _, err) = ws.run(&["add", &server.url("/blog")]);
+    assert_eq!(code, 2);
+    let led_to = format!(
+        "{} leads to the feed {}, which is already subscribed as `Example Engineering`",
+        server.url("/blog"),
+        server.url("/blog/atom.xml")
+    );
+    assert!(err.contains(&led_to), "{err}");
 
     // Nothing to find: a clear error, nothing added.
     server.route("/feed.xml", Route::status(404));

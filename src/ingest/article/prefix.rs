@@ -10,7 +10,8 @@ const MAX_DEPTH: usize = 256;
 /// 2,000 nested `div`s take seconds), so a page past either limit gets no DOM beyond it.
 /// Void elements and those whose end tag is optional (`p`, `li`, `td`…) do not nest here,
 /// nor do self-closing tags inside SVG or MathML (elsewhere HTML ignores the slash); the
-/// text of `script`, `style` and the like is skipped, and so are comments.
+/// text of `script`, `style` and the like is skipped, and so are comments. An end tag
+/// closes what the parser would close (see [`close`]): a stray `</q>` closes nothing.
 pub(crate) fn bounded_prefix(html: &str) -> &str {
     const VOID_OR_OPTIONAL_END: &[&str] = &[
         "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
@@ -40,9 +41,9 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
             .and_then(|name| std::str::from_utf8(name).ok())
             .unwrap_or_default()
     };
-    let is_in = |name: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(name));
-    const FOREIGN: &[&str] = &["svg", "math"];
-    let (mut depth, mut elements, mut foreign, mut i) = (0usize, 0usize, 0usize, 0usize);
+    // The elements open, innermost last: its length is the nesting.
+    let mut open: Vec<&str> = Vec::new();
+    let (mut elements, mut i) = (0usize, 0usize);
     while let Some(at) = bytes
         .get(i..)
         .and_then(|rest| rest.iter().position(|&b| b == b'<'))
@@ -52,18 +53,10 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
         match bytes.get(i) {
             Some(b'!') if bytes[i..].starts_with(b"!--") => i = find(i + 3, b"-->"),
             Some(b'!' | b'?') => i = find(i, b">"),
-            Some(b'/') => {
-                let name = name_at(i + 1);
-                if !is_in(name, VOID_OR_OPTIONAL_END) {
-                    depth = depth.saturating_sub(1);
-                }
-                if is_in(name, FOREIGN) {
-                    foreign = foreign.saturating_sub(1);
-                }
-            }
+            Some(b'/') => close(&mut open, name_at(i + 1)),
             Some(b) if b.is_ascii_alphabetic() => {
                 elements += 1;
-                if elements > MAX_ELEMENTS || depth >= MAX_DEPTH {
+                if elements > MAX_ELEMENTS || open.len() >= MAX_DEPTH {
                     return &html[..start];
                 }
                 let name = name_at(i);
@@ -79,13 +72,10 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
                     }
                     i = j;
                 } else {
-                    let self_closing =
-                        (foreign > 0 || is_in(name, FOREIGN)) && end >= 2 && bytes[end - 2] == b'/';
+                    let foreign = open.iter().chain([&name]).any(|o| is_in(o, FOREIGN));
+                    let self_closing = foreign && end >= 2 && bytes[end - 2] == b'/';
                     if !self_closing && !is_in(name, VOID_OR_OPTIONAL_END) {
-                        depth += 1;
-                        if is_in(name, FOREIGN) {
-                            foreign += 1;
-                        }
+                        open.push(name);
                     }
                     i = end;
                 }
@@ -94,6 +84,75 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
         }
     }
     html
+}
+
+const FOREIGN: &[&str] = &["svg", "math"];
+
+/// HTML's "special" elements that nest (the parser's own list, less those that are void
+/// or raw text or whose end tag is optional): an end tag of another element does not
+/// close past one of them.
+const SPECIAL: &[&str] = &[
+    "address",
+    "applet",
+    "article",
+    "aside",
+    "blockquote",
+    "button",
+    "center",
+    "details",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "listing",
+    "main",
+    "marquee",
+    "menu",
+    "nav",
+    "object",
+    "ol",
+    "pre",
+    "search",
+    "section",
+    "select",
+    "summary",
+    "table",
+    "ul",
+];
+
+/// What the end tag `name` closes, as the parser would, near enough to bound the nesting
+/// from above: nothing when no such element is open; a special element (`div`) closes
+/// everything opened inside it; another (`span`, `b`) closes down to itself only when no
+/// special element is open inside it, and otherwise (the adoption agency, for `b`)
+/// moves above the innermost special element, so the nesting stays as deep.
+fn close(open: &mut Vec<&str>, name: &str) {
+    let Some(at) = open.iter().rposition(|o| o.eq_ignore_ascii_case(name)) else {
+        return;
+    };
+    match open[at + 1..].iter().position(|o| is_in(o, SPECIAL)) {
+        Some(block) if !is_in(name, SPECIAL) => {
+            let element = open.remove(at);
+            open.insert(at + block + 1, element);
+        }
+        _ => open.truncate(at),
+    }
+}
+
+fn is_in(name: &str, list: &[&str]) -> bool {
+    list.iter().any(|l| l.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]
@@ -122,6 +181,13 @@ mod tests {
             ("<br>".repeat(MAX_ELEMENTS + 5), Some(MAX_ELEMENTS * 4)),
             ("<<<< </ <!-- <? <!doctype".to_owned(), None),
             ("ü<div>é".repeat(MAX_DEPTH + 1), Some(MAX_DEPTH * 9 + 2)),
+            // End tags the parser ignores close nothing here either.
+            ("<div></q>".repeat(MAX_DEPTH + 1), Some(MAX_DEPTH * 9)),
+            ("<b><div></b>".repeat(MAX_DEPTH), Some(MAX_DEPTH / 2 * 12)),
+            // Misnested but closed: as flat as the parser makes it.
+            ("<font><div></font></div>".repeat(MAX_DEPTH * 2), None),
+            ("<div><span></div></span>".repeat(MAX_DEPTH * 2), None),
+            ("<b><i></b></i>".repeat(MAX_DEPTH * 2), None),
         ];
         for (page, kept) in cases {
             let prefix = bounded_prefix(&page);

@@ -256,3 +256,56 @@ fn a_links_pattern_reads_paths_percent_decoded() {
         ["Über", "Space"]
     );
 }
+
+#[test]
+fn a_listing_named_like_a_file_is_not_its_own_article_nor_its_next_page() {
+    let html = "<a href='#main'>Skip to content</a> <a href='all.html?page=2'>Next</a>
+        <a href='/news/retries.html'>Retries</a> <a href='/news/all.html#top'>Top</a>";
+    for links in [None, Some(r"^/news/")] {
+        let entries = listing(html, "https://x.example/news/all.html", links).unwrap();
+        assert_eq!(
+            titled(&entries),
+            [("https://x.example/news/retries.html", "Retries")],
+            "{links:?}"
+        );
+    }
+}
+
+#[test]
+fn date_archives_feeds_comments_and_a_sites_own_pages_are_not_articles() {
+    let html = "<a href='/blog/2024/05/'>May 2024</a> <a href='/blog/2024/05/31/'>May 31</a>
+        <a href='/blog/comments/feed/'>Comments</a> <a href='/blog/retries/feed/'>Its feed</a>
+        <a href='/blog/retries/amp/'>AMP</a> <a href='/blog/wp-login.php'>Log in</a>
+        <a href='/blog/xmlrpc.php'>RPC</a> <a href='/blog/about'>About</a> <a href='/blog/signup/'>Sign up</a>
+        <a href='/blog/2024/05/31/retries/'>Retries</a> <a href='/blog/getting-started-with-node.js'>Node</a>";
+    let entries = listing(html, "https://x.example/blog/", None).unwrap();
+    assert_eq!(
+        titled(&entries),
+        [
+            ("https://x.example/blog/2024/05/31/retries/", "Retries"),
+            (
+                "https://x.example/blog/getting-started-with-node.js",
+                "Node"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_article_linked_as_its_folder_and_as_its_index_is_one() {
+    let html = "<a href='/blog/retries/'>Retries</a> <a href='/blog/retries/index.html'>Again</a>";
+    let entries = listing(html, "https://x.example/blog/", None).unwrap();
+    assert_eq!(
+        titled(&entries),
+        [("https://x.example/blog/retries/", "Retries")]
+    );
+    assert_eq!(
+        article_key("https://x.example/blog/retries/index.html"),
+        article_key("http://www.x.example/blog/retries")
+    );
+    assert_eq!(article_key("https://x.example/"), "https://x.example/");
+    assert_eq!(
+        article_key("https://x.example/index.htm"),
+        "https://x.example/"
+    );
+}
