@@ -58,6 +58,10 @@ const ORG_WORDS: &[&str] = &[
     "agency",
     "board",
     "commission",
+    "sre",
+    "tech",
+    "techblog",
+    "incidents",
 ];
 /// A last name-list part starting with one of these words is not a person but the
 /// people around the previous one (`u/name and commenters`): it stays with that name.
@@ -133,7 +137,7 @@ pub fn join_names(names: &[String]) -> String {
 /// The link's host is deliberately not consulted: bloggers name their sites after
 /// themselves (a `Dan Luu` link goes to `danluu.com`), so a match says nothing. Known
 /// misses: one-word pen names (`Vorner`) read as organisations, and multi-word company
-/// names without a telling word (`Hibernating Rhinos`) as people.
+/// names without a telling word (`Hibernating Rhinos`, `Red Hat`) as people.
 pub fn is_org_name(name: &str) -> bool {
     let name = name.trim();
     if name.starts_with("u/") || name.starts_with('@') {

@@ -24,6 +24,7 @@ pub fn picks_of(issue: &ArchiveIssue, tz: Tz) -> Vec<ArchivePick> {
             title: link.title.clone(),
             blurb: link.blurb.clone(),
             author: Some(join_names(&link.authors)).filter(|a| !a.is_empty()),
+            org: link.org.clone(),
             week,
             decided_at: published,
         })
@@ -50,29 +51,37 @@ pub fn record(
 /// An issue kept as a file: HTML or markdown, its title from `<title>` or the first
 /// `# ` heading, its date from the file's name (`2026-06-14-issue-412.md`); without
 /// one it has no date, so no picks (when the file was written says nothing of the week
-/// it covers).
+/// it covers). A saved page's canonical address (or `og:url`) is the newsletter's own
+/// site: links to it are left out, and relative links resolved against it.
 pub fn issue_from_file(name: &str, text: &str, markdown: bool) -> ArchiveIssue {
-    let (title, links) = if markdown {
+    let (title, page, links) = if markdown {
         let title = text
             .lines()
             .find_map(|l| l.trim().strip_prefix("# "))
             .map(|t| t.trim().to_owned());
-        (title, parse_issue_markdown(text, &[]))
+        (title, None, parse_issue_markdown(text, &[]))
     } else {
-        let title = html_title(text);
-        (title, parse_issue_html(text, None, &[]))
+        let head = &text[..text.floor_char_boundary(HEAD_BYTES)];
+        let page = crate::ingest::html::canonical_link(head);
+        let own: Vec<&str> = page.iter().map(url::Url::as_str).collect();
+        let links = parse_issue_html(text, page.as_ref(), &own);
+        (html_title(text), page, links)
     };
     ArchiveIssue {
         title: title.unwrap_or_else(|| name.to_owned()),
-        url: None,
+        url: page.map(String::from),
         published: date_in_name(name),
         links,
     }
 }
 
+/// How much of a saved page is searched for its title and its address: a page's head
+/// is a few kilobytes.
+const HEAD_BYTES: usize = 64 * 1024;
+
 /// The text of an HTML document's `<title>`.
 fn html_title(html: &str) -> Option<String> {
-    let lower = html[..html.floor_char_boundary(64 * 1024)].to_ascii_lowercase();
+    let lower = html[..html.floor_char_boundary(HEAD_BYTES)].to_ascii_lowercase();
     let start = lower.find("<title")?;
     let open_end = lower[start..].find('>')? + start + 1;
     let close = lower[open_end..].find("</title")? + open_end;
@@ -112,6 +121,21 @@ mod tests {
             "a Sunday issue holds its week"
         );
         assert_eq!(picks[0].author.as_deref(), Some("Dana"));
+
+        // A saved page: the site it was saved from is the newsletter's own.
+        let saved = r#"<html><head><title>Issue 99</title>
+            <link rel="canonical" href="https://www.weekly.example/issue-99/"></head><body>
+            <h3><a href="https://weekly.example/issue-50/">Last month's issue</a></h3>
+            <h3><a href="/survey">Our survey</a></h3>
+            <h3><a href="https://blog.example/retries">Retries</a></h3><p>Jo — Example Co</p>
+            </body></html>"#;
+        let issue = issue_from_file("2026-06-14-issue-99.html", saved, false);
+        let urls: Vec<&str> = issue.links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(urls, ["https://blog.example/retries"]);
+        assert_eq!(
+            issue.url.as_deref(),
+            Some("https://www.weekly.example/issue-99/")
+        );
 
         let html = "<html><head><title>Weekly &amp; more</title></head><body></body></html>";
         let undated = issue_from_file("issue.html", html, false);

@@ -72,6 +72,13 @@ fn attribution_lines() {
         ("rachelbythebay", &[], Some("rachelbythebay")),
         ("Shoreline.io", &[], Some("Shoreline.io")),
         ("Reddit r/sre", &[], Some("Reddit r/sre")),
+        ("Google SRE", &[], Some("Google SRE")),
+        ("Netflix TechBlog", &[], Some("Netflix TechBlog")),
+        (
+            "Learning From Incidents",
+            &[],
+            Some("Learning From Incidents"),
+        ),
         (
             "u/pager_fatigue and commenters — Reddit r/sre",
             &["u/pager_fatigue and commenters"],

@@ -12,6 +12,7 @@ use crate::cli::TableFormat;
 use crate::config::Config;
 use crate::ingest::fetch::{FetchOutcome, Fetcher, Validators};
 use crate::rank::shortlist::Ranker;
+use crate::render::counted;
 
 /// Largest issue file read.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -62,12 +63,15 @@ pub(super) fn archive(
             let learning = Ranker::load(&store, config)?.learning_status().to_string();
             out.push_str(&format!(
                 "recorded {} picks ({} of posts gleaner had read, {} new to it); {} already recorded\n\
-                 the archive holds {picks} picks over {weeks} weeks; {passed_over} posts of those weeks were passed over\n\
+                 the archive holds {} over {}; {} of those weeks were passed over\n\
                  learned part: {learning}\n",
                 counts.matched + counts.added,
                 counts.matched,
                 counts.added,
                 counts.already,
+                counted(picks, "pick"),
+                counted(weeks, "week"),
+                counted(passed_over as u64, "post"),
             ));
             emit(&out)?;
         }

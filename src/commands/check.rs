@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{Outcome, emit};
 use crate::config::Config;
+use crate::ingest::listing::article_key;
 use crate::ingest::normalize::canonical_url;
 
 pub(super) fn check(path: &Path) -> anyhow::Result<Outcome> {
@@ -26,12 +27,14 @@ pub(super) fn check(path: &Path) -> anyhow::Result<Outcome> {
 
 /// `line: warning: …; hint` for each thing valid but probably not meant: two feeds
 /// under different names with one URL (every post would be fetched twice and credited
-/// to the first).
+/// to the first), whatever its form (`www.` or not, `http` or `https`, a trailing
+/// slash, tracking parameters).
 fn warnings(config: &Config) -> Vec<String> {
     let mut first: HashMap<String, (&str, usize)> = HashMap::new();
     let mut out = Vec::new();
     for feed in &config.feeds {
-        let key = canonical_url(feed.url.as_str()).unwrap_or_else(|| feed.url.to_string());
+        let key =
+            article_key(&canonical_url(feed.url.as_str()).unwrap_or_else(|| feed.url.to_string()));
         match first.get(&key) {
             Some((name, line)) => out.push(format!(
                 "{}: warning: feed `{}` has the URL of `{name}` (line {line}); remove one of them",

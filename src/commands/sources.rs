@@ -9,8 +9,8 @@ use futures_util::StreamExt;
 use super::{Outcome, emit};
 use crate::cli::{SourcesAction, TableFormat};
 use crate::config::Config;
-use crate::subscriptions::discover;
 use crate::subscriptions::sources::{Source, set_feed, site_of, suggest};
+use crate::subscriptions::{Asker, discover};
 
 /// How long a site's discovered feed (or its lack of one) is trusted.
 const REDISCOVER_AFTER_DAYS: i64 = 30;
@@ -40,8 +40,7 @@ pub(super) fn sources(
     discover_feeds(config, &store, &ranked, &mut states)?;
     // What discovery found; the ranking does not depend on it.
     for source in &mut ranked {
-        let found = states.get(&source.site).and_then(|s| s.feed_url.clone());
-        set_feed(source, found);
+        set_feed(source, states.get(&source.site));
     }
     match format {
         TableFormat::Json => emit(&(serde_json::to_string_pretty(&ranked)? + "\n"))?,
@@ -56,8 +55,10 @@ pub(super) fn sources(
     Ok(Outcome::Done)
 }
 
-/// Finds the feed of each listed site not checked lately, as `gleaner add` would, and
-/// caches what it found (or that it found none).
+/// Finds the feed of each listed site not checked lately, as `gleaner add` would (but
+/// never on a private address unless `allow_private_articles`: the links came from
+/// strangers), and caches what it found, or that the site answered with no feed. A
+/// site that could not be reached is asked again next time.
 fn discover_feeds(
     config: &Config,
     store: &crate::store::Store,
@@ -86,12 +87,16 @@ fn discover_feeds(
         .context("cannot start the async runtime")?;
     // Several sites at once, as a poll fetches feeds (the fetcher keeps the per-host
     // limit): a sequential look at each of many sites took minutes.
-    let found: Vec<(String, Option<String>)> = runtime.block_on(
+    let found: Vec<(String, Option<Option<String>>)> = runtime.block_on(
         futures_util::stream::iter(due)
             .map(|(site, home)| {
                 let fetcher = &fetcher;
                 async move {
-                    let found = discover(fetcher, &home).await.ok().map(|d| d.url);
+                    let found = match discover(fetcher, &home, Asker::Stranger).await {
+                        Ok(found) => Some(Some(found.url)),
+                        Err(no_feed) if no_feed.unreachable => None,
+                        Err(_) => Some(None),
+                    };
                     (site, found)
                 }
             })
@@ -99,6 +104,7 @@ fn discover_feeds(
             .collect(),
     );
     for (site, found) in found {
+        let Some(found) = found else { continue };
         store.set_site_feed(&site, found.as_deref(), now)?;
         let state = states.entry(site).or_default();
         state.feed_url = found;
@@ -118,7 +124,10 @@ fn table(sources: &[Source]) -> String {
             s.linked,
             s.candidates,
             clean(&s.seen_via.join(", ")),
-            clean(&s.subscribe),
+            s.subscribe.as_deref().map_or_else(
+                || format!("no feed found at {}: `gleaner add PAGE --page` watches a page that lists its articles", clean(&s.home)),
+                clean
+            ),
         ));
     }
     out

@@ -57,8 +57,12 @@ pub(super) fn add(config: &Config, request: AddRequest) -> anyhow::Result<Outcom
         (watched.url, watched.title, Some(page), report)
     } else {
         let found = runtime
-            .block_on(subscriptions::discover(&fetcher, url))
-            .map_err(anyhow::Error::msg)?;
+            .block_on(subscriptions::discover(
+                &fetcher,
+                url,
+                subscriptions::Asker::Editor,
+            ))
+            .map_err(|no_feed| anyhow::Error::msg(no_feed.message))?;
         (found.url, found.title, None, String::new())
     };
     let name = match request.name {

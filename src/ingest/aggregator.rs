@@ -76,6 +76,15 @@ pub struct AggregatorItem {
     pub community: Option<String>,
 }
 
+/// Whether `url` is a page of an aggregator itself (a thread, a self post), not an
+/// article it passed on.
+pub fn is_aggregator_page(url: &str) -> bool {
+    Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().and_then(Aggregator::of_host))
+        .is_some()
+}
+
 /// Which aggregator `feed` (fetched from `feed_url`) comes from: by the URL's host, else
 /// by the hosts of the feed's own links, else by its generator, title or id (a feed
 /// fetched through a proxy or a bridge).

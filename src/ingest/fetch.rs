@@ -118,6 +118,7 @@ impl FetchError {
     }
 }
 
+const FEED_ACCEPT: &str = "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8";
 const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
 
 /// What a request is for: each has its own `Accept` and body policy.
@@ -126,6 +127,9 @@ enum Want {
     Feed,
     /// A `kind = "page"` feed's listing page: the editor's own URL, as a feed's is.
     Listing,
+    /// A feed looked for on a site a stranger linked (`gleaner sources`): kept off
+    /// private addresses as a page is.
+    LinkedFeed,
     Page,
     Robots,
 }
@@ -135,7 +139,7 @@ impl Want {
     /// read of it is still worth reading.
     fn cut_at(self) -> Option<usize> {
         match self {
-            Want::Feed => None,
+            Want::Feed | Want::LinkedFeed => None,
             Want::Listing | Want::Page => Some(crate::ingest::article::MAX_PAGE_BYTES),
             Want::Robots => Some(crate::ingest::robots::MAX_ROBOTS_BYTES),
         }
@@ -194,6 +198,13 @@ impl Fetcher {
     /// Fetches `url`, never returning an `Err`: every failure is a `Failed` outcome.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> FetchOutcome {
         self.fetch_as(url, validators, Want::Feed).await
+    }
+
+    /// Fetches what may be a feed on a site a stranger linked (`gleaner sources`): as a
+    /// feed, but never from a private address unless `allow_private_articles`.
+    pub async fn fetch_linked(&self, url: &str) -> FetchOutcome {
+        self.fetch_as(url, &Validators::default(), Want::LinkedFeed)
+            .await
     }
 
     /// Fetches a `kind = "page"` feed's listing page: as a feed (its client, conditional
@@ -313,10 +324,8 @@ impl Fetcher {
         want: Want,
     ) -> Result<reqwest::RequestBuilder, FetchError> {
         let (client, accept) = match want {
-            Want::Feed => (
-                &self.client,
-                "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
-            ),
+            Want::Feed => (&self.client, FEED_ACCEPT),
+            Want::LinkedFeed => (self.pages.get()?, FEED_ACCEPT),
             Want::Listing => (&self.client, PAGE_ACCEPT),
             Want::Page => (self.pages.get()?, PAGE_ACCEPT),
             Want::Robots => (self.pages.get()?, "text/plain, */*;q=0.5"),

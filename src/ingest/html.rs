@@ -256,13 +256,7 @@ pub struct FeedLink {
 /// The feeds an HTML page links in its `<link rel="alternate">` tags, in page order,
 /// resolved against `base`.
 pub fn feed_links(html: &str, base: &url::Url) -> Vec<FeedLink> {
-    let sink = LinkSink::default();
-    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
-    let _ = tokenizer.feed(&input);
-    tokenizer.end();
-    let links = tokenizer.sink.links.take();
+    let links = scan_links(html).links.take();
     links
         .into_iter()
         .filter_map(|(href, title)| {
@@ -275,9 +269,34 @@ pub fn feed_links(html: &str, base: &url::Url) -> Vec<FeedLink> {
         .collect()
 }
 
+/// The address a saved page says it is a copy of: its `<link rel="canonical">`, else
+/// its `og:url` (http or https only).
+pub fn canonical_link(html: &str) -> Option<url::Url> {
+    let sink = scan_links(html);
+    let (canonical, og_url) = (sink.canonical.take(), sink.og_url.take());
+    [canonical, og_url]
+        .into_iter()
+        .flatten()
+        .filter_map(|href| url::Url::parse(href.trim()).ok())
+        .find(|url| matches!(url.scheme(), "http" | "https"))
+}
+
+fn scan_links(html: &str) -> LinkSink {
+    let tokenizer = Tokenizer::new(LinkSink::default(), TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    tokenizer.sink
+}
+
+/// What a page's `<link>` and `<meta>` tags say of it: the feeds it advertises, and
+/// where it is the copy of (the first of each).
 #[derive(Default)]
 struct LinkSink {
     links: RefCell<Vec<(String, Option<String>)>>,
+    canonical: RefCell<Option<String>>,
+    og_url: RefCell<Option<String>>,
 }
 
 impl TokenSink for LinkSink {
@@ -288,14 +307,25 @@ impl TokenSink for LinkSink {
             && tag.kind == TagKind::StartTag
         {
             let name: &str = &tag.name;
+            let attr = |n: &str| {
+                tag.attrs
+                    .iter()
+                    .find(|a| &*a.name.local == n)
+                    .map(|a| a.value.to_string())
+            };
+            if name == "meta"
+                && attr("property").is_some_and(|p| p.eq_ignore_ascii_case("og:url"))
+                && self.og_url.borrow().is_none()
+            {
+                *self.og_url.borrow_mut() = attr("content");
+            }
             if name == "link" {
-                let attr = |n: &str| {
-                    tag.attrs
-                        .iter()
-                        .find(|a| &*a.name.local == n)
-                        .map(|a| a.value.to_string())
-                };
                 let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
+                if rel.split_whitespace().any(|r| r == "canonical")
+                    && self.canonical.borrow().is_none()
+                {
+                    *self.canonical.borrow_mut() = attr("href");
+                }
                 let kind = attr("type").unwrap_or_default().to_ascii_lowercase();
                 let is_feed = [
                     "application/rss+xml",

@@ -250,6 +250,7 @@ pub struct Source {
     pub candidates: usize,
     /// What carried its posts: aggregators' names, `archive`.
     pub seen_via: Vec<String>,
-    /// The command that subscribes to it.
-    pub subscribe: String,
+    /// The command that subscribes to it: `gleaner add` with its feed (or its home page,
+    /// not looked at yet); `None` when its home page led to no feed.
+    pub subscribe: Option<String>,
 }

@@ -49,12 +49,15 @@ pub fn is_copy_of(earlier: Earlier, id: i64, feed: i64, at: i64) -> bool {
 }
 
 /// Which of several feeds carrying a post owns it, and which post of a story stands
-/// for it: a blog before an aggregator (the editor subscribed to the blog; the
-/// aggregator only passed its link on), then the feed subscribed first (lower id: the
-/// company blog listed above a planet that copies it). Neither depends on which fetch
-/// finished first. The derived order is exactly that: `aggregator` first, `feed` next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// for it: any feed before the newsletter archive's placeholder (a post made for an
+/// archive link belongs to the first feed that carries it), a blog before an
+/// aggregator (the editor subscribed to the blog; the aggregator only passed its link
+/// on), then the feed subscribed first (lower id: the company blog listed above a
+/// planet that copies it). None depends on which fetch finished first. The derived
+/// order is exactly that: `archive`, then `aggregator`, then `feed`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Precedence {
+    pub archive: bool,
     pub aggregator: bool,
     pub feed: i64,
 }
@@ -83,12 +86,18 @@ mod tests {
         assert!(!is_copy_of(earlier, 2, 1, day), "the same feed");
         assert!(!is_copy_of(earlier, 1, 2, day), "not stored before");
         let blog = |feed| Precedence {
-            aggregator: false,
             feed,
+            ..Precedence::default()
         };
         let aggregator = |feed| Precedence {
             aggregator: true,
             feed,
+            ..Precedence::default()
+        };
+        let archive = Precedence {
+            archive: true,
+            feed: 1,
+            ..Precedence::default()
         };
         assert!(takes_the_lead(blog(1), blog(2), false));
         assert!(
@@ -99,5 +108,9 @@ mod tests {
         assert!(takes_the_lead(blog(3), aggregator(2), false), "blogs first");
         assert!(!takes_the_lead(aggregator(1), blog(2), false));
         assert!(takes_the_lead(aggregator(1), aggregator(2), false));
+        assert!(
+            blog(9) < archive && aggregator(9) < archive,
+            "the archive last"
+        );
     }
 }

@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::normalize::{Entry, canonical_url};
+use crate::render::{counted, two_places};
 use crate::score::{Score, Scorer};
 use crate::store::{Decision, StoredPost};
 
@@ -221,14 +222,14 @@ pub fn split_text(r: &SplitReport) -> String {
     };
     let (a, b) = (&r.rules, &r.rules_and_learned);
     let mut out = format!(
-        "time split: {} weeks trained on only ({} … {}), {} weeks tested ({} … {}),\n\
+        "time split: {} trained on only ({} … {}), {} tested ({} … {}),\n\
          each test week scored by a model trained on the weeks before it (learned part in use in {} of them)\n\
          test set: {} decided posts, {} picked\n\n\
          {:<18} {:>11} {:>17} {:>9}   {:>11} {:>17}\n",
-        r.train_weeks.len(),
+        counted(r.train_weeks.len() as u64, "week"),
         r.train_weeks.first().map_or("-", String::as_str),
         r.train_weeks.last().map_or("-", String::as_str),
-        r.test_weeks.len(),
+        counted(r.test_weeks.len() as u64, "week"),
         r.test_weeks.first().map_or("-", String::as_str),
         r.test_weeks.last().map_or("-", String::as_str),
         r.weeks_learned_active,
@@ -457,8 +458,13 @@ pub fn report_text(r: &Report) -> String {
         out.push_str(&format!("\n{heading}:\n"));
         for m in list {
             out.push_str(&format!(
-                "  #{} of {} ({}): {} (score {:.2}: {})\n",
-                m.rank, m.of, m.group, m.title, m.score, m.reasons
+                "  #{} of {} ({}): {} (score {}: {})\n",
+                m.rank,
+                m.of,
+                m.group,
+                m.title,
+                two_places(m.score),
+                m.reasons
             ));
         }
     }

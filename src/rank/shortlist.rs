@@ -30,13 +30,14 @@ pub const QUEUE_MIN_LENGTH: usize = 50;
 
 impl Candidate {
     pub fn from_post(post: StoredPost, config: &Config) -> Candidate {
-        // An aggregator's post is someone else's article: the org is the one its page
-        // or its item names. A subscribed blog's org is the one `feeds.toml` gives it.
+        // An aggregator's post, or an archive's link, is someone else's article: the org
+        // is the one its page, its item or the credit line names. A subscribed
+        // blog's org is the one `feeds.toml` gives it.
         let configured = config.feed(&post.feed).and_then(|f| f.org.clone());
         let org = post
             .org
             .clone()
-            .filter(|_| post.aggregated)
+            .filter(|_| post.aggregated || post.feed == crate::model::ARCHIVE_FEED)
             .or(configured)
             .unwrap_or_else(|| post.feed.clone());
         let excerpt = excerpt(&post);

@@ -37,6 +37,21 @@ pub fn attribution(c: &Candidate) -> String {
     }
 }
 
+/// `1 week`, `2 weeks`: a count with its noun, plural but for one.
+pub(crate) fn counted(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A score to two places, never `-0.00` (a score a hair below zero shows as 0.00).
+pub(crate) fn two_places(score: f64) -> String {
+    let shown = format!("{score:.2}");
+    match shown.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_owned(),
+        _ => shown,
+    }
+}
+
 /// A discussion link's text: its host (`news.ycombinator.com`, `lobste.rs`).
 pub(crate) fn link_host(url: &str) -> String {
     url::Url::parse(url)
@@ -47,4 +62,19 @@ pub(crate) fn link_host(url: &str) -> String {
 
 pub(crate) fn reasons_line(c: &Candidate) -> String {
     crate::score::reasons_line(&c.reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_scores_read_as_written() {
+        assert_eq!(counted(1u64, "week"), "1 week");
+        assert_eq!(counted(0u64, "week"), "0 weeks");
+        assert_eq!(counted(5u64, "pick"), "5 picks");
+        assert_eq!(two_places(-0.001), "0.00");
+        assert_eq!(two_places(-0.5), "-0.50");
+        assert_eq!(two_places(1.234), "1.23");
+    }
 }

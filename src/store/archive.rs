@@ -22,6 +22,8 @@ pub struct ArchivePick {
     /// The editor's blurb: the decision's note, and what the learned part reads.
     pub blurb: String,
     pub author: Option<String>,
+    /// The `Org` of its `Author — Org` line.
+    pub org: Option<String>,
     /// The week whose picks the issue holds.
     pub week: IsoWeek,
     /// When the issue went out: the decision's time.
@@ -191,9 +193,9 @@ fn insert_archive_post(
     let (start, end) = pick.week.bounds(zone);
     let middle = start + (end - start) / 2;
     tx.prepare_cached(
-        "INSERT INTO posts (feed_id, url, title, author, first_seen, effective_at, backfill,
+        "INSERT INTO posts (feed_id, url, title, author, org, first_seen, effective_at, backfill,
             content_hash, score, reasons, week)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, '', 0, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?9, ?5, ?6, 1, '', 0, ?7, ?8)",
     )?
     .execute(params![
         feed,
@@ -204,6 +206,7 @@ fn insert_archive_post(
         middle.timestamp(),
         encode_parts(&[]),
         pick.week.key(),
+        pick.org,
     ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO post_texts (post_id, summary, content) VALUES (?1, ?2, '')")?

@@ -3,7 +3,8 @@
 //! Dedupe, in order, for an entry of feed F: (1) F has a sighting with the entry's key →
 //! that post; (2) some post has the entry's canonical URL → that post, add a sighting;
 //! (3) a new post. A post carried by several feeds belongs to a blog before an
-//! aggregator, then to the feed subscribed first (lowest id: [`story::Precedence`], so
+//! aggregator (and to either before a post made for a newsletter archive's link), then
+//! to the feed subscribed first (lowest id: [`story::Precedence`], so
 //! the outcome does not depend on which fetch finished first); only the owner's copy
 //! updates its text, the others are listed as `also_in` (blogs) or `via`
 //! (aggregators). A new post whose title key matches a post of another feed dated
@@ -21,7 +22,7 @@ use super::feeds::{FetchRecord, record_move};
 use super::parts::{decode_parts, encode_parts};
 use super::{Result, Store, execute_cached, from_unix, sql_err};
 use crate::model::story::Precedence;
-use crate::model::{Entry, Reach, story};
+use crate::model::{ARCHIVE_FEED, Entry, Reach, story};
 use crate::score::Score;
 use crate::week;
 
@@ -115,6 +116,7 @@ impl Store {
             zone: self.zone,
             source_points: self.source_points,
             precedence: Precedence {
+                archive: false,
                 aggregator: fetch.aggregator.is_some(),
                 feed: feed_id,
             },
@@ -238,13 +240,15 @@ fn upsert_entry(
     }
     let (owner, old_hash, first_seen, sources): (Precedence, String, i64, i64) = tx
         .prepare_cached(
-            "SELECT p.feed_id, f.aggregator IS NOT NULL, p.content_hash, p.first_seen, p.sources
+            "SELECT p.feed_id, f.aggregator IS NOT NULL, p.content_hash, p.first_seen, p.sources,
+                    f.name = ?2
              FROM posts p JOIN feeds f ON f.id = p.feed_id WHERE p.id = ?1",
         )?
-        .query_row([post_id], |r| {
+        .query_row(params![post_id, ARCHIVE_FEED], |r| {
             let owner = Precedence {
-                feed: r.get(0)?,
+                archive: r.get(5)?,
                 aggregator: r.get(1)?,
+                feed: r.get(0)?,
             };
             Ok((owner, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
@@ -406,13 +410,14 @@ pub(super) fn link_story(
     let (head_feed, decided): (Precedence, bool) = tx
         .prepare_cached(
             "SELECT p.feed_id, f.aggregator IS NOT NULL,
-                    EXISTS (SELECT 1 FROM decisions WHERE post_id = ?1)
+                    EXISTS (SELECT 1 FROM decisions WHERE post_id = ?1), f.name = ?2
              FROM posts p JOIN feeds f ON f.id = p.feed_id WHERE p.id = ?1",
         )?
-        .query_row([head], |r| {
+        .query_row(params![head, ARCHIVE_FEED], |r| {
             let head = Precedence {
-                feed: r.get(0)?,
+                archive: r.get(3)?,
                 aggregator: r.get(1)?,
+                feed: r.get(0)?,
             };
             Ok((head, r.get(2)?))
         })?;

@@ -308,8 +308,8 @@ impl Store {
             .and_then(|_| {
                 // Files before schema 5 knew no aggregators.
                 let precedence = crate::model::story::Precedence {
-                    aggregator: false,
                     feed: feed_id,
+                    ..Default::default()
                 };
                 link_story(&tx, id, precedence, key, effective_at)
             })

@@ -2,7 +2,7 @@
 //! or a feed at a common path on its host; or, for a site with none, what its listing
 //! page would give as a `kind = "page"` feed.
 
-use crate::ingest::fetch::{FetchOutcome, Fetcher, Validators};
+use crate::ingest::fetch::{FailureKind, FetchError, FetchOutcome, Fetcher, Validators};
 use crate::ingest::{html, listing, parse};
 
 /// Paths tried, in order, when a page links no feed.
@@ -25,21 +25,57 @@ pub struct Discovered {
     pub title: Option<String>,
 }
 
+/// Whose URL discovery starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// The editor's own (`gleaner add`): fetched as a feed is.
+    Editor,
+    /// A site a stranger linked (`gleaner sources`): never fetched from a private
+    /// address unless `allow_private_articles`.
+    Stranger,
+}
+
+/// Why no feed was found for a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoFeed {
+    pub message: String,
+    /// The URL itself could not be fetched (down, refused, unresolvable, a 5xx or 429):
+    /// asking again later may find a feed, so the answer is not one to keep.
+    pub unreachable: bool,
+}
+
+impl std::fmt::Display for NoFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 enum Attempt {
     Feed(Discovered),
     /// An HTML page, with the feeds it links.
     Page(Vec<String>),
     NotFeed,
-    Unreachable(String),
+    Failed(FetchError),
 }
 
 /// Finds the feed for `url`: the URL itself if it is a feed; else the feeds its page
 /// links with `<link rel="alternate">`; else the first of [`COMMON_FEED_PATHS`] on its
 /// host that is a feed.
-pub async fn discover(fetcher: &Fetcher, url: &str) -> Result<Discovered, String> {
-    let mut candidates = match attempt(fetcher, url).await {
+pub async fn discover(fetcher: &Fetcher, url: &str, asker: Asker) -> Result<Discovered, NoFeed> {
+    let mut candidates = match attempt(fetcher, url, asker).await {
         Attempt::Feed(found) => return Ok(found),
-        Attempt::Unreachable(why) => return Err(format!("cannot fetch {url}: {why}")),
+        Attempt::Failed(err) => {
+            // A 4xx other than 429 is the site's answer; the rest may pass.
+            let answered = err.kind == FailureKind::Gone
+                || (err.kind == FailureKind::Status
+                    && err
+                        .http_status
+                        .is_some_and(|s| (400..500).contains(&s) && s != 429));
+            return Err(NoFeed {
+                message: format!("cannot fetch {url}: {}", err.message),
+                unreachable: !answered,
+            });
+        }
         Attempt::Page(links) => links,
         Attempt::NotFeed => Vec::new(),
     };
@@ -52,14 +88,17 @@ pub async fn discover(fetcher: &Fetcher, url: &str) -> Result<Discovered, String
         );
     }
     for candidate in candidates {
-        if let Attempt::Feed(found) = attempt(fetcher, &candidate).await {
+        if let Attempt::Feed(found) = attempt(fetcher, &candidate, asker).await {
             return Ok(found);
         }
     }
-    Err(format!(
-        "no feed found for {url}: it is not a feed, its page links none, and none of {} is one; pass the feed's own URL, or --page to watch the articles the page links",
-        COMMON_FEED_PATHS.join(", ")
-    ))
+    Err(NoFeed {
+        message: format!(
+            "no feed found for {url}: it is not a feed, its page links none, and none of {} is one; pass the feed's own URL, or --page to watch the articles the page links",
+            COMMON_FEED_PATHS.join(", ")
+        ),
+        unreachable: false,
+    })
 }
 
 /// A listing page as a `kind = "page"` feed would read it now.
@@ -101,8 +140,12 @@ pub async fn watch_page(
     })
 }
 
-async fn attempt(fetcher: &Fetcher, url: &str) -> Attempt {
-    match fetcher.fetch(url, &Validators::default()).await {
+async fn attempt(fetcher: &Fetcher, url: &str, asker: Asker) -> Attempt {
+    let fetched = match asker {
+        Asker::Editor => fetcher.fetch(url, &Validators::default()).await,
+        Asker::Stranger => fetcher.fetch_linked(url).await,
+    };
+    match fetched {
         FetchOutcome::Fetched(f) => {
             match parse::parse_feed(&f.body, f.charset.as_deref(), &f.final_url) {
                 Ok(parsed) => Attempt::Feed(Discovered {
@@ -118,6 +161,6 @@ async fn attempt(fetcher: &Fetcher, url: &str) -> Attempt {
             }
         }
         FetchOutcome::NotModified { .. } => Attempt::NotFeed,
-        FetchOutcome::Failed(err) => Attempt::Unreachable(err.message),
+        FetchOutcome::Failed(err) => Attempt::Failed(err),
     }
 }

@@ -16,7 +16,7 @@ pub mod sources;
 
 use std::path::PathBuf;
 
-pub use discover::{Discovered, Watched, discover, watch_page};
+pub use discover::{Asker, Discovered, NoFeed, Watched, discover, watch_page};
 pub use feeds_file::FeedsFile;
 pub use opml::{Opml, OpmlFeed, export_opml, parse_opml, read_opml};
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use url::Url;
 
 use crate::config::{Config, FeedKind};
+use crate::ingest::aggregator::is_aggregator_page;
 use crate::model::ARCHIVE_FEED;
 pub use crate::model::Source;
 use crate::store::{ForeignPost, SiteState, Store, StoreError};
@@ -67,8 +68,10 @@ pub fn site_of(url: &str) -> Option<String> {
     Some(host)
 }
 
-/// The sites of `posts` that are not among `subscribed` nor dismissed, best first:
-/// most picked, then most linked, then most candidates.
+/// The sites of `posts` that are not among `subscribed` nor dismissed, nor an
+/// aggregator's own (its threads and self posts: gleaner reads those through the
+/// aggregator's feed already), best first: most picked, then most linked, then most
+/// candidates.
 pub fn rank(
     posts: &[ForeignPost],
     subscribed: &HashSet<String>,
@@ -85,7 +88,7 @@ pub fn rank(
     }
     let mut sites: HashMap<String, Tally> = HashMap::new();
     for post in posts {
-        let Some(site) = site_of(&post.url) else {
+        let Some(site) = site_of(&post.url).filter(|_| !is_aggregator_page(&post.url)) else {
             continue;
         };
         if subscribed.contains(&site) || states.get(&site).is_some_and(|s| s.dismissed) {
@@ -107,7 +110,7 @@ pub fn rank(
     let mut out: Vec<Source> = sites
         .into_iter()
         .map(|(site, t)| {
-            let feed_url = states.get(&site).and_then(|s| s.feed_url.clone());
+            let state = states.get(&site).cloned();
             let mut source = Source {
                 site,
                 home: t.home,
@@ -116,9 +119,9 @@ pub fn rank(
                 picked: t.picked,
                 candidates: t.candidates,
                 seen_via: t.via.into_iter().collect(),
-                subscribe: String::new(),
+                subscribe: None,
             };
-            set_feed(&mut source, feed_url);
+            set_feed(&mut source, state.as_ref());
             source
         })
         .collect();
@@ -139,9 +142,17 @@ fn home_of(url: &str, site: &str) -> String {
     format!("{scheme}://{site}/")
 }
 
-/// Gives `source` the feed found on its site (or none), and the command that adds it.
-pub fn set_feed(source: &mut Source, feed_url: Option<String>) {
-    source.subscribe = subscribe_command(feed_url.as_deref().unwrap_or(&source.home));
+/// Gives `source` what discovery found on its site (`state`, when it looked) and the
+/// command that adds it: its feed; its home page when not looked at yet (`gleaner add`
+/// looks); none when the home page led to no feed (`add` would only fail).
+pub fn set_feed(source: &mut Source, state: Option<&SiteState>) {
+    let feed_url = state.and_then(|s| s.feed_url.clone());
+    let looked = state.is_some_and(|s| s.checked_at.is_some());
+    source.subscribe = match &feed_url {
+        Some(feed) => Some(subscribe_command(feed)),
+        None if looked => None,
+        None => Some(subscribe_command(&source.home)),
+    };
     source.feed_url = feed_url;
 }
 
@@ -207,8 +218,23 @@ mod tests {
             post("https://a.example/1", "Hacker News", false, Some(5.0)),
             post("https://a.example/2", "Lobsters", false, Some(0.2)),
             post("https://b.example/1", ARCHIVE_FEED, true, None),
+            post("https://c.example/1", ARCHIVE_FEED, false, None),
             post("https://blog.example/1", "Hacker News", true, Some(9.0)),
             post("https://gone.example/1", "Hacker News", true, Some(9.0)),
+            // Self posts and threads: the aggregators' own pages.
+            post(
+                "https://news.ycombinator.com/item?id=1",
+                "Hacker News",
+                true,
+                None,
+            ),
+            post(
+                "https://www.reddit.com/r/sre/comments/abc/x/",
+                "r/sre",
+                true,
+                None,
+            ),
+            post("https://lobste.rs/s/abc/x", ARCHIVE_FEED, true, None),
         ];
         let subscribed: HashSet<String> = ["blog.example".to_owned()].into();
         let mut states = HashMap::new();
@@ -226,14 +252,29 @@ mod tests {
                 ..SiteState::default()
             },
         );
+        states.insert(
+            "c.example".to_owned(),
+            SiteState {
+                checked_at: Some(chrono::DateTime::UNIX_EPOCH),
+                ..SiteState::default()
+            },
+        );
         let ranked = rank(&posts, &subscribed, &states, 1.0);
         let sites: Vec<&str> = ranked.iter().map(|s| s.site.as_str()).collect();
-        assert_eq!(sites, ["b.example", "a.example"]);
+        assert_eq!(sites, ["b.example", "a.example", "c.example"]);
+        assert_eq!(ranked[2].subscribe, None, "looked, and found no feed");
         assert_eq!(ranked[0].seen_via, ["archive"]);
-        assert_eq!(ranked[0].subscribe, "gleaner add https://b.example/");
+        assert_eq!(
+            ranked[0].subscribe.as_deref(),
+            Some("gleaner add https://b.example/"),
+            "not looked at yet: `add` looks"
+        );
         let a = &ranked[1];
         assert_eq!((a.linked, a.picked, a.candidates), (2, 0, 1));
         assert_eq!(a.seen_via, ["Hacker News", "Lobsters"]);
-        assert_eq!(a.subscribe, "gleaner add https://a.example/feed.xml");
+        assert_eq!(
+            a.subscribe.as_deref(),
+            Some("gleaner add https://a.example/feed.xml")
+        );
     }
 }

@@ -264,8 +264,10 @@ fn issue_linking(b: &FeedServer, c: &FeedServer) -> String {
 }
 
 /// Sites the archive linked and the editor does not subscribe to are suggested, most
-/// linked first, with the feed their pages link (found once, then cached); a dismissed
-/// one is not suggested again; a subscribed one never is.
+/// linked first, with the feed their pages link (found once, then cached); a site whose
+/// page leads to no feed has no command; a dismissed one is not suggested again; a
+/// subscribed one never is. Discovery keeps off private addresses unless allowed: the
+/// links are strangers'.
 #[test]
 fn sources_suggests_the_sites_an_archive_linked_with_their_feeds() {
     set_now(instant("2026-06-20T12:00:00Z"));
@@ -289,7 +291,26 @@ fn sources_suggests_the_sites_an_archive_linked_with_their_feeds() {
         "/feed",
         Route::feed(rss(&[Item::new("1", &blog.url("/p/1"), "Ours", "")])),
     );
-    let ws = Workspace::new("", &[("Blog", &blog.url("/feed"), None)], RULES);
+    let blog_feed = blog.url("/feed");
+    let feeds = [("Blog", blog_feed.as_str(), None)];
+
+    // By default every linked site here is on a private address: none is fetched.
+    let private = Workspace::new("", &feeds, RULES);
+    private.ok(&["archive", &newsletter.url("/feed/")]);
+    let refused = private.json(&["sources", "--format", "json"]);
+    assert_eq!(refused[0]["site"], b.addr.to_string(), "{refused:#}");
+    assert!(refused[0]["feed_url"].is_null(), "{refused:#}");
+    assert_eq!(
+        refused[0]["subscribe"],
+        format!("gleaner add {}", b.url("/")),
+        "not looked at: `add`, the editor's own request, may look"
+    );
+    assert!(
+        b.seen("/").is_empty() && c.seen("/").is_empty(),
+        "nothing fetched"
+    );
+
+    let ws = Workspace::new("allow_private_articles = true", &feeds, RULES);
     ws.ok(&["poll"]);
     ws.ok(&["archive", &newsletter.url("/feed/")]);
 
@@ -307,6 +328,15 @@ fn sources_suggests_the_sites_an_archive_linked_with_their_feeds() {
     );
     assert_eq!(sources[1]["site"], site(&c));
     assert!(sources[1]["feed_url"].is_null(), "{sources:#}");
+    assert!(
+        sources[1]["subscribe"].is_null(),
+        "its page answered 404: `gleaner add` would fail. {sources:#}"
+    );
+    let table = ws.ok(&["sources"]);
+    assert!(
+        table.contains("no feed found at") && table.contains("--page"),
+        "{table}"
+    );
 
     ws.ok(&["sources", "dismiss", &site(&c)]);
     let again = ws.json(&["sources", "--format", "json"]);
@@ -326,4 +356,72 @@ fn sources_suggests_the_sites_an_archive_linked_with_their_feeds() {
         "{section}"
     );
     assert!(!section.contains(&site(&c)), "dismissed: {section}");
+}
+
+/// The `gleaner sources` → `gleaner add` workflow: a blog subscribed after an archive
+/// linked its post owns that post (its feed, its text), the archive's pick staying on
+/// it; the archive's credit line gives the post its org. A linked site that cannot be
+/// reached is asked again next time rather than remembered as feedless.
+#[test]
+fn a_blog_subscribed_after_the_archive_owns_the_posts_it_linked() {
+    set_now(instant("2026-06-20T12:00:00Z"));
+    let (newsletter, b) = (FeedServer::start(), FeedServer::start());
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let post = b.url("/posts/one");
+    newsletter.route(
+        "/feed/",
+        Route::feed(format!(
+            r#"<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Weekly</title><link>https://weekly.example</link>
+<item><title>Issue 1</title><link>https://weekly.example/issue-1/</link><pubDate>Mon, 15 Jun 2026 01:00:00 +0000</pubDate>
+<content:encoded><![CDATA[
+<div class="sreweekly-entry"><div class="sreweekly-title"><a href="{post}">One</a></div><div class="sreweekly-description"><p>A.</p><p><small>Ann Lee &#8212; B Corp</small></p></div></div>
+<div class="sreweekly-entry"><div class="sreweekly-title"><a href="http://{down}/x">Gone</a></div><div class="sreweekly-description"><p>C.</p><p><small>Cy Young</small></p></div></div>
+]]></content:encoded></item></channel></rss>"#
+        )),
+    );
+    let ws = Workspace::new("allow_private_articles = true", &[], RULES);
+    ws.ok(&["archive", &newsletter.url("/feed/")]);
+    let id = ws.post_id("One").to_string();
+    let explained = ws.json(&["explain", &id, "--format", "json"]);
+    assert_eq!(explained["author"], "Ann Lee", "{explained:#}");
+    assert_eq!(explained["org"], "B Corp", "{explained:#}");
+
+    let sources = ws.json(&["sources", "--format", "json"]);
+    let unreachable = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["site"] == down.to_string())
+        .expect("the unreachable site is suggested");
+    assert!(unreachable["feed_url"].is_null(), "{sources:#}");
+    assert_eq!(
+        ws.sql_count(&format!(
+            "SELECT count(*) FROM sources WHERE site = '{down}' AND checked_at IS NOT NULL"
+        )),
+        0,
+        "not remembered as feedless"
+    );
+
+    let mut item = Item::new("1", &post, "One: the whole story", "The full text.");
+    item.published = Some(instant("2026-06-10T09:00:00Z").to_rfc2822());
+    b.route("/feed.xml", Route::feed(rss(&[item])));
+    ws.ok(&["add", &b.url("/feed.xml"), "--name", "B"]);
+    ws.ok(&["poll"]);
+    let explained = ws.json(&["explain", &id, "--format", "json"]);
+    assert_eq!(explained["feed"], "B", "{explained:#}");
+    assert_eq!(explained["title"], "One: the whole story", "{explained:#}");
+    assert_eq!(explained["decision"], "picked", "{explained:#}");
+    let sites = ws.json(&["sources", "--format", "json"]);
+    assert!(
+        sites
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["site"] != b.addr.to_string()),
+        "subscribed now: {sites:#}"
+    );
 }

@@ -1,6 +1,6 @@
-//! Article pages and robots.txt: the requests an aggregator's stranger can cause, so
-//! none of them reaches a loopback, private or link-local address unless
-//! `allow_private_articles` says so.
+//! Article pages, robots.txt and the feeds of linked sites: the requests an
+//! aggregator's stranger can cause, so none of them reaches a loopback, private or
+//! link-local address unless `allow_private_articles` says so.
 //!
 //! The check is on the address connected to, not on the URL's text: a public name can
 //! resolve to 127.0.0.1, and a redirect can lead anywhere. The page client resolves
@@ -36,8 +36,8 @@ impl Fetcher {
             .await
     }
 
-    /// Why `url` must not be requested for `want`, if it must not: a page or robots.txt
-    /// whose host is a private IP literal.
+    /// Why `url` must not be requested for `want`, if it must not: a page, robots.txt
+    /// or a linked site's feed whose host is a private IP literal.
     pub(super) fn refuse(&self, url: &str, want: Want) -> Option<FetchError> {
         if matches!(want, Want::Feed | Want::Listing) || self.allow_private {
             return None;

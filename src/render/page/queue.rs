@@ -269,12 +269,15 @@ fn suggested_sources(out: &mut String, sources: &[Source]) {
     for s in sources {
         let _ = writeln!(
             out,
-            "<li><strong>{}</strong> · picked {} · linked {} · via {} · <code>{}</code></li>",
+            "<li><strong>{}</strong> · picked {} · linked {} · via {} · {}</li>",
             html_escape(&s.site),
             s.picked,
             s.linked,
             html_escape(&s.seen_via.join(", ")),
-            html_escape(&s.subscribe),
+            s.subscribe.as_deref().map_or_else(
+                || "no feed found: watch its article list with <code>gleaner add PAGE --page</code>".to_owned(),
+                |command| format!("<code>{}</code>", html_escape(command))
+            ),
         );
     }
     out.push_str("</ul><p class=\"meta\"><code>gleaner sources</code> lists them all; <code>gleaner sources dismiss SITE</code> hides one.</p></section>\n");
