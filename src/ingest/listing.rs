@@ -39,7 +39,7 @@ use regex::Regex;
 use url::Url;
 
 use crate::config::listing_folder;
-use crate::ingest::article::{MAX_PAGE_BYTES, bounded_prefix};
+use crate::ingest::article::{MAX_DOM_DEPTH, MAX_PAGE_BYTES, bounded_prefix, nests_too_deep};
 use crate::ingest::html::decode_page;
 use crate::ingest::normalize::{MAX_TITLE, canonical_url, without_bidi_overrides};
 use crate::ingest::parse::ParseError;
@@ -128,7 +128,12 @@ pub fn read_listing(
     let rule = ArticleRule::new(&page, links);
     // The DOM under it has panicked on odd pages before (see `ingest::article`).
     let articles = catch_unwind(AssertUnwindSafe(|| articles(&html, &page, &rule)))
-        .map_err(|_| ParseError::Crashed)?;
+        .map_err(|_| ParseError::Crashed)?
+        .ok_or_else(|| {
+            ParseError::NoArticles(format!(
+                "the page nests elements more than {MAX_DOM_DEPTH} deep, which gleaner does not read; watch another page listing the site's articles"
+            ))
+        })?;
     if articles.is_empty() {
         return Err(ParseError::NoArticles(rule.nothing_found()));
     }
@@ -174,9 +179,13 @@ fn same_path(path: &str) -> &str {
     }
 }
 
-/// Each article `html` links, once, in the page's order, with what its links call it.
-fn articles(html: &str, page: &Url, rule: &ArticleRule) -> Vec<(String, Titles)> {
+/// Each article `html` links, once, in the page's order, with what its links call it;
+/// `None` when its DOM nests too deep to walk.
+fn articles(html: &str, page: &Url, rule: &ArticleRule) -> Option<Vec<(String, Titles)>> {
     let doc = Document::from(bounded_prefix(html));
+    if nests_too_deep(&doc) {
+        return None;
+    }
     let base = base_of(&doc, page);
     let links: Vec<Link> = doc
         .select("a[href]")
@@ -212,7 +221,7 @@ fn articles(html: &str, page: &Url, rule: &ArticleRule) -> Vec<(String, Titles)>
             None => {}
         }
     }
-    articles
+    Some(articles)
 }
 
 /// A link to an article, with the heading it is in, if any.
@@ -279,6 +288,9 @@ pub fn page_title(body: &[u8], charset: Option<&str>) -> Option<String> {
     let html = decode_page(&body[..body.len().min(MAX_PAGE_BYTES)], charset);
     let title = catch_unwind(AssertUnwindSafe(|| {
         let doc = Document::from(bounded_prefix(&html));
+        if nests_too_deep(&doc) {
+            return String::new();
+        }
         tidy(&doc.select("title").first().text())
     }))
     .ok()?;

@@ -59,6 +59,10 @@ pub(super) fn anchors(html: &str) -> Vec<Anchor> {
         return Vec::new();
     }
     let doc = Document::from(&html[..html.floor_char_boundary(MAX_HTML_BYTES)]);
+    // A parent's text is read by walking it: a hostile item nesting deeper is not.
+    if crate::ingest::article::nests_too_deep(&doc) {
+        return Vec::new();
+    }
     let found = doc.select("a[href]");
     found
         .iter()

@@ -1,8 +1,33 @@
-//! How much of a page may be handed to a DOM: a quick scan of its tags.
+//! How much of a page may be handed to a DOM: a quick scan of its tags; and whether a
+//! DOM built from it nests too deep to walk.
+
+use dom_query::Document;
 
 /// Pages with more elements, or nested deeper, get no DOM past that point.
 pub(super) const MAX_ELEMENTS: usize = 40_000;
 const MAX_DEPTH: usize = 256;
+
+/// Deepest DOM walked. The scan below keeps most pages far shallower, but it only
+/// approximates the parser's tree building, and the walks that follow (Readability's,
+/// a node's text) recurse: past this depth a page's DOM is not walked at all, as a
+/// stack overflow would abort the whole process.
+pub(crate) const MAX_DOM_DEPTH: usize = 512;
+
+/// Whether `doc` nests deeper than [`MAX_DOM_DEPTH`] (a walk with a stack of its own).
+pub(crate) fn nests_too_deep(doc: &Document) -> bool {
+    let mut pending = vec![(doc.root(), 0usize)];
+    while let Some((node, depth)) = pending.pop() {
+        if depth > MAX_DOM_DEPTH {
+            return true;
+        }
+        let mut child = node.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            pending.push((c, depth + 1));
+        }
+    }
+    false
+}
 
 /// The longest prefix of `html` whose tags, by a quick scan, open at most
 /// [`MAX_ELEMENTS`] elements nested at most [`MAX_DEPTH`] deep. Building a DOM slows down
@@ -19,9 +44,10 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
         "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rtc", "rp", "html", "head",
         "body",
     ];
+    // Not `noscript` (parsed as markup: the DOM is built with scripting off) nor
+    // `template` (its contents are markup too).
     const RAW_TEXT: &[&str] = &[
-        "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
-        "template",
+        "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
     ];
     let bytes = html.as_bytes();
     let find = |from: usize, needle: &[u8]| {
@@ -30,10 +56,12 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
             .and_then(|rest| rest.windows(needle.len()).position(|w| w == needle))
             .map_or(bytes.len(), |at| from + at + needle.len())
     };
+    // A tag's name runs to whitespace, `/` or `>`, as the tokenizer reads it: `<div.x>`
+    // is no `div`, and `<script.x>` no script.
     let name_at = |from: usize| {
         let len = bytes.get(from..).map_or(0, |rest| {
             rest.iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':'))
+                .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
                 .count()
         });
         bytes
@@ -61,7 +89,9 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
                 }
                 let name = name_at(i);
                 let end = find(i, b">");
-                if is_in(name, RAW_TEXT) {
+                let foreign = open.iter().chain([&name]).any(|o| is_in(o, FOREIGN));
+                // Inside SVG or MathML, `<style>` and `<title>` hold markup.
+                if !foreign && is_in(name, RAW_TEXT) {
                     // Skip to the matching end tag.
                     let mut j = end;
                     loop {
@@ -72,7 +102,6 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
                     }
                     i = j;
                 } else {
-                    let foreign = open.iter().chain([&name]).any(|o| is_in(o, FOREIGN));
                     let self_closing = foreign && end >= 2 && bytes[end - 2] == b'/';
                     if !self_closing && !is_in(name, VOID_OR_OPTIONAL_END) {
                         open.push(name);
@@ -188,6 +217,28 @@ mod tests {
             ("<font><div></font></div>".repeat(MAX_DEPTH * 2), None),
             ("<div><span></div></span>".repeat(MAX_DEPTH * 2), None),
             ("<b><i></b></i>".repeat(MAX_DEPTH * 2), None),
+            // A tag's name is all of it: `div.x` is not `div`, `script.x` not a script.
+            (
+                "<div.x><section></div.x>".repeat(MAX_DEPTH),
+                Some(MAX_DEPTH / 2 * 24),
+            ),
+            (
+                format!("<script.x>{}", "<br>".repeat(MAX_ELEMENTS)),
+                Some(10 + (MAX_ELEMENTS - 1) * 4),
+            ),
+            // `noscript` and `template` hold markup, and so does `style` inside SVG.
+            (
+                format!("<noscript>{}", divs(MAX_DEPTH + 10)),
+                Some(10 + (MAX_DEPTH - 1) * 5),
+            ),
+            (
+                format!("<template>{}", divs(MAX_DEPTH + 10)),
+                Some(10 + (MAX_DEPTH - 1) * 5),
+            ),
+            (
+                format!("<svg><style>{}", "<g>".repeat(MAX_DEPTH + 10)),
+                Some(12 + (MAX_DEPTH - 2) * 3),
+            ),
         ];
         for (page, kept) in cases {
             let prefix = bounded_prefix(&page);
@@ -198,5 +249,32 @@ mod tests {
                 &page[..page.len().min(60)]
             );
         }
+    }
+
+    /// Pages the scan misjudges, nesting deep in the DOM all the same, are read without
+    /// walking their DOM: on a 2 MiB stack (a CPU pool thread's) a walk of a page like
+    /// these, 15 times longer, overflowed and aborted the process.
+    #[test]
+    fn pages_nesting_deeper_than_the_scan_thinks_are_read_without_a_walk() {
+        let url = url::Url::parse("https://blog.example/post").unwrap();
+        let pages = [
+            "<rb>x".repeat(2_000),
+            "<div><table><td>x</div>".repeat(600),
+            "<li><dd>x".repeat(2_000),
+        ];
+        for page in pages {
+            let doc = Document::from(bounded_prefix(&page));
+            assert!(nests_too_deep(&doc), "{}", &page[..20]);
+            let url = url.clone();
+            let article = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || crate::ingest::article::read_article(&page, &url))
+                .unwrap()
+                .join()
+                .expect("read without overflowing");
+            assert!(article.text.starts_with('x'), "the tokenizer's text");
+        }
+        let shallow = Document::from("<main><article><p>fine</p></article></main>");
+        assert!(!nests_too_deep(&shallow));
     }
 }
