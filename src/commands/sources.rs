@@ -87,24 +87,24 @@ fn discover_feeds(
         .context("cannot start the async runtime")?;
     // Several sites at once, as a poll fetches feeds (the fetcher keeps the per-host
     // limit): a sequential look at each of many sites took minutes.
-    let found: Vec<(String, Option<Option<String>>)> = runtime.block_on(
+    // What each site answered: its feed, or none; nothing for a site that could not be
+    // reached (it is asked again next time).
+    let answers: Vec<Option<(String, Option<String>)>> = runtime.block_on(
         futures_util::stream::iter(due)
             .map(|(site, home)| {
                 let fetcher = &fetcher;
                 async move {
-                    let found = match discover(fetcher, &home, Asker::Stranger).await {
-                        Ok(found) => Some(Some(found.url)),
+                    match discover(fetcher, &home, Asker::Stranger).await {
+                        Ok(found) => Some((site, Some(found.url))),
                         Err(no_feed) if no_feed.unreachable => None,
-                        Err(_) => Some(None),
-                    };
-                    (site, found)
+                        Err(_) => Some((site, None)),
+                    }
                 }
             })
             .buffer_unordered(config.settings.concurrency.max(1))
             .collect(),
     );
-    for (site, found) in found {
-        let Some(found) = found else { continue };
+    for (site, found) in answers.into_iter().flatten() {
         store.set_site_feed(&site, found.as_deref(), now)?;
         let state = states.entry(site).or_default();
         state.feed_url = found;

@@ -93,9 +93,8 @@ pub(super) fn add(config: &Config, request: AddRequest) -> anyhow::Result<Outcom
 /// What a watched page links now: how many articles, and the first few titles.
 fn articles_found(titles: &[String]) -> String {
     let mut out = format!(
-        "it links {} article{} now, which its first poll stores without queueing them; first in page order:\n",
-        titles.len(),
-        if titles.len() == 1 { "" } else { "s" }
+        "it links {} now, which its first poll stores without queueing them; first in page order:\n",
+        crate::render::counted(titles.len() as u64, "article"),
     );
     for title in titles.iter().take(5) {
         out.push_str(&format!("  {title}\n"));

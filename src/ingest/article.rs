@@ -41,7 +41,7 @@ mod prefix;
 
 use meta::{MAX_NAME_CHARS, MAX_TITLE_CHARS, Meta, authors, clean, date};
 use prefix::MAX_ELEMENTS;
-pub(crate) use prefix::{MAX_DOM_DEPTH, bounded_prefix, nests_too_deep};
+pub(crate) use prefix::{MAX_DOM_DEPTH, bounded_prefix, walkable_dom};
 
 /// The most text kept from one article, in bytes.
 pub const MAX_ARTICLE_BYTES: usize = 64 * 1024;
@@ -132,10 +132,9 @@ fn looks_registrable(host: &str) -> bool {
 
 fn read(html: &str, page_url: &Url) -> Article {
     let prefix = bounded_prefix(html);
-    let doc = Document::from(prefix);
-    if nests_too_deep(&doc) {
+    let Some(doc) = walkable_dom(prefix) else {
         return Article::with_text(fallback_text(html), Meta::default());
-    }
+    };
     let page = meta::json_ld(&doc).or(meta::meta_tags(&doc));
     // Past the limits, metadata comes from the prefix and the text from the tokenizer.
     let (text, found) = if prefix.len() == html.len() {

@@ -39,7 +39,7 @@ use regex::Regex;
 use url::Url;
 
 use crate::config::listing_folder;
-use crate::ingest::article::{MAX_DOM_DEPTH, MAX_PAGE_BYTES, bounded_prefix, nests_too_deep};
+use crate::ingest::article::{MAX_DOM_DEPTH, MAX_PAGE_BYTES, bounded_prefix, walkable_dom};
 use crate::ingest::html::decode_page;
 use crate::ingest::normalize::{MAX_TITLE, canonical_url, without_bidi_overrides};
 use crate::ingest::parse::ParseError;
@@ -182,10 +182,7 @@ fn same_path(path: &str) -> &str {
 /// Each article `html` links, once, in the page's order, with what its links call it;
 /// `None` when its DOM nests too deep to walk.
 fn articles(html: &str, page: &Url, rule: &ArticleRule) -> Option<Vec<(String, Titles)>> {
-    let doc = Document::from(bounded_prefix(html));
-    if nests_too_deep(&doc) {
-        return None;
-    }
+    let doc = walkable_dom(bounded_prefix(html))?;
     let base = base_of(&doc, page);
     let links: Vec<Link> = doc
         .select("a[href]")
@@ -287,11 +284,9 @@ fn base_of(doc: &Document, page: &Url) -> Url {
 pub fn page_title(body: &[u8], charset: Option<&str>) -> Option<String> {
     let html = decode_page(&body[..body.len().min(MAX_PAGE_BYTES)], charset);
     let title = catch_unwind(AssertUnwindSafe(|| {
-        let doc = Document::from(bounded_prefix(&html));
-        if nests_too_deep(&doc) {
-            return String::new();
-        }
-        tidy(&doc.select("title").first().text())
+        walkable_dom(bounded_prefix(&html))
+            .map(|doc| tidy(&doc.select("title").first().text()))
+            .unwrap_or_default()
     }))
     .ok()?;
     (!title.is_empty()).then_some(title)

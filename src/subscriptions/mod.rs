@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 pub use discover::{Asker, Discovered, NoFeed, Watched, discover, watch_page};
 pub use feeds_file::FeedsFile;
-pub use opml::{Opml, OpmlFeed, export_opml, parse_opml, read_opml};
+pub use opml::{Opml, OpmlFeed, export_opml, read_opml};
 
 /// Each message names its `cause` where it reads best ("`…: <cause>; what to do`"), so
 /// the cause is not also the error's `source`: `gleaner: {err:#}` would say it twice.

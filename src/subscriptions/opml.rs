@@ -24,13 +24,9 @@ pub struct Opml {
     pub links: Vec<String>,
 }
 
-/// The feeds of an OPML 1.0 or 2.0 document: every outline with an `xmlUrl`, tagged
-/// with the names of the outlines it is nested in and its `category` attribute.
-pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, SubscriptionError> {
-    read_opml(text).map(|opml| opml.feeds)
-}
-
-/// The feeds of an OPML document, as [`parse_opml`] has them, and its link outlines.
+/// What an OPML 1.0 or 2.0 document lists: every outline with an `xmlUrl` as a feed,
+/// tagged with the names of the outlines it is nested in and its `category` attribute;
+/// and the `url` of every link outline.
 pub fn read_opml(text: &str) -> Result<Opml, SubscriptionError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut feeds = Vec::new();
@@ -161,7 +157,7 @@ tags = ["sre", "db's"]
         let config = Config::from_str(Path::new("feeds.toml"), toml).unwrap();
         let exported = export_opml(&config);
         assert!(!exported.contains("<Reliability>"), "{exported}");
-        let feeds = parse_opml(&exported).unwrap();
+        let feeds = read_opml(&exported).unwrap().feeds;
         assert_eq!(feeds.len(), 1);
         assert_eq!(feeds[0].title, "Ops & <Reliability> \"Weekly\" it's");
         assert_eq!(feeds[0].xml_url, "https://ops.example/feed?a=1&b=2");
@@ -203,7 +199,7 @@ kind = "page"
             <outline type="rss" title="C" text="ignored" xmlUrl="https://c.example/rss"/>
             <outline text="empty folder"/>
           </body></opml>"#;
-        let feeds = parse_opml(opml).unwrap();
+        let feeds = read_opml(opml).unwrap().feeds;
         assert_eq!(
             feeds,
             vec![
@@ -219,6 +215,6 @@ kind = "page"
                 },
             ]
         );
-        assert!(parse_opml("<rss/>").is_err());
+        assert!(read_opml("<rss/>").is_err());
     }
 }

@@ -110,7 +110,7 @@ pub fn rank(
     let mut out: Vec<Source> = sites
         .into_iter()
         .map(|(site, t)| {
-            let state = states.get(&site).cloned();
+            let state = states.get(&site);
             let mut source = Source {
                 site,
                 home: t.home,
@@ -121,7 +121,7 @@ pub fn rank(
                 seen_via: t.via.into_iter().collect(),
                 subscribe: None,
             };
-            set_feed(&mut source, state.as_ref());
+            set_feed(&mut source, state);
             source
         })
         .collect();

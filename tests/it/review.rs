@@ -605,7 +605,7 @@ fn the_shipped_rules_rank_the_dev_set_better_than_chance() {
         overall["average_precision"].as_f64().unwrap() > picked + 0.2,
         "{overall}"
     );
-    // And no worse than the tuned defaults measured (README): AP 0.789, R-prec 0.769.
+    // No worse than the tuned defaults measured (benches/README.md): AP 0.789, R-prec 0.769.
     // The rules were tuned on this set, so these floors guard against regressions;
     // they are no evidence of quality (the unseen hard cases are).
     assert!(
@@ -640,8 +640,8 @@ fn backtest_with_shipped_rules(labels: &str) -> Value {
 /// someone who never saw them: vendor pitches, launches, listicles and survey reports
 /// full of incident words, and write-ups, deep dives and personal posts that avoid
 /// them. On the unseen ones the rules rank about as well as chance: the floors are
-/// the figures measured when they were written (README, "How good the default rules
-/// are"), so a rule change that makes them worse fails here.
+/// the figures measured when they were written (benches/README.md, "The default rules on
+/// labelled posts"), so a rule change that makes them worse fails here.
 #[test]
 fn the_shipped_rules_on_the_hard_cases_keep_their_measured_figures() {
     let tuned = backtest_with_shipped_rules("tests/it/fixtures/hard-cases.jsonl");

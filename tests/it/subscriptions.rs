@@ -105,8 +105,9 @@ fn opml_import_and_export_round_trip_the_engineering_blogs_list() {
     let opml = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpora/engineering-blogs/engineering_blogs.opml");
     assert!(opml.exists(), "{} is missing", opml.display());
-    let source =
-        gleaner::subscriptions::parse_opml(&std::fs::read_to_string(&opml).unwrap()).unwrap();
+    let source = gleaner::subscriptions::read_opml(&std::fs::read_to_string(&opml).unwrap())
+        .unwrap()
+        .feeds;
     let distinct: BTreeSet<String> = source
         .iter()
         .filter_map(|f| gleaner::ingest::normalize::canonical_url(&f.xml_url))

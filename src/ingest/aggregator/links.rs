@@ -1,9 +1,10 @@
 //! The small readers [`super`] is built from: entry links, anchors in an entry's HTML,
 //! URLs and user names checked against what the sites allow.
 
-use dom_query::Document;
 use feed_rs::model::{Entry, LinkTarget};
 use url::Url;
+
+use crate::ingest::article::walkable_dom;
 
 const MAX_URL_BYTES: usize = 2_048;
 const MAX_HTML_BYTES: usize = 256 * 1024;
@@ -58,11 +59,10 @@ pub(super) fn anchors(html: &str) -> Vec<Anchor> {
     if !html.contains("<a") && !html.contains("<A") {
         return Vec::new();
     }
-    let doc = Document::from(&html[..html.floor_char_boundary(MAX_HTML_BYTES)]);
     // A parent's text is read by walking it: a hostile item nesting deeper is not.
-    if crate::ingest::article::nests_too_deep(&doc) {
+    let Some(doc) = walkable_dom(&html[..html.floor_char_boundary(MAX_HTML_BYTES)]) else {
         return Vec::new();
-    }
+    };
     let found = doc.select("a[href]");
     found
         .iter()

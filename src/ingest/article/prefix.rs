@@ -13,8 +13,15 @@ const MAX_DEPTH: usize = 256;
 /// stack overflow would abort the whole process.
 pub(crate) const MAX_DOM_DEPTH: usize = 512;
 
+/// The DOM of `html` (already cut by [`bounded_prefix`], or small), or `None` when it
+/// nests deeper than [`MAX_DOM_DEPTH`]: no walk may then touch it.
+pub(crate) fn walkable_dom(html: &str) -> Option<Document> {
+    let doc = Document::from(html);
+    (!nests_too_deep(&doc)).then_some(doc)
+}
+
 /// Whether `doc` nests deeper than [`MAX_DOM_DEPTH`] (a walk with a stack of its own).
-pub(crate) fn nests_too_deep(doc: &Document) -> bool {
+fn nests_too_deep(doc: &Document) -> bool {
     let mut pending = vec![(doc.root(), 0usize)];
     while let Some((node, depth)) = pending.pop() {
         if depth > MAX_DOM_DEPTH {
@@ -70,7 +77,7 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
             .unwrap_or_default()
     };
     // The elements open, innermost last: its length is the nesting.
-    let mut open: Vec<&str> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
     let (mut elements, mut i) = (0usize, 0usize);
     while let Some(at) = bytes
         .get(i..)
@@ -89,7 +96,7 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
                 }
                 let name = name_at(i);
                 let end = find(i, b">");
-                let foreign = open.iter().chain([&name]).any(|o| is_in(o, FOREIGN));
+                let foreign = open.last().is_some_and(|o| o.foreign) || is_in(name, FOREIGN);
                 // Inside SVG or MathML, `<style>` and `<title>` hold markup.
                 if !foreign && is_in(name, RAW_TEXT) {
                     // Skip to the matching end tag.
@@ -104,7 +111,7 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
                 } else {
                     let self_closing = foreign && end >= 2 && bytes[end - 2] == b'/';
                     if !self_closing && !is_in(name, VOID_OR_OPTIONAL_END) {
-                        open.push(name);
+                        open.push(Open { name, foreign });
                     }
                     i = end;
                 }
@@ -116,6 +123,13 @@ pub(crate) fn bounded_prefix(html: &str) -> &str {
 }
 
 const FOREIGN: &[&str] = &["svg", "math"];
+
+/// An element the scan has open.
+struct Open<'a> {
+    name: &'a str,
+    /// It is SVG or MathML, or inside one.
+    foreign: bool,
+}
 
 /// HTML's "special" elements that nest (the parser's own list, less those that are void
 /// or raw text or whose end tag is optional): an end tag of another element does not
@@ -167,11 +181,11 @@ const SPECIAL: &[&str] = &[
 /// everything opened inside it; another (`span`, `b`) closes down to itself only when no
 /// special element is open inside it, and otherwise (the adoption agency, for `b`)
 /// moves above the innermost special element, so the nesting stays as deep.
-fn close(open: &mut Vec<&str>, name: &str) {
-    let Some(at) = open.iter().rposition(|o| o.eq_ignore_ascii_case(name)) else {
+fn close(open: &mut Vec<Open>, name: &str) {
+    let Some(at) = open.iter().rposition(|o| o.name.eq_ignore_ascii_case(name)) else {
         return;
     };
-    match open[at + 1..].iter().position(|o| is_in(o, SPECIAL)) {
+    match open[at + 1..].iter().position(|o| is_in(o.name, SPECIAL)) {
         Some(block) if !is_in(name, SPECIAL) => {
             let element = open.remove(at);
             open.insert(at + block + 1, element);
@@ -263,8 +277,11 @@ mod tests {
             "<li><dd>x".repeat(2_000),
         ];
         for page in pages {
-            let doc = Document::from(bounded_prefix(&page));
-            assert!(nests_too_deep(&doc), "{}", &page[..20]);
+            assert!(
+                walkable_dom(bounded_prefix(&page)).is_none(),
+                "{}",
+                &page[..20]
+            );
             let url = url.clone();
             let article = std::thread::Builder::new()
                 .stack_size(2 << 20)
@@ -274,7 +291,6 @@ mod tests {
                 .expect("read without overflowing");
             assert!(article.text.starts_with('x'), "the tokenizer's text");
         }
-        let shallow = Document::from("<main><article><p>fine</p></article></main>");
-        assert!(!nests_too_deep(&shallow));
+        assert!(walkable_dom("<main><article><p>fine</p></article></main>").is_some());
     }
 }

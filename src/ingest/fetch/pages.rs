@@ -85,7 +85,10 @@ impl PageClient {
         let settings = &self.settings;
         let builder = super::client_builder(settings);
         if settings.allow_private_articles {
-            builder.build()
+            // As the feeds' client: `.invalid` names fail without asking the network.
+            builder
+                .dns_resolver(std::sync::Arc::new(super::dns::System))
+                .build()
         } else {
             builder
                 .no_proxy()
